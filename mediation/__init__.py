@@ -1,0 +1,145 @@
+"""People's-mediation case management (人民调解案件管理)."""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+
+import config as config_module
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config=None, **overrides) -> Flask:
+    """Build the application; ``config`` is a name or class, ``overrides`` win over everything."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=os.environ.get("MEDIATION_INSTANCE_PATH") or str(ROOT / "instance"),
+    )
+    load_config(app, config, overrides)
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    register_cli(app)
+    return app
+
+
+def _env_bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(app: Flask, config, overrides: dict) -> None:
+    """Class defaults, then environment variables, then explicit overrides."""
+    if config is None:
+        config = os.environ.get("MEDIATION_CONFIG", "production")
+    if isinstance(config, str):
+        try:
+            config = config_module.CONFIGS[config]
+        except KeyError:
+            raise RuntimeError(
+                f"Unknown MEDIATION_CONFIG {config!r}; use one of {sorted(config_module.CONFIGS)}"
+            ) from None
+    app.config.from_object(config)
+
+    env = os.environ
+    if env.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = env["SECRET_KEY"]
+    if env.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = env["DATABASE_URL"]
+    if env.get("SESSION_COOKIE_SECURE"):
+        app.config["SESSION_COOKIE_SECURE"] = _env_bool(env["SESSION_COOKIE_SECURE"])
+    for name, key, unit in [
+        ("SESSION_IDLE_MINUTES", "SESSION_IDLE_TIMEOUT", "minutes"),
+        ("SESSION_ABSOLUTE_HOURS", "SESSION_ABSOLUTE_TIMEOUT", "hours"),
+        ("LOGIN_LOCKOUT_MINUTES", "LOGIN_LOCKOUT", "minutes"),
+    ]:
+        if env.get(name):
+            app.config[key] = timedelta(**{unit: float(env[name])})
+    if env.get("LOGIN_MAX_FAILURES"):
+        app.config["LOGIN_MAX_FAILURES"] = int(env["LOGIN_MAX_FAILURES"])
+    if env.get("DEMO_PASSWORD"):
+        app.config["DEMO_PASSWORD"] = env["DEMO_PASSWORD"]
+
+    app.config.update(overrides)
+
+    app.config["PERMANENT_SESSION_LIFETIME"] = app.config["SESSION_ABSOLUTE_TIMEOUT"]
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        uri = f"sqlite:///{Path(app.instance_path) / 'mediation.sqlite3'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
+
+    if app.config["ENV_NAME"] == "production":
+        app.config["DEBUG"] = False
+        if not app.config.get("SECRET_KEY") or len(app.config["SECRET_KEY"]) < 32:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random string of at least 32 characters in "
+                "production (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+
+
+def normalise_database_url(uri: str) -> str:
+    """Route every PostgreSQL URL through psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if uri.startswith(prefix):
+            return "postgresql+psycopg://" + uri[len(prefix) :]
+    return uri
+
+
+def register_extensions(app: Flask) -> None:
+    from mediation.core import i18n
+    from mediation.extensions import babel, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "users.login"
+    login_manager.session_protection = "basic"
+    from mediation.users import auth
+
+    auth.init_login_manager(login_manager)
+
+
+def register_blueprints(app: Flask) -> None:
+    from mediation.areas.views import bp as areas_bp
+    from mediation.core.views import bp as core_bp
+    from mediation.users.views import bp as users_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(users_bp)
+    app.register_blueprint(areas_bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from mediation.core import db as core_db
+    from mediation.core import security
+    from mediation.users import auth
+
+    app.before_request(core_db.declare_write_intent)
+    app.before_request(auth.enforce_session_rules)
+    app.after_request(security.add_security_headers)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from mediation.core.views import register_error_pages
+
+    register_error_pages(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from mediation.core import templating
+
+    templating.init_app(app)
+
+
+def register_cli(app: Flask) -> None:
+    from mediation import cli
+
+    cli.init_app(app)

@@ -1,0 +1,175 @@
+"""The verbs on the area tree, committees, centres and rooms.  Callers commit."""
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from mediation.areas.models import AreaKind, AreaNode, Centre, Committee, Room
+from mediation.core import audit
+from mediation.core.errors import OperationError
+from mediation.core.validators import is_valid_code
+from mediation.extensions import db
+
+AREA_FIELDS = ["code", "name", "kind", "parent_id", "households"]
+COMMITTEE_FIELDS = ["name", "short_name", "area_id", "registration_number", "registered_on",
+                    "registration_authority", "seal_holder", "address", "phone", "active"]
+CENTRE_FIELDS = ["name", "area_id", "address", "phone", "notes"]
+ROOM_FIELDS = ["centre_id", "name", "capacity", "video_capable", "active"]
+
+COMMITTEE_AREA_KINDS = {AreaKind.COMMUNITY, AreaKind.STREET}
+CENTRE_AREA_KINDS = {AreaKind.STREET, AreaKind.DISTRICT}
+
+
+def set_path(node: AreaNode) -> None:
+    """Materialise ``/root-id/…/own-id/`` (needs the id, so flush first)."""
+    if node.id is None:
+        db.session.flush()
+    prefix = node.parent.path if node.parent is not None else "/"
+    node.path = f"{prefix}{node.id}/"
+
+
+def _check_code(code: str, node: AreaNode | None = None) -> str:
+    code = code.strip()
+    if not is_valid_code(code):
+        raise OperationError(_("An area code has 1–32 letters, digits, dashes or underscores."),
+                             field="code")
+    clash = db.session.scalar(select(AreaNode).where(AreaNode.code == code))
+    if clash is not None and clash is not node:
+        raise OperationError(_("The code %(code)s is already used by %(name)s.", code=code,
+                               name=clash.name), field="code")
+    return code
+
+
+def create_area(by, *, parent: AreaNode | None, code: str, name: str,
+                households: int | None = None) -> AreaNode:
+    """Add a node one level below ``parent`` (a district when there is no parent)."""
+    if parent is None:
+        kind = AreaKind.DISTRICT
+    else:
+        kind = parent.kind.child_kind
+        if kind is None:
+            raise OperationError(_("A grid cannot have areas below it."))
+    node = AreaNode(code=_check_code(code), name=name.strip(), kind=kind, parent=parent,
+                    households=households)
+    db.session.add(node)
+    set_path(node)
+    audit.record("area.create", node, actor=by, after=audit.snapshot(node, AREA_FIELDS))
+    return node
+
+
+def update_area(by, node: AreaNode, *, code: str, name: str,
+                households: int | None = None) -> None:
+    before = audit.snapshot(node, AREA_FIELDS)
+    node.code = _check_code(code, node)
+    node.name = name.strip()
+    node.households = households
+    after = audit.snapshot(node, AREA_FIELDS)
+    if after != before:
+        audit.record("area.update", node, actor=by, before=before, after=after)
+
+
+def delete_area(by, node: AreaNode) -> None:
+    """Remove a node nothing depends on; the foreign keys refuse it while anything does."""
+    blockers = []
+    if node.children:
+        blockers.append(_("areas below it"))
+    if node.committees:
+        blockers.append(_("committees"))
+    if node.centres:
+        blockers.append(_("centres"))
+    if blockers:
+        raise OperationError(_("%(name)s cannot be deleted: it has %(what)s.",
+                               name=node.name, what="、".join(blockers)))
+    before = audit.snapshot(node, AREA_FIELDS)
+    node_id = node.id
+    try:
+        with db.session.begin_nested():
+            db.session.delete(node)
+    except IntegrityError:
+        raise OperationError(_("%(name)s cannot be deleted: accounts or cases still refer to "
+                               "it.", name=before["name"])) from None
+    audit.record("area.delete", object_type="AreaNode", object_id=node_id, actor=by,
+                 before=before)
+
+
+def _check_kind(area: AreaNode, allowed: set[AreaKind], what: str) -> None:
+    if area.kind not in allowed:
+        raise OperationError(
+            _("%(what)s belongs on a %(kinds)s, not on %(area)s.", what=what,
+              kinds=_(" or ").join(str(k.title) for k in sorted(allowed, key=lambda k: k.depth)),
+              area=area.display_name),
+            field="area_code")
+
+
+def save_committee(by, committee: Committee | None, *, area: AreaNode, **fields) -> Committee:
+    """Create (``committee`` None) or update a mediation committee."""
+    _check_kind(area, COMMITTEE_AREA_KINDS, _("A mediation committee"))
+    short_name = fields["short_name"].strip()
+    clash = db.session.scalar(select(Committee).where(Committee.short_name == short_name))
+    if clash is not None and clash is not committee:
+        raise OperationError(_("The short name %(short)s is already used by %(name)s; it goes "
+                               "into agreement numbers and must be unique.",
+                               short=short_name, name=clash.name), field="short_name")
+    fields["short_name"] = short_name
+    created = committee is None
+    if created:
+        committee = Committee(area=area, **fields)
+        db.session.add(committee)
+        before = None
+    else:
+        before = audit.snapshot(committee, COMMITTEE_FIELDS)
+        committee.area = area
+        for key, value in fields.items():
+            setattr(committee, key, value)
+    db.session.flush()
+    after = audit.snapshot(committee, COMMITTEE_FIELDS)
+    if after != before:
+        audit.record("committee.create" if created else "committee.update", committee,
+                     actor=by, before=before, after=after)
+    return committee
+
+
+def save_centre(by, centre: Centre | None, *, area: AreaNode, **fields) -> Centre:
+    _check_kind(area, CENTRE_AREA_KINDS, _("A one-stop centre"))
+    created = centre is None
+    clash = db.session.scalar(select(Centre).where(Centre.name == fields["name"].strip()))
+    if clash is not None and clash is not centre:
+        raise OperationError(_("A centre with this name already exists."), field="name")
+    if created:
+        centre = Centre(area=area, **fields)
+        db.session.add(centre)
+        before = None
+    else:
+        before = audit.snapshot(centre, CENTRE_FIELDS)
+        centre.area = area
+        for key, value in fields.items():
+            setattr(centre, key, value)
+    db.session.flush()
+    after = audit.snapshot(centre, CENTRE_FIELDS)
+    if after != before:
+        audit.record("centre.create" if created else "centre.update", centre, actor=by,
+                     before=before, after=after)
+    return centre
+
+
+def save_room(by, room: Room | None, *, centre: Centre, name: str, capacity: int,
+              video_capable: bool, active: bool = True) -> Room:
+    if capacity is None or capacity < 1:
+        raise OperationError(_("A room holds at least one person."), field="capacity")
+    name = name.strip()
+    clash = db.session.scalar(select(Room).where(Room.centre_id == centre.id, Room.name == name))
+    if clash is not None and clash is not room:
+        raise OperationError(_("This centre already has a room with this name."), field="name")
+    created = room is None
+    before = None if created else audit.snapshot(room, ROOM_FIELDS)
+    if created:
+        room = Room(centre=centre)
+        db.session.add(room)
+    room.name, room.capacity, room.video_capable, room.active = name, capacity, video_capable, \
+        active
+    db.session.flush()
+    after = audit.snapshot(room, ROOM_FIELDS)
+    if after != before:
+        audit.record("room.create" if created else "room.update", room, actor=by,
+                     before=before, after=after)
+    return room

@@ -1,0 +1,98 @@
+"""Flask commands: ``flask create-admin``, ``import-areas``, ``seed-demo``, ``audit-verify``."""
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from mediation import demo
+from mediation.areas import importer
+from mediation.core import audit
+from mediation.core.errors import OperationError
+from mediation.extensions import db
+from mediation.users import operations as user_ops
+from mediation.users.roles import Role
+
+
+def init_app(app) -> None:
+    for command in (create_admin, import_areas, seed_demo, audit_verify):
+        app.cli.add_command(command)
+
+
+@click.command("create-admin")
+@click.argument("username")
+@click.option("--full-name", prompt="Full name / 姓名", help="The administrator's real name.")
+@click.option("--password", prompt="Password / 密码", hide_input=True,
+              confirmation_prompt=True, help="At least 12 characters, not a common password.")
+@with_appcontext
+def create_admin(username: str, full_name: str, password: str) -> None:
+    """Create an administrator account."""
+    try:
+        user = user_ops.create_user(None, username=username, full_name=full_name,
+                                    role=Role.ADMIN, password=password,
+                                    must_change_password=False)
+    except OperationError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
+    db.session.commit()
+    click.echo(f"Administrator {user.username} created.")
+
+
+@click.command("import-areas")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def import_areas(file: Path) -> None:
+    """Load an area tree from CSV (code,name,type,parent_code[,households]): all or nothing."""
+    bar = None
+
+    def start(total: int) -> None:
+        nonlocal bar
+        bar = click.progressbar(length=total, label="Loading areas", file=click.get_text_stream(
+            "stderr"))
+        bar.__enter__()
+
+    try:
+        result = importer.import_csv(file.read_bytes(), on_checked=start,
+                                     progress=lambda n: bar.update(n))
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if not result.ok:
+        db.session.rollback()
+        for line, message in result.errors:
+            click.echo(f"{file.name}:{line}: {message}", err=True)
+        raise click.ClickException(
+            f"{len(result.errors)} error(s); nothing was loaded. Fix the lines above and run "
+            "the import again.")
+    db.session.commit()
+    click.echo(f"Areas loaded: {result.created} created, {result.updated} updated, "
+               f"{result.unchanged} unchanged.")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo() -> None:
+    """Create the demo city and one account per role (idempotent; refused in production)."""
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("seed-demo refuses to run under the production config.")
+    created = demo.seed()
+    db.session.commit()
+    password = current_app.config["DEMO_PASSWORD"]
+    click.echo("Demo city ready" + (" (created)." if created else " (already there)."))
+    click.echo(f"Demo logins (password for all: {password}):")
+    for username, full_name, role in demo.accounts_summary():
+        click.echo(f"  {username:<12} {full_name}  {role}")
+
+
+@click.command("audit-verify")
+@with_appcontext
+def audit_verify() -> None:
+    """Check the audit log's hash chain; exit 1 and name the first broken entry if it fails."""
+    report = audit.verify_chain()
+    if report.ok:
+        click.echo(f"Audit log intact: {report.checked} entries, head {report.head}.")
+        return
+    click.echo(f"Audit log BROKEN at entry {report.broken_id}: {report.reason}. "
+               f"{report.checked} entries before it are intact.", err=True)
+    raise SystemExit(1)

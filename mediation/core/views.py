@@ -1,0 +1,86 @@
+"""The home page, the language switch, the audit log and the error pages."""
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import func, select
+from werkzeug.exceptions import HTTPException
+
+from mediation.core.audit import AuditEntry
+from mediation.core.forms import ActionForm, is_safe_next
+from mediation.core.permissions import require
+from mediation.extensions import db
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/")
+@login_required
+def home():
+    return render_template("home.html")
+
+
+@bp.post("/language")
+def set_language():
+    """Switch the interface language (a POST: it changes the session)."""
+    lang = request.form.get("lang")
+    if ActionForm().validate_on_submit() and lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+    target = request.form.get("next")
+    return redirect(target if is_safe_next(target) else url_for("core.home"))
+
+
+@bp.get("/admin/audit")
+@require("audit.view")
+def audit_log():
+    action = request.args.get("action", "").strip()
+    actor = request.args.get("actor", "").strip()
+    stmt = select(AuditEntry).order_by(AuditEntry.id.desc())
+    if action:
+        stmt = stmt.where(AuditEntry.action.startswith(action, autoescape=True))
+    if actor:
+        stmt = stmt.where(func.lower(AuditEntry.actor_name) == actor.lower())
+    page = db.paginate(stmt, per_page=50, error_out=False)
+    return render_template("audit/list.html", page=page, action=action, actor=actor)
+
+
+ERROR_MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. Go back, reload the page "
+                                "and try again.")),
+    403: (_l("Not allowed"), _l("Your account may not open this page. If you need it, ask your "
+                                "administrator.")),
+    404: (_l("Not found"), _l("This page does not exist, or it is outside your jurisdiction.")),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    413: (_l("Too large"), _l("The file is too large.")),
+    429: (_l("Too many requests"), _l("Please wait a moment and try again.")),
+    500: (_l("Something went wrong"), _l("The server could not finish this. Nothing was saved "
+                                         "half-way; please try again, and tell your "
+                                         "administrator if it happens again.")),
+}
+
+
+def _error_page(code: int, message=None):
+    title, default = ERROR_MESSAGES.get(code, ERROR_MESSAGES[500])
+    return render_template("errors/error.html", code=code, title=title,
+                           message=message or default), code
+
+
+def register_error_pages(app) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return _error_page(400, _("The form had expired or was sent from elsewhere. Nothing "
+                                  "was saved: reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if error.code is None or error.code < 400:
+            return error
+        return _error_page(error.code)
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return _error_page(500)
+

@@ -1,0 +1,84 @@
+"""Login sessions: server-side records behind Flask-Login, timeouts and revocation."""
+
+import secrets
+import time
+
+from flask import current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+from sqlalchemy import select, update
+
+from mediation.core.db import utcnow
+from mediation.extensions import db
+from mediation.users.models import User, UserSession, hash_token
+
+# Endpoints a person who must change the password may still reach.
+_OPEN_WHEN_PASSWORD_EXPIRED = {"users.change_password", "users.logout", "core.set_language",
+                               "static"}
+
+
+def init_login_manager(login_manager) -> None:
+    login_manager.user_loader(load_user)
+    login_manager.login_message = None
+
+
+def load_user(token: str) -> User | None:
+    """The user behind a session token, if that session is still valid."""
+    row = db.session.execute(
+        select(UserSession, User)
+        .join(User, UserSession.user_id == User.id)
+        .where(UserSession.token_hash == hash_token(token))
+    ).first()
+    if row is None:
+        return None
+    user_session, user = row
+    if user_session.revoked_at is not None or not user.active:
+        return None
+    if utcnow() - user_session.created_at > current_app.config["SESSION_ABSOLUTE_TIMEOUT"]:
+        return None
+    user.session_token = token
+    return user
+
+
+def open_session(user: User) -> str:
+    """Record a new login session for ``user`` and return its (secret) token."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(
+        user=user,
+        token_hash=hash_token(token),
+        ip=request.remote_addr if request else None,
+        user_agent=(request.user_agent.string or "")[:255] if request else None,
+    ))
+    user.session_token = token
+    return token
+
+
+def revoke_sessions(user: User, reason: str, *, token: str | None = None) -> None:
+    """End one session (``token``) or all of the user's sessions, server-side."""
+    stmt = (update(UserSession)
+            .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow(), revoked_reason=reason))
+    if token is not None:
+        stmt = stmt.where(UserSession.token_hash == hash_token(token))
+    db.session.execute(stmt)
+
+
+def enforce_session_rules():
+    """Before each request: idle timeout, and the forced password change."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    now = time.time()
+    seen = session.get("seen")
+    idle = current_app.config["SESSION_IDLE_TIMEOUT"].total_seconds()
+    if seen is not None and now - seen > idle:
+        logout_user()
+        session.clear()
+        flash(_("You were logged out after a period of inactivity. Please log in again."),
+              "warning")
+        return redirect(url_for("users.login", next=request.full_path
+                                if request.method == "GET" else None))
+    session["seen"] = now
+    if current_user.must_change_password and request.endpoint not in _OPEN_WHEN_PASSWORD_EXPIRED:
+        flash(_("Please choose a new password before you continue."), "warning")
+        return redirect(url_for("users.change_password"))
+    return None

@@ -1,0 +1,123 @@
+"""Forms for logging in, passwords and account administration."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import (
+    BooleanField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from mediation.areas.models import AreaNode, Committee
+from mediation.core.validators import normalise_phone, split_codes
+from mediation.extensions import db
+from mediation.users.roles import Role
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=40)],
+                           render_kw={"autocomplete": "username", "autofocus": True})
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class NewPasswordMixin:
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(max=256)],
+        description=_l("At least 12 characters. A short sentence is easier to remember and "
+                       "harder to guess than a word with digits."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
+                                     render_kw={"autocomplete": "current-password"})
+
+
+class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+    pass
+
+
+class UserForm(FlaskForm):
+    """Create or edit an account and its jurisdiction."""
+
+    username = StringField(
+        _l("Username"),
+        validators=[DataRequired(), Length(min=2, max=40),
+                    Regexp(r"^[A-Za-z0-9_.-]+$",
+                           message=_l("Use only letters, digits, dot, dash and underscore."))],
+    )
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=60)])
+    role = SelectField(_l("Role"), choices=Role.choices(), validators=[DataRequired()])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)],
+                        description=_l("Mobile (11 digits) or landline with area code."))
+    email = StringField(_l("Email"), validators=[Optional(), Email(), Length(max=120)])
+    area_codes = TextAreaField(
+        _l("Areas (codes)"),
+        description=_l("Codes of the grids, streets or district this account covers, separated "
+                       "by spaces or commas. Grid workers: grids; coordinators: streets or the "
+                       "district."),
+    )
+    committees = SelectMultipleField(_l("Mediation committees"), coerce=int,
+                                     description=_l("For mediators."))
+    must_change_password = BooleanField(_l("Must change the password at first login"),
+                                        default=True)
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        committees = db.session.scalars(
+            select(Committee).where(Committee.active).order_by(Committee.name)
+        ).all()
+        self.committees.choices = [(c.id, c.name) for c in committees]
+        self.selected_areas: list[AreaNode] = []
+        if editing:
+            del self.username
+            del self.must_change_password
+
+    def validate_phone(self, field):
+        if field.data:
+            normalised = normalise_phone(field.data)
+            if not normalised:
+                raise ValidationError(_l("Not a valid phone number: a mobile has 11 digits "
+                                         "starting with 13–19; a landline has its area code, "
+                                         "e.g. 0546-8888888."))
+            field.data = normalised
+
+    def validate_area_codes(self, field):
+        codes = split_codes(field.data)
+        nodes = db.session.scalars(select(AreaNode).where(AreaNode.code.in_(codes))).all() \
+            if codes else []
+        unknown = sorted(set(codes) - {n.code for n in nodes})
+        if unknown:
+            raise ValidationError(_l("Unknown area codes: %(codes)s", codes=", ".join(unknown)))
+        self.selected_areas = sorted(nodes, key=lambda n: n.code)
+
+    def selected_committees(self) -> list[Committee]:
+        ids = self.committees.data or []
+        if not ids:
+            return []
+        return list(db.session.scalars(select(Committee).where(Committee.id.in_(ids))).all())
+
+
+class NewUserForm(NewPasswordMixin, UserForm):
+    pass

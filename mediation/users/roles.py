@@ -1,0 +1,50 @@
+"""Roles and what each may do: rules as data, read by ``User.can``."""
+
+from flask_babel import lazy_gettext as _l
+
+from mediation.areas.models import AreaKind
+from mediation.core.enums import TitledEnum
+
+
+class Role(TitledEnum):
+    GRID_WORKER = "grid_worker"
+    MEDIATOR = "mediator"
+    COORDINATOR = "coordinator"
+    LEGAL_AID = "legal_aid"
+    ADMIN = "admin"
+
+    @classmethod
+    def __titles__(cls):
+        return {
+            cls.GRID_WORKER: _l("Grid worker"),
+            cls.MEDIATOR: _l("Mediator"),
+            cls.COORDINATOR: _l("Coordinator"),
+            cls.LEGAL_AID: _l("Legal-aid volunteer"),
+            cls.ADMIN: _l("Administrator"),
+        }
+
+
+# Permissions are named "<domain>.<verb>"; later features add theirs here.
+PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.GRID_WORKER: frozenset({"areas.view"}),
+    Role.MEDIATOR: frozenset({"areas.view"}),
+    Role.COORDINATOR: frozenset({"areas.view", "users.view"}),
+    Role.LEGAL_AID: frozenset(),
+    Role.ADMIN: frozenset({"areas.view", "areas.edit", "users.view", "users.manage",
+                           "audit.view"}),
+}
+
+# What each role is attached to (jurisdiction): area kinds it may hold, whether it may
+# hold committees, and whether it needs at least one attachment.
+SCOPE_RULES: dict[Role, dict] = {
+    Role.GRID_WORKER: {"area_kinds": {AreaKind.GRID}, "committees": False, "required": True},
+    Role.MEDIATOR: {"area_kinds": {AreaKind.COMMUNITY, AreaKind.STREET}, "committees": True,
+                    "required": True},
+    Role.COORDINATOR: {"area_kinds": {AreaKind.STREET, AreaKind.DISTRICT}, "committees": False,
+                       "required": True},
+    # Volunteers see only the cases they are assigned to, never an area.
+    Role.LEGAL_AID: {"area_kinds": set(), "committees": False, "required": False},
+    Role.ADMIN: {"area_kinds": set(), "committees": False, "required": False},
+}
+
+GLOBAL_SCOPE_ROLES = frozenset({Role.ADMIN})
