@@ -5,7 +5,7 @@ import time
 
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select, update
 
 from mediation.core.db import utcnow
@@ -63,16 +63,34 @@ def revoke_sessions(user: User, reason: str, *, token: str | None = None) -> Non
     db.session.execute(stmt)
 
 
+def begin_browser_session(user: User) -> None:
+    """A fresh cookie session for a login (no fixation), keeping only the language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    session.permanent = True
+    login_user(user)
+    session["seen"] = time.time()
+
+
+def end_browser_session() -> None:
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
 def enforce_session_rules():
     """Before each request: idle timeout, and the forced password change."""
     if request.endpoint == "static" or not current_user.is_authenticated:
         return None
     now = time.time()
-    seen = session.get("seen")
+    seen = session.get("seen", 0)  # every login sets it; a cookie without it is stale
     idle = current_app.config["SESSION_IDLE_TIMEOUT"].total_seconds()
-    if seen is not None and now - seen > idle:
-        logout_user()
-        session.clear()
+    if now - seen > idle:
+        end_browser_session()
         flash(_("You were logged out after a period of inactivity. Please log in again."),
               "warning")
         return redirect(url_for("users.login", next=request.full_path

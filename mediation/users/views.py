@@ -1,15 +1,15 @@
 """Login, logout, password change and the account administration pages."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
 from mediation.core.errors import OperationError
 from mediation.core.forms import ActionForm, is_safe_next, show_operation_error
 from mediation.core.permissions import require
 from mediation.extensions import db
-from mediation.users import operations
+from mediation.users import auth, operations
 from mediation.users.forms import (
     ChangePasswordForm,
     LoginForm,
@@ -32,12 +32,7 @@ def login():
         result = operations.attempt_login(form.username.data, form.password.data)
         db.session.commit()
         if result.user:
-            lang = session.get("lang")
-            session.clear()  # a fresh session for the new login (no fixation)
-            if lang:
-                session["lang"] = lang
-            session.permanent = True
-            login_user(result.user)
+            auth.begin_browser_session(result.user)
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else url_for("core.home"))
         flash(result.error, "error")
@@ -50,11 +45,7 @@ def logout():
     if ActionForm().validate_on_submit():
         operations.logout(current_user)
         db.session.commit()
-        lang = session.get("lang")
-        logout_user()
-        session.clear()
-        if lang:
-            session["lang"] = lang
+        auth.end_browser_session()
         flash(_("You have logged out."), "success")
     return redirect(url_for("users.login"))
 
@@ -72,7 +63,7 @@ def change_password():
             show_operation_error(form, error)
         else:
             db.session.commit()
-            login_user(current_user._get_current_object())
+            auth.begin_browser_session(current_user._get_current_object())
             flash(_("Your password has been changed. Other logins of this account have "
                     "been ended."), "success")
             return redirect(url_for("core.home"))

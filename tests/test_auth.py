@@ -1,0 +1,175 @@
+"""Login, lockout, CSRF, timeouts and server-side session invalidation."""
+
+from datetime import timedelta
+
+from conftest import DEMO_PASSWORD, Auth
+from sqlalchemy import select
+
+from mediation.core.audit import AuditEntry
+from mediation.core.db import utcnow
+from mediation.extensions import db
+from mediation.users.models import User, UserSession
+from mediation.users.passwords import password_problems
+
+NEW_PASSWORD = "Huanghe-Riverbank-77"
+
+
+def _actions():
+    return [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+
+
+def _user(username):
+    db.session.expire_all()
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def test_login_and_home(demo_city, client, auth):
+    response = auth.login("mediator")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert "张志强" in client.get("/").get_data(as_text=True)
+    assert _actions()[-1] == "login"
+
+
+def test_username_is_case_insensitive(demo_city, auth):
+    assert auth.login("Mediator").status_code == 302
+
+
+def test_wrong_password_is_refused_and_audited(demo_city, client, auth):
+    response = auth.login("mediator", "Wrong-password-123")
+    assert response.status_code == 200
+    assert client.get("/").status_code == 302  # still not logged in
+    assert _actions()[-1] == "login_failed"
+    assert _user("mediator").failed_logins == 1
+
+
+def test_unknown_user_is_audited_without_revealing_it(demo_city, auth):
+    wrong_user = auth.login("nobody", "Whatever-password-1").get_data(as_text=True)
+    wrong_pass = auth.login("mediator", "Whatever-password-1").get_data(as_text=True)
+    assert _actions()[-2:] == ["login_failed", "login_failed"]
+    # The same message either way: the page does not reveal which usernames exist.
+    assert wrong_user.count("flash--error") == wrong_pass.count("flash--error") == 1
+
+
+def test_lockout_after_repeated_failures(demo_city, app, client, auth):
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        auth.login("gridworker", "Not-the-password-1")
+    user = _user("gridworker")
+    assert user.locked_until is not None and user.locked_until > utcnow()
+    assert "account_locked" in _actions()
+    # Even the right password is refused while locked.
+    assert auth.login("gridworker").status_code == 200
+    assert client.get("/").status_code == 302
+    assert _actions()[-1] == "login_refused_locked"
+    # After the lockout has passed, the right password works again.
+    user.locked_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert auth.login("gridworker").status_code == 302
+
+
+def test_login_without_csrf_token_is_rejected(demo_city, client):
+    response = client.post("/login", data={"username": "admin", "password": DEMO_PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/").status_code == 302
+
+
+def test_state_changes_need_post_with_csrf(demo_city, client, auth):
+    auth.login("admin")
+    assert client.get("/logout").status_code == 405
+    assert client.post("/logout").status_code == 400  # no token
+    assert client.get("/").status_code == 200  # still logged in
+    assert client.get("/language?lang=en").status_code == 405
+
+
+def test_open_redirect_after_login_is_refused(demo_city, client, auth):
+    token = auth.token()
+    response = client.post("/login?next=//evil.example/x", data={
+        "csrf_token": token, "username": "admin", "password": DEMO_PASSWORD})
+    assert response.headers["Location"] == "/"
+    auth.logout()
+    token = auth.token()
+    response = client.post("/login?next=/areas/", data={
+        "csrf_token": token, "username": "admin", "password": DEMO_PASSWORD})
+    assert response.headers["Location"] == "/areas/"
+
+
+def test_replayed_cookie_after_logout_is_rejected(demo_city, app, client, auth):
+    auth.login("coordinator")
+    stolen = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    auth.logout()
+    attacker = app.test_client()
+    attacker.set_cookie(app.config["SESSION_COOKIE_NAME"], stolen)
+    assert attacker.get("/").status_code == 302
+
+
+def test_password_change_ends_other_sessions(demo_city, app, client, auth):
+    auth.login("mediator")
+    other = app.test_client()
+    Auth(other).login("mediator")
+    old_cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    response = auth.post("/account/password", {
+        "current_password": DEMO_PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200  # this login continues on a new session
+    assert other.get("/").status_code == 302  # the other login has ended
+    replay = app.test_client()
+    replay.set_cookie(app.config["SESSION_COOKIE_NAME"], old_cookie)
+    assert replay.get("/").status_code == 302
+    assert "password_changed" in _actions()
+    auth.logout()
+    assert auth.login("mediator", DEMO_PASSWORD).status_code == 200
+    assert auth.login("mediator", NEW_PASSWORD).status_code == 302
+
+
+def test_password_change_enforces_the_policy(demo_city, client, auth):
+    auth.login("mediator")
+    for weak in ("short-1", "password1234", "woaini1314520", "aaaaaaaaaaaaaaa"):
+        response = auth.post("/account/password", {
+            "current_password": DEMO_PASSWORD, "password": weak, "confirm": weak})
+        assert response.status_code == 200, weak
+    assert auth.post("/account/password", {
+        "current_password": "wrong-current-pw", "password": NEW_PASSWORD,
+        "confirm": NEW_PASSWORD}).status_code == 200
+    auth.logout()
+    assert auth.login("mediator").status_code == 302  # unchanged
+
+
+def test_password_policy_rules(app):
+    with app.test_request_context():
+        assert password_problems("Huanghe-Riverbank-77") == []
+        assert password_problems("abc")  # too short
+        assert password_problems("qwertyuiop12")  # keyboard row
+        assert password_problems("123456789012")
+        assert password_problems("zhangsan-Secure-2026", user_inputs=["zhangsan"])
+
+
+def test_disabled_account_session_is_rejected(demo_city, app, client, auth):
+    auth.login("gridworker")
+    assert client.get("/").status_code == 200
+    user = _user("gridworker")
+    user.active = False
+    db.session.commit()
+    assert client.get("/").status_code == 302
+
+
+def test_idle_timeout(demo_city, app, client, auth):
+    auth.login("gridworker")
+    with client.session_transaction() as session:
+        session["seen"] -= app.config["SESSION_IDLE_TIMEOUT"].total_seconds() + 5
+    response = client.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert client.get("/").status_code == 302
+
+
+def test_absolute_timeout(demo_city, app, client, auth):
+    auth.login("gridworker")
+    row = db.session.scalar(select(UserSession).order_by(UserSession.id.desc()))
+    row.created_at = utcnow() - app.config["SESSION_ABSOLUTE_TIMEOUT"] - timedelta(minutes=1)
+    db.session.commit()
+    assert client.get("/").status_code == 302
+
+
+def test_session_cookie_flags(demo_city, app, client, auth):
+    response = auth.login("admin")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert app.config["SESSION_COOKIE_SECURE"] is False  # testing runs over plain http
