@@ -32,6 +32,7 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     PAGE_SIZE = 50
+    TRUSTED_PROXIES = 0  # reverse proxies in front of the app whose X-Forwarded-* to trust
     DEMO_PASSWORD = "Tiaojie-Demo-2026"
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
 
@@ -20,6 +21,7 @@ def create_app(config=None, **overrides) -> Flask:
         instance_path=os.environ.get("MEDIATION_INSTANCE_PATH") or str(ROOT / "instance"),
     )
     load_config(app, config, overrides)
+    register_proxy(app)
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
@@ -62,6 +64,8 @@ def load_config(app: Flask, config, overrides: dict) -> None:
             app.config[key] = timedelta(**{unit: float(env[name])})
     if env.get("LOGIN_MAX_FAILURES"):
         app.config["LOGIN_MAX_FAILURES"] = int(env["LOGIN_MAX_FAILURES"])
+    if env.get("TRUSTED_PROXIES"):
+        app.config["TRUSTED_PROXIES"] = int(env["TRUSTED_PROXIES"])
     if env.get("DEMO_PASSWORD"):
         app.config["DEMO_PASSWORD"] = env["DEMO_PASSWORD"]
 
@@ -89,6 +93,13 @@ def normalise_database_url(uri: str) -> str:
         if uri.startswith(prefix):
             return "postgresql+psycopg://" + uri[len(prefix) :]
     return uri
+
+
+def register_proxy(app: Flask) -> None:
+    """Behind a reverse proxy, take the client's address from X-Forwarded-For (for the audit)."""
+    hops = app.config.get("TRUSTED_PROXIES", 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def register_extensions(app: Flask) -> None:

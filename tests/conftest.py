@@ -160,3 +160,6 @@ class Auth:
 @pytest.fixture
 def auth(client):
     return Auth(client)
+
+
+pytest_plugins = ["browser"]

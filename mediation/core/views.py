@@ -42,7 +42,7 @@ def audit_log():
         stmt = stmt.where(AuditEntry.action.startswith(action, autoescape=True))
     if actor:
         stmt = stmt.where(func.lower(AuditEntry.actor_name) == actor.lower())
-    page = db.paginate(stmt, per_page=50, error_out=False)
+    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("audit/list.html", page=page, action=action, actor=actor)
 
 

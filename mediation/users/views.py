@@ -1,6 +1,6 @@
 """Login, logout, password change and the account administration pages."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
@@ -87,7 +87,7 @@ def user_list():
         stmt = stmt.where(or_(User.username.ilike(like), User.full_name.ilike(like)))
     if role in {r.value for r in Role}:
         stmt = stmt.where(User.role == Role(role))
-    page = db.paginate(stmt, per_page=50, error_out=False)
+    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("users/list.html", page=page, q=query, role=role, roles=list(Role))
 
 

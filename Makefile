@@ -1,0 +1,54 @@
+# make run  - install, migrate, seed the demo city and serve on http://127.0.0.1:5000
+# make test - install what the tests need and run the suite on SQLite, and on PostgreSQL
+#             too when TEST_DATABASE_URL is set
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: run test install install-test lint translations serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@ $(VENV)/.run-installed
+
+install: $(VENV)/.run-installed
+install-test: $(VENV)/.test-installed
+
+run: install
+	@scripts/system-deps.sh fonts
+	MEDIATION_CONFIG=development $(BIN)/flask db upgrade
+	MEDIATION_CONFIG=development $(BIN)/flask seed-demo
+	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	MEDIATION_CONFIG=development $(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: install-test
+	@scripts/system-deps.sh --required fonts browser pdf
+	$(BIN)/ruff check .
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== PostgreSQL: $$TEST_DATABASE_URL =="; \
+		$(BIN)/python -m pytest -m "not browser"; \
+	fi
+
+lint: install-test
+	$(BIN)/ruff check .
+
+# Re-extract the strings and update the catalogs; compile after translating.
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o mediation/translations/messages.pot .
+	$(BIN)/pybabel update -i mediation/translations/messages.pot -d mediation/translations
+	$(BIN)/pybabel compile -d mediation/translations
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3* test-artifacts .pytest_cache
