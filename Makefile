@@ -49,6 +49,7 @@ translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o mediation/translations/messages.pot .
 	$(BIN)/pybabel update -i mediation/translations/messages.pot -d mediation/translations
 	$(BIN)/pybabel compile -d mediation/translations
+	@$(BIN)/python scripts/untranslated.py || echo "Translate the entries above in messages.po, then run make translations again."
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3* test-artifacts .pytest_cache

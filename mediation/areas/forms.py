@@ -7,18 +7,8 @@ from wtforms import BooleanField, DateField, IntegerField, StringField, TextArea
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from mediation.areas.models import AreaNode
-from mediation.core.validators import normalise_phone
+from mediation.core.forms import check_phone
 from mediation.extensions import db
-
-
-def _check_phone(form, field):
-    if field.data:
-        normalised = normalise_phone(field.data)
-        if not normalised:
-            raise ValidationError(_l("Not a valid phone number: a mobile has 11 digits starting "
-                                     "with 13–19; a landline has its area code, e.g. "
-                                     "0546-8888888."))
-        field.data = normalised
 
 
 class AreaCodeField(StringField):
@@ -58,7 +48,7 @@ class CommitteeForm(FlaskForm):
                                          description=_l("e.g. the district justice bureau"))
     seal_holder = StringField(_l("Seal holder"), validators=[Optional(), Length(max=60)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30), _check_phone])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30), check_phone])
     active = BooleanField(_l("Active"), default=True)
 
 
@@ -67,7 +57,7 @@ class CentreForm(FlaskForm):
     area_code = AreaCodeField(_l("Area code"), validators=[DataRequired()],
                               description=_l("The street or district it serves."))
     address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30), _check_phone])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30), check_phone])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
 
 

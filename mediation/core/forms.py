@@ -1,9 +1,12 @@
 """Small helpers shared by the HTML views."""
 
 from flask import flash
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.validators import ValidationError
 
 from mediation.core.errors import OperationError
+from mediation.core.validators import normalise_phone
 
 
 def show_operation_error(form, error: OperationError) -> None:
@@ -24,3 +27,14 @@ def is_safe_next(target: str | None) -> bool:
 
 class ActionForm(FlaskForm):
     """A form with nothing but its CSRF token, for buttons that POST."""
+
+
+def check_phone(form, field) -> None:
+    """WTForms validator: a mainland mobile or landline, stored normalised."""
+    if field.data:
+        normalised = normalise_phone(field.data)
+        if not normalised:
+            raise ValidationError(_l("Not a valid phone number: a mobile has 11 digits starting "
+                                     "with 13–19; a landline has its area code, e.g. "
+                                     "0546-8888888."))
+        field.data = normalised

@@ -7,7 +7,6 @@ from wtforms import (
     BooleanField,
     PasswordField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -22,7 +21,8 @@ from wtforms.validators import (
 )
 
 from mediation.areas.models import AreaNode, Committee
-from mediation.core.validators import normalise_phone, split_codes
+from mediation.core.forms import check_phone
+from mediation.core.validators import split_codes
 from mediation.extensions import db
 from mediation.users.roles import Role
 
@@ -69,7 +69,7 @@ class UserForm(FlaskForm):
     )
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=60)])
     role = SelectField(_l("Role"), choices=Role.choices(), validators=[DataRequired()])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)],
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20), check_phone],
                         description=_l("Mobile (11 digits) or landline with area code."))
     email = StringField(_l("Email"), validators=[Optional(), Email(), Length(max=120)])
     area_codes = TextAreaField(
@@ -78,30 +78,21 @@ class UserForm(FlaskForm):
                        "by spaces or commas. Grid workers: grids; coordinators: streets or the "
                        "district."),
     )
-    committees = SelectMultipleField(_l("Mediation committees"), coerce=int,
-                                     description=_l("For mediators."))
+    committee_names = TextAreaField(
+        _l("Mediation committees (short names)"),
+        description=_l("For mediators: the short names of their committees, e.g. 文苑社区, "
+                       "separated by spaces or commas (see the list of committees)."),
+    )
     must_change_password = BooleanField(_l("Must change the password at first login"),
                                         default=True)
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        committees = db.session.scalars(
-            select(Committee).where(Committee.active).order_by(Committee.name)
-        ).all()
-        self.committees.choices = [(c.id, c.name) for c in committees]
         self.selected_areas: list[AreaNode] = []
+        self.selected_committees: list[Committee] = []
         if editing:
             del self.username
             del self.must_change_password
-
-    def validate_phone(self, field):
-        if field.data:
-            normalised = normalise_phone(field.data)
-            if not normalised:
-                raise ValidationError(_l("Not a valid phone number: a mobile has 11 digits "
-                                         "starting with 13–19; a landline has its area code, "
-                                         "e.g. 0546-8888888."))
-            field.data = normalised
 
     def validate_area_codes(self, field):
         codes = split_codes(field.data)
@@ -112,11 +103,14 @@ class UserForm(FlaskForm):
             raise ValidationError(_l("Unknown area codes: %(codes)s", codes=", ".join(unknown)))
         self.selected_areas = sorted(nodes, key=lambda n: n.code)
 
-    def selected_committees(self) -> list[Committee]:
-        ids = self.committees.data or []
-        if not ids:
-            return []
-        return list(db.session.scalars(select(Committee).where(Committee.id.in_(ids))).all())
+    def validate_committee_names(self, field):
+        names = split_codes(field.data)
+        found = db.session.scalars(select(Committee).where(Committee.short_name.in_(names))
+                                   ).all() if names else []
+        unknown = sorted(set(names) - {c.short_name for c in found})
+        if unknown:
+            raise ValidationError(_l("Unknown committees: %(names)s", names=", ".join(unknown)))
+        self.selected_committees = sorted(found, key=lambda c: c.short_name)
 
 
 class NewUserForm(NewPasswordMixin, UserForm):

@@ -57,7 +57,7 @@ def check_jurisdiction(role: Role, areas: list[AreaNode], committees: list[Commi
         )
     if committees and not rule["committees"]:
         raise OperationError(_("A %(role)s is not attached to committees.", role=role.title),
-                             field="committees")
+                             field="committee_names")
     if rule["required"] and not areas and not committees:
         raise OperationError(
             _("A %(role)s needs a jurisdiction: attach at least one area or committee.",

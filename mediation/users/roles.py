@@ -28,7 +28,7 @@ class Role(TitledEnum):
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.GRID_WORKER: frozenset({"areas.view"}),
     Role.MEDIATOR: frozenset({"areas.view"}),
-    Role.COORDINATOR: frozenset({"areas.view", "users.view"}),
+    Role.COORDINATOR: frozenset({"areas.view"}),
     Role.LEGAL_AID: frozenset(),
     Role.ADMIN: frozenset({"areas.view", "areas.edit", "users.view", "users.manage",
                            "audit.view"}),

@@ -101,7 +101,7 @@ def user_new():
                 current_user, username=form.username.data, full_name=form.full_name.data,
                 role=Role(form.role.data), password=form.password.data, phone=form.phone.data,
                 email=form.email.data, areas=form.selected_areas,
-                committees=form.selected_committees(),
+                committees=form.selected_committees,
                 must_change_password=form.must_change_password.data,
             )
         except OperationError as error:
@@ -134,13 +134,13 @@ def user_edit(user_id: int):
     if request.method == "GET":
         form.role.data = user.role.value
         form.area_codes.data = " ".join(a.code for a in user.areas)
-        form.committees.data = [c.id for c in user.committees]
+        form.committee_names.data = " ".join(c.short_name for c in user.committees)
     if form.validate_on_submit():
         try:
             operations.update_user(
                 current_user, user, full_name=form.full_name.data, role=Role(form.role.data),
                 phone=form.phone.data, email=form.email.data, areas=form.selected_areas,
-                committees=form.selected_committees(),
+                committees=form.selected_committees,
             )
         except OperationError as error:
             db.session.rollback()
