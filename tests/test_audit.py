@@ -87,3 +87,13 @@ def test_admin_changes_are_audited_with_before_and_after(demo_city, auth):
     assert entry.before["name"] == "文苑社区第1网格" and entry.after["name"] == "文苑社区一网格"
     assert entry.object_id == str(grid.id)
     assert audit.verify_chain().ok
+
+
+def test_admin_reads_the_log_with_filters(demo_city, client, auth):
+    auth.login("mediator", "Wrong-password-99")
+    auth.login("admin")
+    page = client.get("/admin/audit?action=login_failed").get_data(as_text=True)
+    assert "login_failed" in page and "mediator" in page
+    assert "user.create" not in page
+    page = client.get("/admin/audit?actor=admin").get_data(as_text=True)
+    assert "<code>login</code>" in page and "login_failed" not in page

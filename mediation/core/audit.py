@@ -41,6 +41,12 @@ class AuditEntry(db.Model):
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
+    def changes(self) -> list[tuple[str, Any, Any]]:
+        """(field, before, after) for each field that differs, in a stable order."""
+        before, after = self.before or {}, self.after or {}
+        keys = list(dict.fromkeys([*before, *after]))
+        return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+
     def payload(self) -> dict:
         return {
             "at": self.at.isoformat(timespec="microseconds"),
