@@ -1,5 +1,6 @@
 """Flask commands: ``flask create-admin``, ``import-areas``, ``seed-demo``, ``audit-verify``."""
 
+import sys
 from pathlib import Path
 
 import click
@@ -48,8 +49,7 @@ def import_areas(file: Path) -> None:
 
     def start(total: int) -> None:
         nonlocal bar
-        bar = click.progressbar(length=total, label="Loading areas", file=click.get_text_stream(
-            "stderr"))
+        bar = click.progressbar(length=total, label="Loading areas", file=sys.stderr)
         bar.__enter__()
 
     try:

@@ -29,7 +29,8 @@ class AreaForm(FlaskForm):
                        description=_l("The administrative division code, or your own code for "
                                       "a grid."))
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
-    households = IntegerField(_l("Households"), validators=[Optional(), NumberRange(min=0)])
+    households = IntegerField(_l("Households"),
+                              validators=[Optional(), NumberRange(min=0, max=9_999_999)])
 
 
 class CommitteeForm(FlaskForm):

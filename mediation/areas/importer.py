@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -57,18 +58,22 @@ def decode(raw: bytes) -> str:
         return raw.decode("gb18030")
 
 
-def parse(text: str) -> tuple[list[AreaRow], list[tuple[int, str]]]:
-    """Rows and per-line errors; line numbers count the header as line 1."""
+def parse(text: str) -> tuple[list[AreaRow], list[tuple[int, str]], dict[str, int]]:
+    """Rows, per-line errors, and the codes of rejected rows with their lines.
+
+    Line numbers count the header as line 1.
+    """
     errors: list[tuple[int, str]] = []
+    rejected: dict[str, int] = {}
     reader = csv.reader(io.StringIO(text))
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
-        return [], [(1, _("The file is empty."))]
+        return [], [(1, _("The file is empty."))], {}
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         return [], [(1, _("Missing columns: %(cols)s. Expected: %(expected)s.",
-                          cols=", ".join(missing), expected=",".join(COLUMNS)))]
+                          cols=", ".join(missing), expected=",".join(COLUMNS)))], {}
     index = {name: header.index(name) for name in (*COLUMNS, *OPTIONAL_COLUMNS) if name in header}
     rows: list[AreaRow] = []
     for values in reader:
@@ -92,20 +97,32 @@ def parse(text: str) -> tuple[list[AreaRow], list[tuple[int, str]]]:
                               type=cell["type"]))
         households = None
         if cell.get("households"):
-            if cell["households"].isdigit():
+            if re.fullmatch(r"[0-9]{1,7}", cell["households"]):
                 households = int(cell["households"])
             else:
-                problems.append(_("households %(value)r is not a whole number",
-                                  value=cell["households"]))
+                problems.append(_("households %(value)r is not a whole number from 0 to "
+                                  "9999999", value=cell["households"]))
         if problems:
             errors.append((line, "; ".join(problems)))
+            rejected.setdefault(cell["code"], line)
             continue
         rows.append(AreaRow(line, cell["code"], cell["name"], kind, cell["parent_code"] or None,
                             households))
-    return rows, errors
+    return rows, errors, rejected
 
 
-def check(rows: list[AreaRow]) -> list[tuple[int, str]]:
+def existing_nodes(codes) -> dict[str, AreaNode]:
+    """The nodes with these codes, looked up in chunks (a city's file has thousands)."""
+    codes = sorted(set(codes))
+    found: dict[str, AreaNode] = {}
+    for start in range(0, len(codes), 1000):
+        chunk = codes[start:start + 1000]
+        found.update((n.code, n) for n in db.session.scalars(
+            select(AreaNode).where(AreaNode.code.in_(chunk))))
+    return found
+
+
+def check(rows: list[AreaRow], rejected: dict[str, int] | None = None) -> list[tuple[int, str]]:
     """Cross-row and database checks: duplicates, parents, levels, conflicts with what exists."""
     errors = []
     by_code: dict[str, AreaRow] = {}
@@ -115,9 +132,8 @@ def check(rows: list[AreaRow]) -> list[tuple[int, str]]:
                                        code=row.code, other=by_code[row.code].line)))
         else:
             by_code[row.code] = row
-    codes = set(by_code) | {r.parent_code for r in rows if r.parent_code}
-    existing = {node.code: node for node in db.session.scalars(
-        select(AreaNode).where(AreaNode.code.in_(codes)))} if codes else {}
+    rejected = rejected or {}
+    existing = existing_nodes(set(by_code) | {r.parent_code for r in rows if r.parent_code})
     for row in rows:
         if by_code.get(row.code) is not row:
             continue
@@ -134,6 +150,11 @@ def check(rows: list[AreaRow]) -> list[tuple[int, str]]:
             parent = by_code.get(row.parent_code)
             parent_kind = parent.kind if parent else getattr(existing.get(row.parent_code),
                                                              "kind", None)
+            if parent_kind is None and row.parent_code in rejected:
+                errors.append((row.line, _("its parent %(code)s is on line %(other)d, which has "
+                                           "errors", code=row.parent_code,
+                                           other=rejected[row.parent_code])))
+                continue
             if parent_kind is None:
                 errors.append((row.line, _("parent %(code)s is neither in the file nor in the "
                                            "database", code=row.parent_code)))
@@ -159,10 +180,8 @@ def load(rows: list[AreaRow], by=None,
          progress: Callable[[int], None] | None = None) -> ImportResult:
     """Create or rename the nodes, parents first.  Only call with rows that passed ``check``."""
     result = ImportResult()
-    nodes = {n.code: n for n in db.session.scalars(
-        select(AreaNode).where(AreaNode.code.in_([r.code for r in rows]
-                                                 + [r.parent_code for r in rows
-                                                    if r.parent_code])))}
+    renamed = []
+    nodes = existing_nodes([r.code for r in rows] + [r.parent_code for r in rows if r.parent_code])
     for depth in range(len(AreaKind)):
         level = [r for r in rows if r.kind.depth == depth]
         fresh = []
@@ -178,6 +197,10 @@ def load(rows: list[AreaRow], by=None,
                 result.created += 1
             elif node.name != row.name or (row.households is not None
                                            and node.households != row.households):
+                renamed.append({"code": node.code, "name": [node.name, row.name],
+                                "households": [node.households, row.households
+                                               if row.households is not None
+                                               else node.households]})
                 node.name = row.name
                 if row.households is not None:
                     node.households = row.households
@@ -192,7 +215,7 @@ def load(rows: list[AreaRow], by=None,
         db.session.flush()
     audit.record("area.import", object_type="AreaNode", actor=by,
                  after={"created": result.created, "updated": result.updated,
-                        "unchanged": result.unchanged})
+                        "unchanged": result.unchanged, "changed_areas": renamed})
     return result
 
 
@@ -203,8 +226,8 @@ def import_csv(raw: bytes, by=None, progress: Callable[[int], None] | None = Non
         text = decode(raw)
     except UnicodeDecodeError:
         return ImportResult(errors=[(1, _("The file is neither UTF-8 nor GB18030 text."))])
-    rows, errors = parse(text)
-    errors += check(rows)
+    rows, errors, rejected = parse(text)
+    errors += check(rows, rejected)
     if errors:
         return ImportResult(errors=sorted(errors))
     if on_checked:

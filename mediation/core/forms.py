@@ -3,6 +3,7 @@
 from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from mediation.core.errors import OperationError
@@ -27,6 +28,11 @@ def is_safe_next(target: str | None) -> bool:
 
 class ActionForm(FlaskForm):
     """A form with nothing but its CSRF token, for buttons that POST."""
+
+
+def enum_choices(enum_cls) -> list[SelectChoice]:
+    """A TitledEnum's members as select options, labelled in the user's language."""
+    return [SelectChoice(value, label) for value, label in enum_cls.choices()]
 
 
 def check_phone(form, field) -> None:

@@ -21,7 +21,7 @@ from wtforms.validators import (
 )
 
 from mediation.areas.models import AreaNode, Committee
-from mediation.core.forms import check_phone
+from mediation.core.forms import check_phone, enum_choices
 from mediation.core.validators import split_codes
 from mediation.extensions import db
 from mediation.users.roles import Role
@@ -68,7 +68,7 @@ class UserForm(FlaskForm):
                            message=_l("Use only letters, digits, dot, dash and underscore."))],
     )
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=60)])
-    role = SelectField(_l("Role"), choices=Role.choices(), validators=[DataRequired()])
+    role = SelectField(_l("Role"), choices=enum_choices(Role), validators=[DataRequired()])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20), check_phone],
                         description=_l("Mobile (11 digits) or landline with area code."))
     email = StringField(_l("Email"), validators=[Optional(), Email(), Length(max=120)])

@@ -51,16 +51,19 @@ def check_jurisdiction(role: Role, areas: list[AreaNode], committees: list[Commi
     if wrong:
         allowed = "、".join(str(k.title) for k in rule["area_kinds"]) or _("none")
         raise OperationError(
-            _("A %(role)s cannot be attached to %(areas)s; allowed area types: %(allowed)s.",
+            _("Accounts with the role %(role)s cannot be attached to %(areas)s; allowed area "
+              "types: %(allowed)s.",
               role=role.title, areas="、".join(a.display_name for a in wrong), allowed=allowed),
             field="area_codes",
         )
     if committees and not rule["committees"]:
-        raise OperationError(_("A %(role)s is not attached to committees.", role=role.title),
+        raise OperationError(_("Accounts with the role %(role)s are not attached to "
+                               "committees.", role=role.title),
                              field="committee_names")
     if rule["required"] and not areas and not committees:
         raise OperationError(
-            _("A %(role)s needs a jurisdiction: attach at least one area or committee.",
+            _("Accounts with the role %(role)s need a jurisdiction: attach at least one area "
+              "or committee.",
               role=role.title),
             field="area_codes",
         )

@@ -33,6 +33,8 @@ def login():
         db.session.commit()
         if result.user:
             auth.begin_browser_session(result.user)
+            if result.user.must_change_password:
+                return redirect(url_for("users.change_password"))
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else url_for("core.home"))
         flash(result.error, "error")
