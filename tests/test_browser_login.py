@@ -3,6 +3,7 @@
 import pytest
 from browser import screenshot
 from conftest import DEMO_PASSWORD
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -39,5 +40,5 @@ def test_wrong_password_shows_a_message(live_server, page):
     page.get_by_label("用户名").fill("mediator")
     page.get_by_label("密码").fill("not-the-password")
     page.get_by_role("button", name="登录").click()
-    assert page.get_by_role("alert").first.is_visible()
+    expect(page.get_by_role("alert").first).to_be_visible()
     assert "/login" in page.url

@@ -111,6 +111,11 @@ def save_committee(by, committee: Committee | None, *, area: AreaNode, **fields)
                                "into agreement numbers and must be unique.",
                                short=short_name, name=clash.name), field="short_name")
     fields["short_name"] = short_name
+    same_name = db.session.scalar(select(Committee).where(
+        Committee.area_id == area.id, Committee.name == fields["name"].strip()))
+    if same_name is not None and same_name is not committee:
+        raise OperationError(_("%(area)s already has a committee with this name.",
+                               area=area.name), field="name")
     created = committee is None
     if created:
         committee = Committee(area=area, **fields)

@@ -37,9 +37,9 @@ def index():
     query = request.args.get("q", "").strip()
     results = None
     if query:
-        like = f"%{query}%"
         stmt = scope_query(current_user, select(AreaNode), AreaNode.path).where(
-            or_(AreaNode.name.ilike(like), AreaNode.code.ilike(like))
+            or_(AreaNode.name.icontains(query, autoescape=True),
+                AreaNode.code.icontains(query, autoescape=True))
         ).order_by(AreaNode.path).limit(100)
         results = db.session.scalars(stmt).all()
     if current_user.has_global_scope:

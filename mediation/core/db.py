@@ -49,10 +49,15 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
-def enum_column(enum_cls, length: int = 20):
-    """Enums stored as their value in a VARCHAR with a CHECK (portable, easy to extend)."""
+def enum_column(enum_cls, length: int = 20, *, name: str | None = None):
+    """Enums stored as their value in a VARCHAR with a CHECK (portable, easy to extend).
+
+    ``name`` names the CHECK constraint; give the column's name when a table has two
+    columns of the same enum (PostgreSQL needs distinct constraint names).
+    """
     return Enum(enum_cls, native_enum=False, length=length, create_constraint=True,
-                values_callable=lambda e: [m.value for m in e], validate_strings=True)
+                values_callable=lambda e: [m.value for m in e], validate_strings=True,
+                name=name or enum_cls.__name__.lower())
 
 
 class Base(DeclarativeBase):
@@ -72,12 +77,6 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 def declare_write_intent() -> None:
     """Per request: only methods that may change state take the write lock."""
     write_intent.set(request.method not in SAFE_METHODS)
-
-
-def begin_write(session) -> None:
-    """Let a read-only request write after all (e.g. an audited read): restart as a writer."""
-    session.commit()
-    write_intent.set(True)
 
 
 @event.listens_for(Engine, "connect")

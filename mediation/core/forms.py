@@ -1,5 +1,7 @@
 """Small helpers shared by the HTML views."""
 
+from urllib.parse import urlsplit
+
 from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -21,18 +23,27 @@ def show_operation_error(form, error: OperationError) -> None:
 
 
 def is_safe_next(target: str | None) -> bool:
-    """Only same-site relative paths may be redirected to after login."""
-    return bool(target) and target.startswith("/") and not target.startswith("//") \
-        and "\\" not in target
+    """Only a plain same-site path may be redirected to after login or a language switch."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    if any(ch.isspace() or ord(ch) < 32 or ch == "\\" for ch in target):
+        return False  # browsers and Werkzeug drop tabs and newlines: "/\t/evil" → "//evil"
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
 
 
 class ActionForm(FlaskForm):
     """A form with nothing but its CSRF token, for buttons that POST."""
 
 
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as select options."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 def enum_choices(enum_cls) -> list[SelectChoice]:
     """A TitledEnum's members as select options, labelled in the user's language."""
-    return [SelectChoice(value, label) for value, label in enum_cls.choices()]
+    return options(enum_cls.choices())
 
 
 def check_phone(form, field) -> None:

@@ -71,6 +71,10 @@ class User(UserMixin, db.Model):
         return self.active
 
     @property
+    def is_locked(self) -> bool:
+        return self.locked_until is not None and self.locked_until > utcnow()
+
+    @property
     def has_global_scope(self) -> bool:
         return self.role in GLOBAL_SCOPE_ROLES
 
@@ -79,6 +83,8 @@ class User(UserMixin, db.Model):
         """The area nodes this account is attached to, directly or through its committees."""
         nodes = {node.id: node for node in self.areas}
         for committee in self.committees:
+            if not committee.active:
+                continue  # a dissolved committee grants nothing
             nodes.setdefault(committee.area.id, committee.area)
         return sorted(nodes.values(), key=lambda n: n.path)
 

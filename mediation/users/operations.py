@@ -1,5 +1,7 @@
 """The verbs on accounts.  They change objects, write the audit entry and flush; callers commit."""
 
+import hashlib
+import re
 from dataclasses import dataclass
 
 from flask import current_app
@@ -21,6 +23,9 @@ from mediation.users.passwords import (
 )
 from mediation.users.roles import SCOPE_RULES, Role
 
+ANONYMOUS = "anonymous"
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{2,40}$")
+
 AUDITED_FIELDS = ["username", "full_name", "role", "phone", "email", "active",
                   "must_change_password"]
 
@@ -32,10 +37,12 @@ def _user_snapshot(user: User) -> dict:
     return data
 
 
-def find_user(username: str) -> User | None:
-    return db.session.scalar(
-        select(User).where(func.lower(User.username) == username.strip().lower())
-    )
+def find_user(username: str, *, for_update: bool = False) -> User | None:
+    """The account with this username, whatever its case; ``for_update`` locks the row."""
+    stmt = select(User).where(func.lower(User.username) == username.strip().lower())
+    if for_update:
+        stmt = stmt.with_for_update()
+    return db.session.scalar(stmt)
 
 
 def check_password_policy(password: str, *, username: str, full_name: str) -> None:
@@ -76,36 +83,40 @@ class LoginResult:
 
 
 def attempt_login(username: str, password: str) -> LoginResult:
-    """Check a login; count failures, lock after too many, open a session on success."""
-    user = find_user(username)
+    """Check a login; count failures, lock after too many, open a session on success.
+
+    Until the password is right, every refusal reads the same, so the page does not tell
+    which usernames exist or are locked.  Attempts are logged as by "anonymous".
+    """
+    user = find_user(username, for_update=True)  # concurrent failures count under a lock
     now = utcnow()
+    correct = verify_password(user.password_hash if user else None, password)
+    wrong = _("Wrong username or password.")
     if user is None:
-        verify_password(None, password)  # same cost as a real check
-        audit.record("login_failed", object_type="User", actor_name=username[:80] or "?",
-                     note="unknown username")
-        return LoginResult(None, _("Wrong username or password."))
-    if user.locked_until and user.locked_until > now:
+        fingerprint = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:12]
+        audit.record("login_failed", object_type="User", actor_name=ANONYMOUS,
+                     note=f"unknown username #{fingerprint}")
+        return LoginResult(None, wrong)
+    if user.is_locked:
+        audit.record("login_refused_locked", user, actor_name=ANONYMOUS)
+        if not correct:
+            return LoginResult(None, wrong)
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        audit.record("login_refused_locked", user, actor=user)
         return LoginResult(None, _("This account is locked after too many failed logins. "
                                    "Try again in %(minutes)d minutes or ask an administrator.",
                                    minutes=minutes))
-    if not verify_password(user.password_hash, password):
+    if not correct:
         user.failed_logins += 1
-        audit.record("login_failed", user, actor=user,
+        audit.record("login_failed", user, actor_name=ANONYMOUS,
                      note=f"failure {user.failed_logins}")
         if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
             user.locked_until = now + current_app.config["LOGIN_LOCKOUT"]
             user.failed_logins = 0
-            audit.record("account_locked", user, actor=user,
+            audit.record("account_locked", user, actor_name=ANONYMOUS,
                          after={"locked_until": user.locked_until})
-            return LoginResult(None, _("Too many failed logins: this account is locked for "
-                                       "%(minutes)d minutes.",
-                                       minutes=int(current_app.config["LOGIN_LOCKOUT"]
-                                                   .total_seconds() // 60)))
-        return LoginResult(None, _("Wrong username or password."))
+        return LoginResult(None, wrong)
     if not user.active:
-        audit.record("login_refused_disabled", user, actor=user)
+        audit.record("login_refused_disabled", user, actor_name=ANONYMOUS)
         return LoginResult(None, _("This account is disabled. Ask an administrator."))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -145,6 +156,13 @@ def create_user(by: User | None, *, username: str, full_name: str, role: Role, p
                 areas: list[AreaNode] = (), committees: list[Committee] = (),
                 must_change_password: bool = True) -> User:
     username = username.strip()
+    if not USERNAME_PATTERN.match(username):
+        raise OperationError(_("A username has 2–40 letters, digits, dots, dashes or "
+                               "underscores."), field="username")
+    full_name = full_name.strip()
+    if not full_name or len(full_name) > 60:
+        raise OperationError(_("Give the person's full name (at most 60 characters)."),
+                             field="full_name")
     if find_user(username):
         raise OperationError(_("The username %(name)s is already taken.", name=username),
                              field="username")
@@ -212,6 +230,10 @@ def reset_password(by: User | None, user: User, new_password: str, *,
 
 
 def unlock(by: User, user: User) -> None:
+    """Lift a lockout before it runs out."""
+    if not user.is_locked:
+        return
+    before = {"locked_until": user.locked_until}
     user.failed_logins = 0
     user.locked_until = None
-    audit.record("user.unlock", user, actor=by)
+    audit.record("user.unlock", user, actor=by, before=before, after={"locked_until": None})

@@ -1,29 +1,42 @@
 """Password hashing (argon2id) and the password policy."""
 
-from argon2 import PasswordHasher
+from functools import cache
+
+from argon2 import DEFAULT_MEMORY_COST, DEFAULT_TIME_COST, PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
 from zxcvbn import zxcvbn
 
-_hasher = PasswordHasher()
-# Verified against when the username is unknown, so both paths take the same time.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-but-the-same-cost")
+
+@cache
+def _hasher_for(time_cost: int, memory_cost: int) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost)
+    # Verified against when the username is unknown, so both paths take the same time.
+    return hasher, hasher.hash("not-a-real-password-but-the-same-cost")
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    """argon2id with the library's defaults, unless the config lowers them (tests only)."""
+    config = current_app.config
+    return _hasher_for(config.get("ARGON2_TIME_COST", DEFAULT_TIME_COST),
+                       config.get("ARGON2_MEMORY_COST", DEFAULT_MEMORY_COST))
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    hasher, dummy = _hasher()
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return hasher.verify(password_hash or dummy, password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    return _hasher()[0].check_needs_rehash(password_hash)
 
 
 def password_problems(password: str, *, user_inputs: list[str] = ()) -> list[str]:

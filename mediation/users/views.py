@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from mediation.core.errors import OperationError
 from mediation.core.forms import ActionForm, is_safe_next, show_operation_error
 from mediation.core.permissions import require
-from mediation.extensions import db
+from mediation.extensions import db, limiter
 from mediation.users import auth, operations
 from mediation.users.forms import (
     ChangePasswordForm,
@@ -24,6 +24,7 @@ bp = Blueprint("users", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
@@ -85,8 +86,8 @@ def user_list():
     role = request.args.get("role", "")
     stmt = select(User).order_by(User.active.desc(), User.role, User.username)
     if query:
-        like = f"%{query}%"
-        stmt = stmt.where(or_(User.username.ilike(like), User.full_name.ilike(like)))
+        stmt = stmt.where(or_(User.username.icontains(query, autoescape=True),
+                              User.full_name.icontains(query, autoescape=True)))
     if role in {r.value for r in Role}:
         stmt = stmt.where(User.role == Role(role))
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
