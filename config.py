@@ -25,6 +25,10 @@ class Config:
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCKOUT = timedelta(minutes=15)
     PASSWORD_MIN_LENGTH = 12
+    # Logins per client address, on top of the per-account lockout (password spraying).
+    LOGIN_RATE_LIMIT = "20 per minute; 200 per day"
+    RATELIMIT_STORAGE_URI = "memory://"  # redis://127.0.0.1:6379 with several app servers
+    RATELIMIT_HEADERS_ENABLED = True
 
     BABEL_DEFAULT_LOCALE = "zh"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -32,6 +36,10 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     PAGE_SIZE = 50
+    MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    ATTACHMENT_DIR: str | None = None  # default: <instance>/attachments, outside the web root
+    FIELD_ENCRYPTION_KEY: str | None = None
     TRUSTED_PROXIES = 0  # reverse proxies in front of the app whose X-Forwarded-* to trust
     DEMO_PASSWORD = "Tiaojie-Demo-2026"
 
@@ -40,7 +48,7 @@ class DevelopmentConfig(Config):
     ENV_NAME = "development"
     DEBUG = True
     SESSION_COOKIE_SECURE = False
-    SECRET_KEY = "development-only-secret-key-not-for-production"
+    # No SECRET_KEY here: create_app makes a random one in instance/ for this checkout.
 
 
 class TestingConfig(Config):
@@ -49,6 +57,10 @@ class TestingConfig(Config):
     SESSION_COOKIE_SECURE = False
     SECRET_KEY = "testing-secret-key"
     WTF_CSRF_ENABLED = True
+    RATELIMIT_ENABLED = False  # switched on by the test that checks it
+    # Cheap hashing keeps the suite fast; production uses argon2's defaults.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8 * 1024
 
 
 class ProductionConfig(Config):

@@ -1,6 +1,7 @@
 """People's-mediation case management (人民调解案件管理)."""
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -64,6 +65,10 @@ def load_config(app: Flask, config, overrides: dict) -> None:
             app.config[key] = timedelta(**{unit: float(env[name])})
     if env.get("LOGIN_MAX_FAILURES"):
         app.config["LOGIN_MAX_FAILURES"] = int(env["LOGIN_MAX_FAILURES"])
+    for name in ("FIELD_ENCRYPTION_KEY", "FIELD_ENCRYPTION_OLD_KEYS", "ATTACHMENT_DIR",
+                 "RATELIMIT_STORAGE_URI"):
+        if env.get(name):
+            app.config[name] = env[name]
     if env.get("TRUSTED_PROXIES"):
         app.config["TRUSTED_PROXIES"] = int(env["TRUSTED_PROXIES"])
     if env.get("DEMO_PASSWORD"):
@@ -78,6 +83,11 @@ def load_config(app: Flask, config, overrides: dict) -> None:
         uri = f"sqlite:///{Path(app.instance_path) / 'mediation.sqlite3'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
 
+    if app.config["ENV_NAME"] == "development" and not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    if not app.config.get("ATTACHMENT_DIR"):
+        app.config["ATTACHMENT_DIR"] = str(Path(app.instance_path) / "attachments")
+
     if app.config["ENV_NAME"] == "production":
         app.config["DEBUG"] = False
         if not app.config.get("SECRET_KEY") or len(app.config["SECRET_KEY"]) < 32:
@@ -85,6 +95,22 @@ def load_config(app: Flask, config, overrides: dict) -> None:
                 "SECRET_KEY must be set to a random string of at least 32 characters in "
                 "production (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
+        if not app.config.get("FIELD_ENCRYPTION_KEY"):
+            raise RuntimeError(
+                "FIELD_ENCRYPTION_KEY must be set in production: it encrypts ID numbers. "
+                "Generate one with python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())' and keep it safe: without it the "
+                "stored ID numbers cannot be read.")
+
+
+def _instance_secret(instance: Path) -> str:
+    """A random key kept in instance/ for development: never a key known from the source."""
+    path = instance / "dev-secret-key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def normalise_database_url(uri: str) -> str:
@@ -104,13 +130,14 @@ def register_proxy(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from mediation.core import i18n
-    from mediation.extensions import babel, csrf, db, login_manager, migrate
+    from mediation.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     login_manager.init_app(app)
+    limiter.init_app(app)
     login_manager.login_view = "users.login"
     login_manager.session_protection = "basic"
     from mediation.users import auth
@@ -120,12 +147,16 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from mediation.areas.views import bp as areas_bp
+    from mediation.cases.settings_views import bp as settings_bp
+    from mediation.cases.views import bp as cases_bp
     from mediation.core.views import bp as core_bp
     from mediation.users.views import bp as users_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(users_bp)
     app.register_blueprint(areas_bp)
+    app.register_blueprint(cases_bp)
+    app.register_blueprint(settings_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 
 from mediation import demo
 from mediation.areas import importer
+from mediation.cases import operations as case_ops
 from mediation.core import audit
 from mediation.core.errors import OperationError
 from mediation.extensions import db
@@ -17,7 +18,7 @@ from mediation.users.roles import Role
 
 
 def init_app(app) -> None:
-    for command in (create_admin, import_areas, seed_demo, audit_verify):
+    for command in (create_admin, import_areas, seed_demo, audit_verify, check_deadlines):
         app.cli.add_command(command)
 
 
@@ -96,3 +97,18 @@ def audit_verify() -> None:
     click.echo(f"Audit log BROKEN at entry {report.broken_id}: {report.reason}. "
                f"{report.checked} entries before it are intact.", err=True)
     raise SystemExit(1)
+
+
+@click.command("check-deadlines")
+@click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Check as of this day (default: today in China).")
+@with_appcontext
+def check_deadlines(on) -> None:
+    """Raise escalation proposals and supervision notices for overdue cases (for cron).
+
+    Safe to run as often as you like: what was raised before is not raised again.
+    """
+    report = case_ops.check_deadlines(on.date() if on else None)
+    db.session.commit()
+    click.echo(f"Checked {report.checked} open cases: {report.proposals} new escalation "
+               f"proposals, {report.notices} new supervision notices.")

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from mediation.areas import operations as area_ops
 from mediation.areas.models import AreaNode, Centre, Committee
+from mediation.cases.demo import seed_cases
 from mediation.extensions import db
 from mediation.users import operations as user_ops
 from mediation.users.roles import Role
@@ -96,5 +97,9 @@ def seed() -> bool:
         user_ops.create_user(None, username=username, full_name=full_name, role=role,
                              password=password, areas=[_node(c) for c in area_codes],
                              committees=committees, must_change_password=False)
+        created = True
+    # About 200 demo disputes (and the staff who work them).  Not under the testing config
+    # unless DEMO_CASES is set: the test fixtures seed the city for every test.
+    if current_app.config.get("DEMO_CASES", not current_app.testing) and seed_cases() > 0:
         created = True
     return created

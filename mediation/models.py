@@ -1,8 +1,25 @@
 """Every model module, so that the metadata (migrations, tests) sees all tables."""
 
 from mediation.areas.models import AreaNode, Centre, Committee, Room
+from mediation.cases.models import (
+    Assignment,
+    Attachment,
+    Case,
+    CaseCounter,
+    CaseEvent,
+    Category,
+    EscalationProposal,
+    FollowUp,
+    HelpRequest,
+    LevelRule,
+    Party,
+    SupervisionNotice,
+)
 from mediation.core.audit import AuditEntry
+from mediation.core.calendar import CalendarDay
 from mediation.users.models import User, UserSession, user_areas, user_committees
 
-__all__ = ["AreaNode", "AuditEntry", "Centre", "Committee", "Room", "User", "UserSession",
-           "user_areas", "user_committees"]
+__all__ = ["AreaNode", "Assignment", "Attachment", "AuditEntry", "CalendarDay", "Case",
+           "CaseCounter", "CaseEvent", "Category", "Centre", "Committee",
+           "EscalationProposal", "FollowUp", "HelpRequest", "LevelRule", "Party", "Room",
+           "SupervisionNotice", "User", "UserSession", "user_areas", "user_committees"]

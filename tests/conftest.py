@@ -71,6 +71,10 @@ class Database:
         with app.app_context():
             upgrade()
             self.tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+            # The rows the migrations seed (categories, level rules), put back after a TRUNCATE.
+            with db.engine.connect() as conn:
+                self.seeded = [(t, rows) for t in db.metadata.sorted_tables
+                               if (rows := [dict(r._mapping) for r in conn.execute(t.select())])]
             db.engine.dispose()
 
     def fresh_uri(self, name: str) -> str:
@@ -80,6 +84,12 @@ class Database:
                 conn.exec_driver_sql(
                     "TRUNCATE " + ", ".join(f'"{t}"' for t in self.tables)
                     + " RESTART IDENTITY CASCADE")
+                for table, rows in self.seeded:
+                    conn.execute(table.insert(), rows)
+                    if "id" in table.c:  # the next id follows the seeded ones
+                        conn.exec_driver_sql(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                            f'(SELECT max(id) FROM "{table.name}"))')
             engine.dispose()
             return self.uri
         target = self.tmp / f"{name}.sqlite3"

@@ -4,6 +4,9 @@ from sqlalchemy import func, select
 
 from mediation import create_app
 from mediation.areas.models import AreaKind, AreaNode, Centre, Committee, Room
+from mediation.cases.models import Case
+from mediation.cases.states import CaseState
+from mediation.core import audit
 from mediation.extensions import db
 from mediation.users.models import User
 from mediation.users.roles import Role
@@ -43,6 +46,9 @@ def _counts():
 
 
 def test_seed_demo_builds_the_city_once(app, runner):
+    # The testing config leaves the ~200 demo cases out (the fixtures seed the city for
+    # every test); this test asks for them.
+    app.config["DEMO_CASES"] = True
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     for username in ("admin", "coordinator", "mediator", "gridworker", "legalaid"):
@@ -50,7 +56,11 @@ def test_seed_demo_builds_the_city_once(app, runner):
     kinds, committees, rooms, users = _counts()
     assert kinds == {AreaKind.DISTRICT: 1, AreaKind.STREET: 3, AreaKind.COMMUNITY: 9,
                      AreaKind.GRID: 60}
-    assert committees == 12 and users == 5 and rooms >= 4
+    # The 5 demo accounts and 10 staff for the other communities' cases.
+    assert committees == 12 and users == 15 and rooms >= 4
+    states = dict(db.session.execute(select(Case.state, func.count()).group_by(Case.state)).all())
+    assert sum(states.values()) == 200 and set(states) == set(CaseState)
+    assert audit.verify_chain().ok
     street_centre = db.session.scalar(select(Centre).join(Centre.area)
                                       .where(AreaNode.kind == AreaKind.STREET))
     assert street_centre.rooms
@@ -59,10 +69,12 @@ def test_seed_demo_builds_the_city_once(app, runner):
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0
     assert _counts() == (kinds, committees, rooms, users)
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 200
 
 
 def test_seed_demo_refuses_production(database, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "z" * 40)
+    monkeypatch.setenv("FIELD_ENCRYPTION_KEY", "Vb4mVOLk0x8l8r2ZqgXz7mYp3m3QqzGJ1uE3aVxQe7c=")
     app = create_app("production", SQLALCHEMY_DATABASE_URI=database.fresh_uri("prod"))
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code != 0

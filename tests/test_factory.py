@@ -19,8 +19,19 @@ def test_production_refuses_missing_or_weak_secret_key(monkeypatch, tmp_path):
         create_app("production", SECRET_KEY="short")
 
 
+FERNET_KEY = "Vb4mVOLk0x8l8r2ZqgXz7mYp3m3QqzGJ1uE3aVxQe7c="
+
+
+def test_production_refuses_missing_field_encryption_key(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.delenv("FIELD_ENCRYPTION_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="FIELD_ENCRYPTION_KEY"):
+        create_app("production", SQLALCHEMY_DATABASE_URI="sqlite://")
+
+
 def test_environment_is_read_inside_the_factory(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("FIELD_ENCRYPTION_KEY", FERNET_KEY)
     monkeypatch.setenv("DATABASE_URL", "postgres://someone@db.example/mediation")
     monkeypatch.setenv("SESSION_IDLE_MINUTES", "5")
     monkeypatch.setenv("SESSION_COOKIE_SECURE", "0")
@@ -34,6 +45,7 @@ def test_environment_is_read_inside_the_factory(monkeypatch, tmp_path):
 
 def test_production_cookie_flags(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "y" * 40)
+    monkeypatch.setenv("FIELD_ENCRYPTION_KEY", FERNET_KEY)
     monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
     app = create_app("production", SQLALCHEMY_DATABASE_URI="sqlite://")
     assert app.config["SESSION_COOKIE_SECURE"] is True

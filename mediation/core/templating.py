@@ -6,6 +6,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from mediation.core.i18n import html_lang
+from mediation.core.identity import mask_phone
 from mediation.core.permissions import can_view_path
 
 
@@ -26,5 +27,6 @@ def init_app(app) -> None:
             "can_view": lambda node: can_view_path(current_user, node.path),
         }
 
+    app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": (
         format_datetime(value, fmt) if value else "—")

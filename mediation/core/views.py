@@ -16,10 +16,15 @@ from mediation.extensions import db
 bp = Blueprint("core", __name__)
 
 
+# Domains above core add panels to the workbench: (template, function giving its context).
+HOME_PANELS: list[tuple[str, object]] = []
+
+
 @bp.get("/")
 @login_required
 def home():
-    return render_template("home.html")
+    panels = [(template, provide()) for template, provide in HOME_PANELS]
+    return render_template("home.html", panels=[(t, c) for t, c in panels if c is not None])
 
 
 @bp.post("/language")
@@ -55,9 +60,9 @@ ERROR_MESSAGES = {
     405: (_l("Not allowed"), _l("This page cannot be used that way.")),
     413: (_l("Too large"), _l("The file is too large.")),
     429: (_l("Too many requests"), _l("Please wait a moment and try again.")),
-    500: (_l("Something went wrong"), _l("The server could not finish this. Nothing was saved "
-                                         "half-way; please try again, and tell your "
-                                         "administrator if it happens again.")),
+    500: (_l("Something went wrong"), _l("The server could not finish this. Please check "
+                                         "whether your change was saved, try again, and tell "
+                                         "your administrator if it happens again.")),
 }
 
 

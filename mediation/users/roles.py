@@ -25,13 +25,18 @@ class Role(TitledEnum):
 
 
 # Permissions are named "<domain>.<verb>"; later features add theirs here.
+_CASE_WORK = {"cases.view", "cases.create", "cases.handle", "cases.request_escalation"}
 PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.GRID_WORKER: frozenset({"areas.view"}),
-    Role.MEDIATOR: frozenset({"areas.view"}),
-    Role.COORDINATOR: frozenset({"areas.view"}),
-    Role.LEGAL_AID: frozenset(),
+    Role.GRID_WORKER: frozenset({"areas.view", *_CASE_WORK}),
+    Role.MEDIATOR: frozenset({"areas.view", *_CASE_WORK, "cases.decide", "cases.assign",
+                              "cases.request_help", "cases.reveal"}),
+    Role.COORDINATOR: frozenset({"areas.view", *_CASE_WORK, "cases.decide", "cases.assign",
+                                 "cases.request_help", "cases.supervise", "cases.reveal"}),
+    Role.LEGAL_AID: frozenset({"cases.view", "cases.opinion"}),
     Role.ADMIN: frozenset({"areas.view", "areas.edit", "users.view", "users.manage",
-                           "audit.view"}),
+                           "audit.view", "rules.edit", *_CASE_WORK, "cases.decide",
+                           "cases.assign", "cases.request_help", "cases.supervise",
+                           "cases.reveal"}),
 }
 
 # What each role is attached to (jurisdiction): area kinds it may hold, whether it may

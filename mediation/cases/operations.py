@@ -1,0 +1,683 @@
+"""The verbs on cases.  Each validates, changes the objects, writes the timeline and the
+audit log, and flushes; the caller commits once."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from mediation.areas.models import AreaKind, AreaNode
+from mediation.cases import rules
+from mediation.cases.models import (
+    Assignment,
+    AssignmentRole,
+    Case,
+    CaseCounter,
+    CaseEvent,
+    Category,
+    Department,
+    EscalationProposal,
+    EventKind,
+    FollowUp,
+    Gender,
+    HelpRequest,
+    Party,
+    PartyKind,
+    PartyRole,
+    ProposalRule,
+    ProposalStatus,
+    SupervisionNotice,
+)
+from mediation.cases.states import (
+    ALLOWED,
+    OPEN_STATES,
+    OUTCOME_STATES,
+    REASON_REQUIRED,
+    RISK_FACTORS,
+    CaseState,
+    Level,
+    Source,
+    assess_risk,
+)
+from mediation.core import audit, crypto
+from mediation.core.db import utcnow
+from mediation.core.errors import OperationError
+from mediation.core.identity import check_id_number, check_uscc, mask_id
+from mediation.extensions import db
+from mediation.users.models import User
+from mediation.users.roles import Role
+
+S = CaseState
+
+
+class StaleEdit(OperationError):
+    """Someone else changed the case since this person loaded it."""
+
+
+def check_version(case: Case, seen_version: int | None) -> None:
+    """Optimistic locking for forms: refuse a change based on an old copy of the case."""
+    if seen_version is not None and seen_version != case.version:
+        raise StaleEdit(_("Someone else changed this case while you were editing it. Nothing "
+                          "was saved: reload the page, check the changes and try again."))
+
+
+def _event(case: Case, by: User | None, kind: EventKind, *, reason: str | None = None,
+           **fields) -> CaseEvent:
+    event = CaseEvent(case=case, actor=by, kind=kind, reason=reason or None, **fields)
+    db.session.add(event)
+    return event
+
+
+def _audit(action: str, case: Case, by: User | None, **kwargs) -> None:
+    audit.record(f"case.{action}", object_type="Case", object_id=case.number, actor=by,
+                 **kwargs)
+
+
+# ---- numbers ----------------------------------------------------------------------------
+
+def allocate_number(year: int) -> tuple[str, int]:
+    """The next number of ``year``: an atomic UPDATE … RETURNING on the year's counter row.
+
+    The row lock (PostgreSQL) or the write lock (SQLite, BEGIN IMMEDIATE) makes concurrent
+    intakes queue; the UNIQUE (year, seq) constraint stands behind it.
+    """
+    stmt = (update(CaseCounter).where(CaseCounter.year == year)
+            .values(last=CaseCounter.last + 1).returning(CaseCounter.last))
+    seq = db.session.execute(stmt).scalar()
+    if seq is None:
+        try:
+            with db.session.begin_nested():
+                db.session.execute(insert(CaseCounter).values(year=year, last=0))
+        except IntegrityError:
+            pass  # another intake created the row first: fine
+        seq = db.session.execute(stmt).scalar_one()
+    return f"{year}-{seq:06d}", seq
+
+
+# ---- intake -----------------------------------------------------------------------------
+
+@dataclass
+class PartyInput:
+    role: PartyRole
+    kind: PartyKind
+    name: str
+    gender: Gender | None = None
+    ethnicity: str | None = None
+    birth_date: date | None = None
+    occupation: str | None = None
+    id_type: str | None = None
+    id_number: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    community: AreaNode | None = None
+    uscc: str | None = None
+    legal_representative: str | None = None
+    legal_representative_title: str | None = None
+    agent_name: str | None = None
+    agent_phone: str | None = None
+    agent_power_of_attorney: bool = False
+
+
+@dataclass
+class CaseInput:
+    title: str
+    source: Source
+    grid: AreaNode
+    category: Category
+    narrative: str
+    address: str | None = None
+    amount_fen: int | None = None
+    risks: dict[str, bool] = field(default_factory=dict)
+    parties: list[PartyInput] = field(default_factory=list)
+
+
+def _apply_party(party: Party, data: PartyInput) -> None:
+    if data.kind is PartyKind.PERSON:
+        if data.id_number:
+            info = check_id_number(data.id_type, data.id_number)
+            if info.birth_date and data.birth_date and info.birth_date != data.birth_date:
+                raise OperationError(_("The birth date does not match the ID number (%(date)s).",
+                                       date=info.birth_date.isoformat()), field="birth_date")
+            party.id_type = data.id_type
+            party.id_number_encrypted = crypto.encrypt(info.number)
+            party.id_number_index = crypto.blind_index(info.number)
+            party.id_number_masked = mask_id(info.number)
+            party.birth_date = info.birth_date or data.birth_date
+            party.gender = Gender(info.gender) if info.gender else data.gender
+        else:
+            party.id_type = party.id_number_encrypted = party.id_number_index = None
+            party.id_number_masked = None
+            party.birth_date, party.gender = data.birth_date, data.gender
+        if party.birth_date and party.birth_date > rules.today():
+            raise OperationError(_("The birth date is in the future."), field="birth_date")
+        party.uscc = party.legal_representative = party.legal_representative_title = None
+    else:
+        party.uscc = check_uscc(data.uscc) if data.uscc else None
+        party.legal_representative = data.legal_representative or None
+        party.legal_representative_title = data.legal_representative_title or None
+        party.id_type = party.id_number_encrypted = party.id_number_index = None
+        party.id_number_masked = party.birth_date = party.gender = None
+    if data.community is not None and data.community.kind is not AreaKind.COMMUNITY:
+        raise OperationError(_("Choose a community for where the party lives."),
+                             field="community")
+    party.role, party.kind, party.name = data.role, data.kind, data.name.strip()
+    party.ethnicity = data.ethnicity or None
+    party.occupation = data.occupation or None
+    party.phone = data.phone or None
+    party.address = data.address or None
+    party.community = data.community
+    party.agent_name = data.agent_name or None
+    party.agent_phone = data.agent_phone or None
+    party.agent_power_of_attorney = bool(data.agent_name and data.agent_power_of_attorney)
+
+
+def _party_summary(party: Party) -> dict:
+    return {"name": party.name, "role": party.role.value, "kind": party.kind.value,
+            "id_number": party.id_number_masked}
+
+
+def create_case(by: User, data: CaseInput) -> Case:
+    """Register a dispute: number, level by who reports it, risk, parties, deadlines."""
+    if data.grid.kind is not AreaKind.GRID:
+        raise OperationError(_("Choose a grid."), field="grid")
+    if not data.category.active:
+        raise OperationError(_("This category is no longer in use."), field="category")
+    if data.amount_fen is not None and data.amount_fen < 0:
+        raise OperationError(_("The amount cannot be negative."), field="amount")
+    if not any(p.role is PartyRole.APPLICANT for p in data.parties):
+        raise OperationError(_("A case needs at least one applicant."), field="applicant_name")
+    now = utcnow()
+    number, seq = allocate_number(rules.local_date(now).year)
+    risks = {name: bool(data.risks.get(name)) for name in RISK_FACTORS}
+    case = Case(number=number, year=rules.local_date(now).year, seq=seq,
+                title=data.title.strip(), source=data.source, grid=data.grid,
+                category=data.category, narrative=data.narrative.strip(),
+                address=data.address or None, amount_fen=data.amount_fen,
+                risk_level=assess_risk(risks), state=S.REPORTED,
+                level=starting_level(by), level_entered_at=now,
+                reported_at=now, reported_by=by, **risks)
+    db.session.add(case)
+    for item in data.parties:
+        # Attached once filled in: an autoflush during the checks must not meet a bare party.
+        party = Party()
+        _apply_party(party, item)
+        party.case = case
+        db.session.add(party)
+    db.session.flush()
+    case.level_deadline = rules.level_deadline(case)
+    case.overall_deadline = rules.overall_deadline(case)
+    _event(case, by, EventKind.STATE, to_state=S.REPORTED, to_level=case.level,
+           data={"source": data.source.value})
+    _audit("create", case, by, after={
+        "number": case.number, "grid": data.grid.code, "category": data.category.code,
+        "level": case.level.value, "risk": case.risk_level.value,
+        "parties": [_party_summary(p) for p in case.parties]})
+    propose_by_rules(case)
+    return case
+
+
+# A case starts at the level of whoever takes it in: a grid worker's patrol in the grid,
+# a community committee's intake in the community, a street centre's at street level.
+LEVEL_OF_KIND = {AreaKind.GRID: Level.GRID, AreaKind.COMMUNITY: Level.COMMUNITY,
+                 AreaKind.STREET: Level.STREET, AreaKind.DISTRICT: Level.STREET}
+
+
+def starting_level(user: User) -> Level:
+    if user.role is Role.GRID_WORKER:
+        return Level.GRID
+    levels = [LEVEL_OF_KIND[node.kind] for node in user.jurisdiction_nodes]
+    return max(levels, key=lambda level: level.rank) if levels else Level.GRID
+
+
+def update_case(by: User, case: Case, data: CaseInput, seen_version: int | None) -> None:
+    """Edit the intake details; the parties are edited on their own."""
+    check_version(case, seen_version)
+    before = audit.snapshot(case, ["title", "narrative", "address", "amount_fen",
+                                   "risk_level", *RISK_FACTORS])
+    before["grid"], before["category"] = case.grid.code, case.category.code
+    if data.grid.kind is not AreaKind.GRID:
+        raise OperationError(_("Choose a grid."), field="grid")
+    case.title, case.narrative = data.title.strip(), data.narrative.strip()
+    case.address, case.amount_fen = data.address or None, data.amount_fen
+    case.source, case.grid, case.category = data.source, data.grid, data.category
+    for name in RISK_FACTORS:
+        setattr(case, name, bool(data.risks.get(name)))
+    case.risk_level = assess_risk(case.risk_flags)
+    if case.is_open:
+        case.level_deadline = rules.level_deadline(case)
+        case.overall_deadline = rules.overall_deadline(case)
+    after = audit.snapshot(case, ["title", "narrative", "address", "amount_fen",
+                                  "risk_level", *RISK_FACTORS])
+    after["grid"], after["category"] = case.grid.code, case.category.code
+    if after != before:
+        _event(case, by, EventKind.NOTE, reason=_("Intake details edited."),
+               data={"changed": sorted(k for k in after if after[k] != before.get(k))})
+        _audit("update", case, by, before=before, after=after)
+        db.session.flush()
+        propose_by_rules(case)
+
+
+def add_party(by: User, case: Case, data: PartyInput) -> Party:
+    party = Party()
+    _apply_party(party, data)
+    party.case = case
+    db.session.add(party)
+    db.session.flush()
+    _event(case, by, EventKind.PARTY, reason=_("Party added: %(name)s (%(role)s)",
+                                                name=party.name, role=party.role.title))
+    _audit("party.add", case, by, after=_party_summary(party))
+    propose_by_rules(case)
+    return party
+
+
+def update_party(by: User, party: Party, data: PartyInput) -> None:
+    before = _party_summary(party)
+    _apply_party(party, data)
+    db.session.flush()
+    _event(party.case, by, EventKind.PARTY, reason=_("Party details edited: %(name)s",
+                                                      name=party.name))
+    _audit("party.update", party.case, by, before=before, after=_party_summary(party))
+    propose_by_rules(party.case)
+
+
+def reveal_id_number(by: User, party: Party) -> str:
+    """The full ID number, for someone who needs it; every such read is audited (PML 15)."""
+    if not party.id_number_encrypted:
+        raise OperationError(_("No ID number is recorded for this party."))
+    audit.record("party.id_number.read", object_type="Party", object_id=party.id, actor=by,
+                 note=party.case.number)
+    return crypto.decrypt(party.id_number_encrypted)
+
+
+def other_cases_of(party: Party) -> list[Case]:
+    """Other cases with a party holding the same ID number: repeat disputes are a risk sign."""
+    if not party.id_number_index:
+        return []
+    # IN, not JOIN + DISTINCT: PostgreSQL cannot compare the JSON column for DISTINCT.
+    same_person = select(Party.case_id).where(Party.id_number_index == party.id_number_index,
+                                              Party.case_id != party.case_id)
+    return list(db.session.scalars(
+        select(Case).where(Case.id.in_(same_person)).order_by(Case.reported_at.desc())))
+
+
+def record_refusal(by: User, party: Party, reason: str) -> None:
+    """A party expressly refuses mediation: it may not proceed (PML 17)."""
+    party.refuses_mediation = True
+    case = party.case
+    reason = reason or _("%(name)s expressly refused mediation.", name=party.name)
+    if case.state in {S.ACCEPTED, S.IN_MEDIATION}:
+        transition(case, S.FAILED, by, reason, routes_told=[])
+    elif case.state is S.REPORTED:
+        transition(case, S.DECLINED, by, reason, decline_reason=reason)
+    else:
+        _event(case, by, EventKind.PARTY, reason=reason)
+
+
+# ---- the state machine ------------------------------------------------------------------
+
+def can_transition(case: Case, to: CaseState) -> bool:
+    return to in ALLOWED[case.state]
+
+
+def transition(case: Case, to: CaseState, by: User | None, reason: str | None = None,
+               *, seen_version: int | None = None, **details) -> CaseEvent:
+    """The single entry point for a change of state: checked against ALLOWED, recorded."""
+    check_version(case, seen_version)
+    if to not in ALLOWED[case.state]:
+        raise OperationError(_("A case that is “%(current)s” cannot become “%(target)s”.",
+                               current=case.state.title, target=to.title))
+    if to in REASON_REQUIRED and not (reason or "").strip():
+        raise OperationError(_("Please give the reason."), field="reason")
+    before = case.state
+    now = utcnow()
+    case.state = to
+    if to is S.ACCEPTED:
+        case.accepted_at = now
+    if to in OUTCOME_STATES:
+        case.outcome_at = now
+        case.level_deadline = None
+        if to in {S.SETTLED, S.PARTLY_SETTLED}:
+            case.settled_level = case.level
+    if to is S.CLOSED:
+        case.closed_at = now
+    for key, value in details.items():
+        setattr(case, key, value)
+    if before in OPEN_STATES and to not in OPEN_STATES:
+        for proposal in open_proposals(case):
+            proposal.status = ProposalStatus.DISMISSED
+            proposal.decided_at = now
+            proposal.decision_note = _("The case left mediation.")
+    event = _event(case, by, EventKind.STATE, reason=reason, from_state=before, to_state=to,
+                   data={k: audit.jsonable(v) for k, v in details.items()} or None)
+    _audit("transition", case, by, before={"state": before}, after={"state": to, **details},
+           note=reason)
+    db.session.flush()
+    return event
+
+
+def accept_case(by: User, case: Case, *, handler: User | None = None,
+                seen_version: int | None = None) -> None:
+    handler = handler or by
+    if not handler.can("cases.handle"):
+        raise OperationError(_("%(name)s cannot handle cases.", name=handler.full_name),
+                             field="handler")
+    transition(case, S.ACCEPTED, by, seen_version=seen_version, handler_id=handler.id)
+
+
+def start_mediation(by: User, case: Case, seen_version: int | None = None) -> None:
+    refusing = [p.name for p in case.parties if p.refuses_mediation]
+    if refusing:
+        raise OperationError(_("%(names)s refused mediation; it may not proceed (People’s "
+                               "Mediation Law, art. 17).", names="、".join(refusing)))
+    transition(case, S.IN_MEDIATION, by, seen_version=seen_version)
+
+
+def decline_case(by: User, case: Case, reason: str, referred_to: str | None,
+                 seen_version: int | None = None) -> None:
+    transition(case, S.DECLINED, by, reason, seen_version=seen_version,
+               decline_reason=reason, referred_to=referred_to or None)
+
+
+def settle_case(by: User, case: Case, *, partly: bool, oral_agreement: str | None,
+                note: str | None, seen_version: int | None = None) -> None:
+    """Settled (or partly). An oral agreement is registered here and in force today (PML 30)."""
+    transition(case, S.PARTLY_SETTLED if partly else S.SETTLED, by, note,
+               seen_version=seen_version, oral_agreement=oral_agreement or None)
+
+
+FAILURE_ROUTES = ("arbitration", "administrative", "court")
+
+
+def fail_case(by: User, case: Case, reason: str, routes_told: list[str],
+              seen_version: int | None = None) -> None:
+    """Mediation failed: record which other routes the parties were told of (PML 26)."""
+    unknown = set(routes_told) - set(FAILURE_ROUTES)
+    if unknown:
+        raise OperationError(_("Unknown route."), field="routes_told")
+    transition(case, S.FAILED, by, reason, seen_version=seen_version,
+               routes_told=sorted(routes_told))
+
+
+def withdraw_case(by: User, case: Case, reason: str, seen_version: int | None = None) -> None:
+    transition(case, S.WITHDRAWN, by, reason, seen_version=seen_version)
+
+
+def refer_out(by: User, case: Case, body: str, reason: str,
+              seen_version: int | None = None) -> None:
+    """Hand the dispute to a court, an arbitration commission or an administrative body."""
+    if not (body or "").strip():
+        raise OperationError(_("Name the body the case is referred to."), field="referred_to")
+    transition(case, S.REFERRED_OUT, by, reason, seen_version=seen_version,
+               referred_to=body.strip())
+
+
+def record_follow_up(by: User, case: Case, *, visited_on: date, performance: str,
+                     satisfaction: int, new_lawsuit: bool, remaining_risk: str | None,
+                     measures: str | None, seen_version: int | None = None) -> FollowUp:
+    """A follow-up visit (回访); the first one moves the case into follow-up."""
+    check_version(case, seen_version)
+    if case.state not in {S.SETTLED, S.PARTLY_SETTLED, S.FAILED, S.REFERRED_OUT,
+                          S.FOLLOW_UP}:
+        raise OperationError(_("A follow-up visit comes after the outcome."))
+    if visited_on > rules.today():
+        raise OperationError(_("The visit date is in the future."), field="visited_on")
+    if not 1 <= satisfaction <= 5:
+        raise OperationError(_("Satisfaction is from 1 to 5."), field="satisfaction")
+    visit = FollowUp(case=case, visited_on=visited_on, visitor=by, performance=performance,
+                     satisfaction=satisfaction, new_lawsuit=new_lawsuit,
+                     remaining_risk=remaining_risk or None, measures=measures or None)
+    db.session.add(visit)
+    if case.state is not S.FOLLOW_UP:
+        transition(case, S.FOLLOW_UP, by, _("Follow-up visit on %(date)s.",
+                                              date=visited_on.isoformat()))
+    _event(case, by, EventKind.FOLLOW_UP, reason=performance,
+           data={"satisfaction": satisfaction, "new_lawsuit": new_lawsuit,
+                 "remaining_risk": remaining_risk or None, "visited_on": visited_on.isoformat()})
+    _audit("follow_up", case, by, after={"satisfaction": satisfaction,
+                                         "new_lawsuit": new_lawsuit})
+    db.session.flush()
+    return visit
+
+
+def close_case(by: User, case: Case, note: str | None = None,
+               seen_version: int | None = None) -> None:
+    transition(case, S.CLOSED, by, note, seen_version=seen_version)
+
+
+# ---- levels and escalation --------------------------------------------------------------
+
+def move_level(by: User | None, case: Case, to: Level, reason: str,
+               proposal: EscalationProposal | None = None) -> None:
+    """Escalate an open case up one or more levels (straight to street is allowed)."""
+    if not case.is_open:
+        raise OperationError(_("Only an open case can change level."))
+    if to.rank <= case.level.rank:
+        raise OperationError(_("A case only moves up: it is already at %(level)s.",
+                               level=case.level.title), field="to_level")
+    if not (reason or "").strip():
+        raise OperationError(_("Please give the reason."), field="reason")
+    before = case.level
+    case.level = to
+    case.level_entered_at = utcnow()
+    case.level_deadline = rules.level_deadline(case)
+    for other in open_proposals(case):
+        if other is not proposal and other.to_level.rank <= to.rank:
+            other.status = ProposalStatus.DISMISSED
+            other.decided_at = utcnow()
+            other.decision_note = _("The case moved to %(level)s.", level=to.title)
+    _event(case, by, EventKind.LEVEL, reason=reason, from_level=before, to_level=to,
+           data={"proposal": proposal.id if proposal else None,
+                 "deadline": case.level_deadline.isoformat()})
+    _audit("escalate", case, by, before={"level": before}, after={"level": to}, note=reason)
+    db.session.flush()
+    propose_by_rules(case)  # the new level has its own limits
+
+
+def open_proposals(case: Case) -> list[EscalationProposal]:
+    return list(db.session.scalars(
+        select(EscalationProposal).where(EscalationProposal.case_id == case.id,
+                                         EscalationProposal.status == ProposalStatus.OPEN)))
+
+
+def propose(case: Case, rule: ProposalRule, to_level: Level, reason: str,
+            by: User | None = None) -> EscalationProposal | None:
+    """Open a proposal unless one for the same rule is already open (safe to repeat)."""
+    if not case.is_open or to_level.rank <= case.level.rank:
+        return None
+    if db.session.scalar(select(EscalationProposal.id).where(
+            EscalationProposal.case_id == case.id, EscalationProposal.rule == rule,
+            or_(EscalationProposal.status == ProposalStatus.OPEN,
+                and_(EscalationProposal.status == ProposalStatus.DISMISSED,
+                     EscalationProposal.from_level == case.level))).limit(1)):
+        return None  # already waiting, or a person dismissed it at this level
+    proposal = EscalationProposal(case=case, rule=rule, from_level=case.level,
+                                  to_level=to_level, reason=reason,
+                                  status=ProposalStatus.OPEN, created_by_id=by.id if by else None)
+    db.session.add(proposal)
+    _event(case, by, EventKind.PROPOSAL, reason=reason, from_level=case.level,
+           to_level=to_level, data={"rule": rule.value})
+    db.session.flush()
+    return proposal
+
+
+def propose_by_rules(case: Case, on: date | None = None) -> list[EscalationProposal]:
+    on = on or rules.today()
+    made = []
+    for suggestion in rules.suggestions(case, on, rules.level_rules()):
+        proposal = propose(case, suggestion.rule, suggestion.to_level, suggestion.reason)
+        if proposal:
+            made.append(proposal)
+    return made
+
+
+def request_escalation(by: User, case: Case, to_level: Level, reason: str) -> None:
+    """The handler asks for the case to move up; someone at the receiving level decides."""
+    if not (reason or "").strip():
+        raise OperationError(_("Please give the reason."), field="reason")
+    if propose(case, ProposalRule.MEDIATOR_REQUEST, to_level, reason, by=by) is None:
+        raise OperationError(_("An escalation request is already waiting, or the level is "
+                               "not above the current one."), field="to_level")
+
+
+def decide_proposal(by: User, proposal: EscalationProposal, confirm: bool,
+                    note: str | None) -> None:
+    if proposal.status is not ProposalStatus.OPEN:
+        raise OperationError(_("This proposal has already been decided."))
+    if not confirm and not (note or "").strip():
+        raise OperationError(_("Say why the proposal is dismissed."), field="note")
+    case = proposal.case
+    proposal.decided_by = by
+    proposal.decided_at = utcnow()
+    proposal.decision_note = note or None
+    if confirm:
+        proposal.status = ProposalStatus.CONFIRMED
+        reason = proposal.reason if not note else f"{proposal.reason} {note}"
+        move_level(by, case, proposal.to_level, reason, proposal=proposal)
+    else:
+        proposal.status = ProposalStatus.DISMISSED
+        _event(case, by, EventKind.PROPOSAL, reason=note,
+               data={"rule": proposal.rule.value, "dismissed": True})
+    _audit("proposal." + ("confirm" if confirm else "dismiss"), case, by,
+           after={"rule": proposal.rule, "to_level": proposal.to_level}, note=note)
+    db.session.flush()
+
+
+# ---- supervision, help, people ----------------------------------------------------------
+
+def issue_supervision(by: User | None, case: Case, message: str, respond_by: date | None,
+                      *, automatic: bool = False) -> SupervisionNotice | None:
+    """督办: press the handler; the automatic one is issued once per level deadline."""
+    if not case.is_open:
+        raise OperationError(_("Only an open case is supervised."))
+    if automatic and db.session.scalar(select(SupervisionNotice.id).where(
+            SupervisionNotice.case_id == case.id, SupervisionNotice.automatic,
+            SupervisionNotice.level == case.level,
+            SupervisionNotice.deadline == case.level_deadline)):
+        return None
+    notice = SupervisionNotice(case=case, level=case.level, deadline=case.level_deadline,
+                               automatic=automatic, issued_by=by, to_user_id=case.handler_id,
+                               message=message, respond_by=respond_by)
+    db.session.add(notice)
+    _event(case, by, EventKind.SUPERVISION, reason=message,
+           data={"respond_by": respond_by.isoformat() if respond_by else None,
+                 "automatic": automatic})
+    _audit("supervise", case, by, note=message)
+    db.session.flush()
+    return notice
+
+
+def respond_supervision(by: User, notice: SupervisionNotice, response: str) -> None:
+    if notice.responded_at is not None:
+        raise OperationError(_("This notice has already been answered."))
+    if not (response or "").strip():
+        raise OperationError(_("Please write the response."), field="response")
+    notice.response, notice.responded_at, notice.responded_by_id = response, utcnow(), by.id
+    _event(notice.case, by, EventKind.SUPERVISION, reason=response, data={"response": True})
+    _audit("supervise.respond", notice.case, by, note=response)
+    db.session.flush()
+
+
+def request_help(by: User, case: Case, department: Department, detail: str | None,
+                 message: str) -> HelpRequest:
+    """吹哨报到: whistle a department in."""
+    if not (message or "").strip():
+        raise OperationError(_("Say what help is needed."), field="message")
+    help_request = HelpRequest(case=case, department=department,
+                               department_detail=detail or None, message=message,
+                               requested_by_id=by.id)
+    db.session.add(help_request)
+    _event(case, by, EventKind.HELP, reason=message,
+           data={"department": department.value, "detail": detail or None})
+    _audit("help.request", case, by, after={"department": department}, note=message)
+    db.session.flush()
+    return help_request
+
+
+def record_help_response(by: User, help_request: HelpRequest, response: str) -> None:
+    if not (response or "").strip():
+        raise OperationError(_("Please write the response."), field="response")
+    help_request.response, help_request.responded_at = response, utcnow()
+    _event(help_request.case, by, EventKind.HELP, reason=response,
+           data={"department": help_request.department.value, "response": True})
+    _audit("help.response", help_request.case, by, note=response)
+    db.session.flush()
+
+
+def set_handler(by: User, case: Case, handler: User) -> None:
+    if not handler.can("cases.handle") or not handler.active:
+        raise OperationError(_("%(name)s cannot handle cases.", name=handler.full_name),
+                             field="user")
+    before = case.handler.username if case.handler else None
+    case.handler = handler
+    _event(case, by, EventKind.ASSIGNMENT, reason=_("Handler: %(name)s", name=handler.full_name))
+    _audit("assign.handler", case, by, before={"handler": before},
+           after={"handler": handler.username})
+    db.session.flush()
+
+
+def assign(by: User, case: Case, user: User, role: AssignmentRole) -> Assignment:
+    """Add a co-handler or a legal-aid volunteer; it opens the case to them."""
+    if role is AssignmentRole.LEGAL_AID and user.role is not Role.LEGAL_AID:
+        raise OperationError(_("%(name)s is not a legal-aid volunteer.", name=user.full_name),
+                             field="user")
+    if role is AssignmentRole.CO_HANDLER and not user.can("cases.handle"):
+        raise OperationError(_("%(name)s cannot handle cases.", name=user.full_name),
+                             field="user")
+    if any(a.user_id == user.id for a in case.assignments) or case.handler_id == user.id:
+        raise OperationError(_("%(name)s already works on this case.", name=user.full_name),
+                             field="user")
+    assignment = Assignment(case=case, user=user, role=role)
+    db.session.add(assignment)
+    _event(case, by, EventKind.ASSIGNMENT, reason=_("%(role)s: %(name)s", role=role.title,
+                                                     name=user.full_name))
+    _audit("assign", case, by, after={"user": user.username, "role": role})
+    db.session.flush()
+    return assignment
+
+
+def add_opinion(by: User, case: Case, text: str) -> None:
+    """A legal-aid volunteer's legal opinion, on the timeline."""
+    if not (text or "").strip():
+        raise OperationError(_("The opinion is empty."), field="text")
+    _event(case, by, EventKind.OPINION, reason=text)
+    _audit("opinion", case, by)
+    db.session.flush()
+
+
+def add_note(by: User, case: Case, text: str) -> None:
+    if not (text or "").strip():
+        raise OperationError(_("The note is empty."), field="text")
+    _event(case, by, EventKind.NOTE, reason=text)
+    db.session.flush()
+
+
+# ---- the deadline check (cron) ----------------------------------------------------------
+
+@dataclass
+class DeadlineReport:
+    checked: int = 0
+    proposals: int = 0
+    notices: int = 0
+
+
+def check_deadlines(on: date | None = None) -> DeadlineReport:
+    """Raise escalation proposals and supervision notices; running it again adds nothing."""
+    on = on or rules.today()
+    report = DeadlineReport()
+    open_cases = db.session.scalars(
+        select(Case).where(Case.state.in_(OPEN_STATES)).order_by(Case.id)).all()
+    for case in open_cases:
+        report.checked += 1
+        report.proposals += len(propose_by_rules(case, on))
+        if case.level_deadline is not None and on > case.level_deadline:
+            notice = issue_supervision(
+                None, case, _("The %(level)s time limit ended on %(date)s: report on the case "
+                              "and what is being done.", level=case.level.title,
+                              date=case.level_deadline.isoformat()),
+                None, automatic=True)
+            if notice:
+                report.notices += 1
+    return report
+

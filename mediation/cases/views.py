@@ -1,0 +1,504 @@
+"""The case pages: queues, intake, the case page with its timeline, and every action."""
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from mediation.areas.models import AreaKind, AreaNode
+from mediation.cases import access, attachments, operations, queries, rules
+from mediation.cases.forms import (
+    AcceptForm,
+    AssignForm,
+    AttachmentForm,
+    CaseForm,
+    DecisionForm,
+    DeclineForm,
+    FailForm,
+    FollowUpForm,
+    HelpForm,
+    LevelForm,
+    NoteForm,
+    PartyForm,
+    ReasonForm,
+    ReferForm,
+    RefusalForm,
+    ResponseForm,
+    SettleForm,
+    SupervisionForm,
+    TextForm,
+)
+from mediation.cases.models import (
+    AssignmentRole,
+    Attachment,
+    Case,
+    Category,
+    Department,
+    EscalationProposal,
+    FollowUp,
+    HelpRequest,
+    Party,
+    PartyRole,
+    SupervisionNotice,
+)
+from mediation.cases.operations import CaseInput
+from mediation.cases.states import ALLOWED, RISK_FACTORS, CaseState, Level, RiskLevel, Source
+from mediation.core.errors import OperationError
+from mediation.core.forms import ActionForm, options, show_operation_error
+from mediation.core.permissions import require, scope_query
+from mediation.core.views import HOME_PANELS
+from mediation.extensions import db
+from mediation.users.models import User
+from mediation.users.operations import find_user
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+
+def _work_panel():
+    """The workbench's summary of this person's queues."""
+    if not current_user.can("cases.view"):
+        return None
+    return {"counts": queries.queue_counts(current_user)}
+
+
+HOME_PANELS.append(("cases/_home_panel.html", _work_panel))
+
+S = CaseState
+
+
+def _load(number: str, permission: str = "cases.view") -> Case:
+    """The case, if this user may see it (404 otherwise: no hint that it exists)."""
+    case = db.session.scalar(select(Case).where(Case.number == number))
+    if case is None or not access.can_view(current_user, case):
+        abort(404)
+    if not access.can(current_user, permission, case):
+        abort(403)
+    return case
+
+
+def _grids_in_scope() -> list[AreaNode]:
+    stmt = scope_query(current_user, select(AreaNode), AreaNode.path) \
+        .where(AreaNode.kind == AreaKind.GRID).order_by(AreaNode.path)
+    return list(db.session.scalars(stmt))
+
+
+def _case_input(form: CaseForm) -> CaseInput:
+    parties = []
+    if form.applicant:
+        parties.append(form.applicant.form.to_input(PartyRole.APPLICANT))
+        if form.respondent.form.name.data:
+            parties.append(form.respondent.form.to_input(PartyRole.RESPONDENT))
+    return CaseInput(
+        title=form.title.data, source=Source(form.source.data),
+        grid=db.session.get(AreaNode, int(form.grid.data)),
+        category=db.session.get(Category, int(form.category.data)),
+        narrative=form.narrative.data, address=form.address.data, amount_fen=form.amount_fen,
+        risks={name: name in (form.risks.data or []) for name in RISK_FACTORS},
+        parties=parties)
+
+
+def _save(form, action, *, success: str) -> bool:
+    """Run one operation and commit once; on a refused rule or a stale edit, say so, save
+    nothing and keep what the person typed."""
+    try:
+        action()
+        db.session.commit()
+    except OperationError as error:
+        db.session.rollback()
+        show_operation_error(form, error)
+        return False
+    except StaleDataError:
+        db.session.rollback()
+        flash(_("Someone else changed this case while you were editing it. Nothing was "
+                "saved: reload the page, check the changes and try again."), "error")
+        return False
+    flash(success, "success")
+    return True
+
+
+# ---- lists and intake -------------------------------------------------------------------
+
+@bp.get("/")
+@require("cases.view")
+def queue():
+    filters = queries.Filters.from_args(request.args)
+    page = db.paginate(queries.case_list(current_user, filters), per_page=25,
+                       error_out=False)
+    categories = db.session.scalars(select(Category).order_by(Category.sort_order)).all()
+    return render_template("cases/queue.html", page=page, filters=filters,
+                           counts=queries.queue_counts(current_user), today=rules.today(),
+                           categories=categories, states=list(CaseState), levels=list(Level),
+                           risks=list(RiskLevel), locale=str(get_locale()))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require("cases.create")
+def new():
+    grids = _grids_in_scope()
+    if not grids:
+        flash(_("You have no grid in your jurisdiction to register a case in."), "error")
+        return redirect(url_for("cases.queue"))
+    form = CaseForm(grids=grids, locale=str(get_locale()))
+    if request.method == "GET" and len(grids) == 1:
+        form.grid.data = str(grids[0].id)
+    if form.validate_on_submit():
+        if not form.applicant.form.name.data:
+            form.applicant.form.name.errors = [_("The applicant's name is required.")]
+        else:
+            holder = {}
+
+            def create():
+                holder["case"] = operations.create_case(current_user, _case_input(form))
+
+            if _save(form, create, success=_("Case registered.")):
+                return redirect(url_for("cases.detail", number=holder["case"].number))
+    return render_template("cases/form.html", form=form, case=None)
+
+
+@bp.route("/<number>/edit", methods=["GET", "POST"])
+@require("cases.handle")
+def edit(number: str):
+    case = _load(number, "cases.handle")
+    grids = _grids_in_scope()
+    if case.grid not in grids:
+        grids.append(case.grid)
+    form = CaseForm(obj=case, grids=grids, locale=str(get_locale()), editing=True)
+    if request.method == "GET":
+        form.grid.data, form.category.data = str(case.grid_id), str(case.category_id)
+        form.source.data, form.version.data = case.source.value, case.version
+        form.amount.data = case.amount_yuan.replace(",", "") if case.amount_fen is not None \
+            else ""
+        form.risks.data = [name for name, on in case.risk_flags.items() if on]
+    if form.validate_on_submit():
+        if _save(form, lambda: operations.update_case(current_user, case, _case_input(form),
+                                                      form.seen_version), success=_("Saved.")):
+            return redirect(url_for("cases.detail", number=number))
+    return render_template("cases/form.html", form=form, case=case)
+
+
+# ---- the case page ----------------------------------------------------------------------
+
+def _action_forms(case: Case) -> dict:
+    """The forms for what this person may do now; the template shows only these."""
+    user = current_user
+    forms: dict = {}
+    version = {"version": case.version}
+    allowed = ALLOWED[case.state]
+    if access.can(user, "cases.handle", case):
+        if S.ACCEPTED in allowed:
+            form = AcceptForm(data=version, prefix="accept")
+            form.handler.choices = options([("", _("Me"))] + [
+                (u.username, u.full_name) for u in _possible_handlers(case)])
+            forms["accept"] = form
+        if S.DECLINED in allowed:
+            forms["decline"] = DeclineForm(data=version, prefix="decline")
+        if S.IN_MEDIATION in allowed:
+            forms["start"] = NoteForm(data=version, prefix="start")
+        if S.SETTLED in allowed:
+            forms["settle"] = SettleForm(data=version, prefix="settle")
+        if S.FAILED in allowed:
+            forms["fail"] = FailForm(data=version, prefix="fail")
+        if S.WITHDRAWN in allowed:
+            forms["withdraw"] = ReasonForm(data=version, prefix="withdraw")
+        if S.REFERRED_OUT in allowed:
+            forms["refer"] = ReferForm(data=version, prefix="refer")
+        if case.state in {S.SETTLED, S.PARTLY_SETTLED, S.FAILED, S.REFERRED_OUT, S.FOLLOW_UP}:
+            forms["follow_up"] = FollowUpForm(data={**version, "visited_on": rules.today()},
+                                              prefix="follow")
+        if S.CLOSED in allowed:
+            forms["close"] = NoteForm(data=version, prefix="close")
+        if case.is_open:
+            forms["refusal"] = RefusalForm(data=version, prefix="refusal")
+            forms["refusal"].party_id.choices = options((p.id, p.name) for p in case.parties)
+            if case.level is not Level.STREET:
+                forms["request_escalation"] = _level_form(case, "request")
+        forms["note"] = TextForm(data=version, prefix="note")
+        forms["attachment"] = AttachmentForm(data=version, prefix="file")
+    if case.is_open and case.level is not Level.STREET and access.can(user, "cases.decide", case):
+        forms["escalate"] = _level_form(case, "escalate")
+    if case.is_open and access.can(user, "cases.supervise", case):
+        forms["supervise"] = SupervisionForm(data=version, prefix="supervise")
+    if case.is_open and access.can(user, "cases.request_help", case):
+        forms["help"] = HelpForm(data=version, prefix="help")
+    if access.can(user, "cases.assign", case) and case.state is not S.CLOSED:
+        forms["assign"] = AssignForm(data=version, prefix="assign")
+    if access.can(user, "cases.opinion", case):
+        forms["opinion"] = TextForm(data=version, prefix="opinion")
+    return forms
+
+
+def _level_form(case: Case, prefix: str) -> LevelForm:
+    form = LevelForm(data={"version": case.version}, prefix=prefix)
+    form.to_level.choices = options((lv.value, lv.title) for lv in Level
+                                    if lv.rank > case.level.rank)
+    return form
+
+
+def _possible_handlers(case: Case) -> list[User]:
+    """Active case handlers whose jurisdiction covers the case."""
+    users = db.session.scalars(select(User).where(User.active).order_by(User.full_name)).all()
+    return [u for u in users if u.can("cases.handle") and access.can_view(u, case)]
+
+
+@bp.get("/<number>")
+@require("cases.view")
+def detail(number: str):
+    case = _load(number)
+    return render_template("cases/detail.html", **_detail_context(case))
+
+
+def _detail_context(case: Case, forms: dict | None = None) -> dict:
+    proposals = db.session.scalars(select(EscalationProposal).where(
+        EscalationProposal.case_id == case.id).order_by(EscalationProposal.id.desc())).all()
+    notices = db.session.scalars(select(SupervisionNotice).where(
+        SupervisionNotice.case_id == case.id).order_by(SupervisionNotice.id.desc())).all()
+    helps = db.session.scalars(select(HelpRequest).where(
+        HelpRequest.case_id == case.id).order_by(HelpRequest.id.desc())).all()
+    visits = db.session.scalars(select(FollowUp).where(
+        FollowUp.case_id == case.id).order_by(FollowUp.visited_on.desc())).all()
+    files = db.session.scalars(select(Attachment).where(
+        Attachment.case_id == case.id).order_by(Attachment.id)).all()
+    repeats = {p.id: [c for c in operations.other_cases_of(p) if access.can_view(current_user, c)]
+               for p in case.parties}
+    rule = rules.level_rules().get(case.level)
+    on = rules.today()
+    return {
+        "case": case, "forms": {**_action_forms(case), **(forms or {})},
+        "proposals": proposals, "notices": notices, "helps": helps, "visits": visits,
+        "files": files, "repeats": repeats, "today": on,
+        "status": rules.deadline_status(case, on, rule.warn_days_before if rule else 1),
+        "calendar_warning": rules.calendar_warning(case),
+        "action_form": ActionForm(), "decision_form": DecisionForm(),
+        "response_form": ResponseForm(), "risk_factors": RISK_FACTORS,
+        "departments": Department, "can": lambda perm: access.can(current_user, perm, case),
+        "locale": str(get_locale()),
+    }
+
+
+# Each action: the permission it needs, its form, and the operation it calls.
+ACTIONS = {
+    "accept": ("cases.handle", AcceptForm, lambda case, f: operations.accept_case(
+        current_user, case, handler=find_user(f.handler.data) if f.handler.data else None,
+        seen_version=f.seen_version)),
+    "decline": ("cases.handle", DeclineForm, lambda case, f: operations.decline_case(
+        current_user, case, f.reason.data, f.referred_to.data, seen_version=f.seen_version)),
+    "start": ("cases.handle", NoteForm, lambda case, f: operations.start_mediation(
+        current_user, case, seen_version=f.seen_version)),
+    "settle": ("cases.handle", SettleForm, lambda case, f: operations.settle_case(
+        current_user, case, partly=f.partly.data, oral_agreement=f.oral_agreement.data,
+        note=f.note.data, seen_version=f.seen_version)),
+    "fail": ("cases.handle", FailForm, lambda case, f: operations.fail_case(
+        current_user, case, f.reason.data, f.routes_told.data, seen_version=f.seen_version)),
+    "withdraw": ("cases.handle", ReasonForm, lambda case, f: operations.withdraw_case(
+        current_user, case, f.reason.data, seen_version=f.seen_version)),
+    "refer": ("cases.handle", ReferForm, lambda case, f: operations.refer_out(
+        current_user, case, f.referred_to.data, f.reason.data, seen_version=f.seen_version)),
+    "follow_up": ("cases.handle", FollowUpForm, lambda case, f: operations.record_follow_up(
+        current_user, case, visited_on=f.visited_on.data, performance=f.performance.data,
+        satisfaction=f.satisfaction.data, new_lawsuit=f.new_lawsuit.data,
+        remaining_risk=f.remaining_risk.data, measures=f.measures.data,
+        seen_version=f.seen_version)),
+    "close": ("cases.handle", NoteForm, lambda case, f: operations.close_case(
+        current_user, case, f.note.data, seen_version=f.seen_version)),
+    "refusal": ("cases.handle", RefusalForm, lambda case, f: operations.record_refusal(
+        current_user, _party_of(case, f.party_id.data), f.reason.data)),
+    "request_escalation": ("cases.request_escalation", LevelForm,
+                           lambda case, f: operations.request_escalation(
+                               current_user, case, Level(f.to_level.data), f.reason.data)),
+    "escalate": ("cases.decide", LevelForm, lambda case, f: operations.move_level(
+        current_user, case, Level(f.to_level.data), f.reason.data)),
+    "supervise": ("cases.supervise", SupervisionForm, lambda case, f: operations.issue_supervision(
+        current_user, case, f.message.data, f.respond_by.data)),
+    "help": ("cases.request_help", HelpForm, lambda case, f: operations.request_help(
+        current_user, case, Department(f.department.data), f.department_detail.data,
+        f.message.data)),
+    "assign": ("cases.assign", AssignForm, lambda case, f: _assign(case, f)),
+    "opinion": ("cases.opinion", TextForm, lambda case, f: operations.add_opinion(
+        current_user, case, f.text.data)),
+    "note": ("cases.handle", TextForm, lambda case, f: operations.add_note(
+        current_user, case, f.text.data)),
+    "attachment": ("cases.handle", AttachmentForm, lambda case, f: attachments.add_attachment(
+        current_user, case, f.file.data.filename or "", _read_upload(f.file.data),
+        f.description.data)),
+}
+PREFIXES = {"follow_up": "follow", "attachment": "file", "request_escalation": "request"}
+
+
+def _read_upload(storage) -> bytes:
+    """The uploaded bytes (at most one byte over the limit, which is enough to refuse)."""
+    with storage.stream as stream:
+        return stream.read(attachments.upload_limit() + 1)
+
+
+def _party_of(case: Case, party_id: int) -> Party:
+    party = next((p for p in case.parties if p.id == party_id), None)
+    if party is None:
+        raise OperationError(_("Choose a party of this case."), field="party_id")
+    return party
+
+
+def _assign(case: Case, form: AssignForm) -> None:
+    user = find_user(form.username.data)
+    if user is None or not user.active:
+        raise OperationError(_("No active account is called %(name)s.",
+                               name=form.username.data), field="username")
+    if form.role.data == "handler":
+        operations.set_handler(current_user, case, user)
+    else:
+        operations.assign(current_user, case, user, AssignmentRole(form.role.data))
+
+
+@bp.post("/<number>/do/<action>")
+@require("cases.view")
+def act(number: str, action: str):
+    if action not in ACTIONS:
+        abort(404)
+    permission, form_class, operation = ACTIONS[action]
+    case = _load(number, permission)
+    form = form_class(prefix=PREFIXES.get(action, action))
+    if hasattr(form, "handler"):
+        form.handler.choices = options([("", "")] + [(u.username, u.username)
+                                                     for u in _possible_handlers(case)])
+    if hasattr(form, "party_id"):
+        form.party_id.choices = options((p.id, p.name) for p in case.parties)
+    if hasattr(form, "to_level"):
+        form.to_level.choices = options((lv.value, lv.title) for lv in Level
+                                        if lv.rank > case.level.rank)
+    if form.validate_on_submit():
+        if _save(form, lambda: operation(case, form), success=_("Done.")):
+            return redirect(url_for("cases.detail", number=number))
+    elif not form.errors:
+        abort(400)
+    flash(_("Please correct the form below."), "error")
+    return render_template("cases/detail.html", **_detail_context(case, {action: form}),
+                           open_action=action), 422
+
+
+# ---- parties ----------------------------------------------------------------------------
+
+def _party_input(form: PartyForm):
+    return form.party.form.to_input(PartyRole(form.role.data))
+
+
+@bp.route("/<number>/parties/new", methods=["GET", "POST"])
+@bp.route("/<number>/parties/<int:party_id>/edit", methods=["GET", "POST"])
+@require("cases.handle")
+def party_form(number: str, party_id: int | None = None):
+    case = _load(number, "cases.handle")
+    party = _party_of(case, party_id) if party_id else None
+    form = PartyForm(data={"version": case.version})
+    if request.method == "GET" and party is not None:
+        form.role.data = party.role.value
+        sub = form.party.form
+        for name in ("name", "ethnicity", "birth_date", "occupation", "phone", "address",
+                     "uscc", "legal_representative", "legal_representative_title",
+                     "agent_name", "agent_phone", "agent_power_of_attorney"):
+            getattr(sub, name).data = getattr(party, name)
+        sub.kind.data = party.kind.value
+        sub.gender.data = party.gender.value if party.gender else ""
+        sub.id_type.data = party.id_type or sub.id_type.data
+        sub.community.data = str(party.community_id) if party.community_id else ""
+    if form.validate_on_submit():
+        if not form.party.form.name.data:
+            form.party.form.name.errors = [_("The name is required.")]
+        else:
+            def save():
+                if party is None:
+                    operations.add_party(current_user, case, _party_input(form))
+                else:
+                    operations.update_party(current_user, party, _party_input(form))
+
+            if _save(form, save, success=_("Saved.")):
+                return redirect(url_for("cases.detail", number=number))
+    return render_template("cases/party_form.html", form=form, case=case, party=party)
+
+
+@bp.post("/<number>/parties/<int:party_id>/reveal")
+@require("cases.reveal")
+def reveal(number: str, party_id: int):
+    """Show a full ID number once; the read is audited."""
+    case = _load(number, "cases.reveal")
+    party = _party_of(case, party_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        value = operations.reveal_id_number(current_user, party)
+    except OperationError as error:
+        flash(error.message, "error")
+        return redirect(url_for("cases.detail", number=number))
+    db.session.commit()
+    return render_template("cases/reveal.html", case=case, party=party, value=value)
+
+
+# ---- proposals, supervision, help, files ------------------------------------------------
+
+@bp.post("/proposals/<int:proposal_id>")
+@require("cases.decide")
+def decide(proposal_id: int):
+    proposal = db.get_or_404(EscalationProposal, proposal_id)
+    case = _load(proposal.case.number, "cases.decide")
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        flash(_("Choose to confirm or dismiss."), "error")
+    else:
+        _save(form, lambda: operations.decide_proposal(
+            current_user, proposal, form.decision.data == "confirm", form.note.data),
+            success=_("Decision recorded."))
+        if form.errors:
+            for errors in form.errors.values():
+                for message in errors:
+                    flash(message, "error")
+    return redirect(url_for("cases.detail", number=case.number))
+
+
+@bp.post("/supervision/<int:notice_id>/respond")
+@require("cases.view")
+def respond(notice_id: int):
+    notice = db.get_or_404(SupervisionNotice, notice_id)
+    case = _load(notice.case.number, "cases.handle")
+    form = ResponseForm()
+    if form.validate_on_submit():
+        _save(form, lambda: operations.respond_supervision(current_user, notice,
+                                                           form.response.data),
+              success=_("Response recorded."))
+    else:
+        flash(_("Please write the response."), "error")
+    return redirect(url_for("cases.detail", number=case.number))
+
+
+@bp.post("/help/<int:help_id>/response")
+@require("cases.request_help")
+def help_response(help_id: int):
+    help_request = db.get_or_404(HelpRequest, help_id)
+    case = _load(help_request.case.number, "cases.request_help")
+    form = ResponseForm()
+    if form.validate_on_submit():
+        _save(form, lambda: operations.record_help_response(current_user, help_request,
+                                                            form.response.data),
+              success=_("Response recorded."))
+    else:
+        flash(_("Please write the response."), "error")
+    return redirect(url_for("cases.detail", number=case.number))
+
+
+@bp.get("/files/<int:attachment_id>")
+@require("cases.view")
+def download(attachment_id: int):
+    """Served only to those who may see the case, never from the static folder."""
+    attachment = db.get_or_404(Attachment, attachment_id)
+    _load(attachment.case.number)
+    return send_file(attachments.storage_path(attachment.sha256),
+                     mimetype=attachment.content_type, download_name=attachment.filename,
+                     as_attachment=attachment.content_type == "application/pdf",
+                     max_age=0)

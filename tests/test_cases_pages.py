@@ -1,0 +1,308 @@
+"""A case through the web pages, as the people at a centre use them; scope by URL; bad input."""
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from cases_helpers import applicant, area, category, make_case, respondent, user
+from conftest import Auth
+from sqlalchemy import func, select
+
+from mediation.cases import operations, rules
+from mediation.cases.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    EscalationProposal,
+    ProposalStatus,
+    SupervisionNotice,
+)
+from mediation.cases.states import CaseState, Level
+from mediation.core.audit import AuditEntry
+from mediation.extensions import db
+
+S = CaseState
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _case(number: str) -> Case:
+    db.session.expire_all()
+    return db.session.scalar(select(Case).where(Case.number == number))
+
+
+def _intake(auth: Auth, **overrides):
+    grid = area("370599001001-01")
+    data = {"title": "楼上漏水导致天花板受损", "source": "grid_patrol", "grid": str(grid.id),
+            "category": str(category("water_leak").id),
+            "narrative": "住户王某家中卫生间漏水，导致楼下李某家天花板受损。", "amount": "3500",
+            "applicant-kind": "person", "applicant-name": "李秀英",
+            "applicant-id_type": "resident_id", "applicant-id_number": "11010519491231002X",
+            "applicant-phone": "138 1234 5678", "applicant-ethnicity": "汉族",
+            "respondent-kind": "person", "respondent-name": "王建军",
+            "respondent-id_type": "resident_id", "respondent-ethnicity": "汉族"}
+    data.update(overrides)
+    return auth.post("/cases/new", data)
+
+
+def _act(auth: Auth, case: Case, action: str, prefix: str | None = None, **fields):
+    prefix = prefix or action
+    data = {f"{prefix}-{key}": value for key, value in fields.items()}
+    data[f"{prefix}-version"] = str(case.version)
+    return auth.post(f"/cases/{case.number}/do/{action}", data,
+                     form_url=f"/cases/{case.number}")
+
+
+def _english(auth: Auth):
+    auth.post("/language", {"lang": "en", "next": "/"}, form_url="/login")
+
+
+def test_a_case_from_intake_to_closure_through_the_pages(demo_city, app):
+    grid_client = app.test_client()
+    gridworker = Auth(grid_client)
+    gridworker.login("gridworker")
+    response = _intake(gridworker)
+    assert response.status_code == 302
+    number = response.headers["Location"].rsplit("/", 1)[-1]
+    assert re.fullmatch(r"\d{4}-\d{6}", number)
+    case = _case(number)
+    assert case.state is S.REPORTED and case.level is Level.GRID
+    assert case.parties[0].phone == "13812345678"
+    assert case.parties[0].id_number_masked == "110105********002X"
+    page = grid_client.get(f"/cases/{number}").get_data(as_text=True)
+    assert "110105********002X" in page and "11010519491231002X" not in page
+    assert "138****5678" in page
+
+    assert _act(gridworker, case, "accept").status_code == 302
+    case = _case(number)
+    assert case.state is S.ACCEPTED and case.handler.username == "gridworker"
+    assert _act(gridworker, case, "start").status_code == 302
+    assert _case(number).state is S.IN_MEDIATION
+
+    # The grid worker asks to escalate; the community mediator confirms.
+    assert _act(gridworker, _case(number), "request_escalation", "request",
+                to_level="community", reason="双方分歧较大，需社区调委会介入").status_code == 302
+    proposal = db.session.scalar(select(EscalationProposal).where(
+        EscalationProposal.case_id == case.id, EscalationProposal.status == ProposalStatus.OPEN))
+    mediator_client = app.test_client()
+    mediator = Auth(mediator_client)
+    mediator.login("mediator")
+    response = mediator.post(f"/cases/proposals/{proposal.id}",
+                             {"decision": "confirm", "note": "同意"},
+                             form_url=f"/cases/{number}")
+    assert response.status_code == 302
+    case = _case(number)
+    assert case.level is Level.COMMUNITY
+    # Now above the grid: the grid worker follows but no longer acts.
+    assert _act(gridworker, case, "note", text="跟进").status_code == 403
+
+    # The community deadline passes: the nightly check proposes the street level.
+    late = case.level_deadline + timedelta(days=1)
+    report = operations.check_deadlines(late)
+    db.session.commit()
+    assert report.notices == 1
+    coordinator_client = app.test_client()
+    coordinator = Auth(coordinator_client)
+    coordinator.login("coordinator")
+    proposal = db.session.scalar(select(EscalationProposal).where(
+        EscalationProposal.case_id == case.id, EscalationProposal.status == ProposalStatus.OPEN))
+    assert proposal.to_level is Level.STREET
+    coordinator.post(f"/cases/proposals/{proposal.id}", {"decision": "confirm", "note": ""},
+                     form_url=f"/cases/{number}")
+    case = _case(number)
+    assert case.level is Level.STREET
+
+    # Supervision (督办): the coordinator presses, the handler answers.
+    assert _act(coordinator, case, "supervise", message="请于三日内报告进展").status_code == 302
+    notice = db.session.scalars(select(SupervisionNotice).where(
+        SupervisionNotice.case_id == case.id, SupervisionNotice.automatic.is_(False))).one()
+    case.handler = user("mediator")
+    db.session.commit()
+    response = mediator.post(f"/cases/supervision/{notice.id}/respond",
+                             {"response": "已约双方当事人本周五到街道调解室面谈"},
+                             form_url=f"/cases/{number}")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert notice.response and notice.responded_at
+
+    # Settled with an oral agreement, followed up, closed.
+    assert _act(coordinator, _case(number), "settle", oral_agreement="王某赔偿李某维修费3000元",
+                note="当场履行").status_code == 302
+    case = _case(number)
+    assert case.state is S.SETTLED and case.settled_level is Level.STREET
+    response = _act(coordinator, case, "follow_up", "follow",
+                    visited_on=rules.today().isoformat(), performance="已全部履行",
+                    satisfaction="5", remaining_risk="")
+    assert response.status_code == 302
+    assert _case(number).state is S.FOLLOW_UP
+    assert _act(coordinator, _case(number), "close", note="归档").status_code == 302
+    case = _case(number)
+    assert case.state is S.CLOSED and case.closed_at is not None
+
+    # Every step on the timeline and in the audit log.
+    kinds = [e.kind.value for e in db.session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id))]
+    assert kinds.count("level") == 2 and "supervision" in kinds and "follow_up" in kinds
+    states = [e.to_state for e in case.events if e.to_state]
+    assert states == [S.REPORTED, S.ACCEPTED, S.IN_MEDIATION, S.SETTLED, S.FOLLOW_UP, S.CLOSED]
+    actions = set(db.session.scalars(select(AuditEntry.action).where(
+        AuditEntry.object_id == number)))
+    assert {"case.create", "case.transition", "case.escalate", "case.supervise",
+            "case.follow_up", "case.proposal.confirm"} <= actions
+    timeline = coordinator_client.get(f"/cases/{number}").get_data(as_text=True)
+    assert "请于三日内报告进展" in timeline and "王某赔偿李某维修费3000元" in timeline
+
+
+def test_other_roles_get_404_for_cases_outside_their_scope(demo_city, app):
+    admin = user("admin")
+    inside = make_case(admin, grid=area("370599001001-02"))
+    elsewhere = make_case(admin, grid=area("370599002001-01"))  # 黄河路街道
+    db.session.commit()
+    expected = {"gridworker": (200, 404), "mediator": (200, 404), "coordinator": (200, 404),
+                "legalaid": (404, 404), "admin": (200, 200)}
+    for username, (own, other) in expected.items():
+        client = app.test_client()
+        Auth(client).login(username)
+        assert client.get(f"/cases/{inside.number}").status_code == own, username
+        assert client.get(f"/cases/{elsewhere.number}").status_code == other, username
+        listing = client.get("/cases/?queue=all").get_data(as_text=True)
+        assert (elsewhere.number in listing) == (other == 200), username
+        # Actions on an unseen case are 404 too, not 403: no hint that it exists.
+        assert Auth(client).post(f"/cases/{elsewhere.number}/do/note",
+                                 {"note-text": "x", "note-version": "1"},
+                                 form_url="/").status_code in (other if other == 200 else 404,
+                                                                302)
+
+
+def test_legal_aid_sees_only_assigned_cases_and_adds_an_opinion(demo_city, app):
+    admin = user("admin")
+    case = make_case(admin, grid=area("370599001001-01"))
+    operations.assign(admin, case, user("legalaid"), operations.AssignmentRole.LEGAL_AID)
+    db.session.commit()
+    client = app.test_client()
+    volunteer = Auth(client)
+    volunteer.login("legalaid")
+    listing = client.get("/cases/?queue=mine").get_data(as_text=True)
+    assert case.number in listing
+    assert _act(volunteer, case, "opinion", text="依据《民法典》第一千一百六十五条，"
+                "漏水方应承担赔偿责任。").status_code == 302
+    assert any(e.kind.value == "opinion" for e in _case(case.number).events)
+    assert _act(volunteer, case, "accept").status_code == 403
+
+
+def test_search_finds_chinese_substrings_party_names_and_phones(demo_city, app, auth):
+    admin = user("admin")
+    case = make_case(admin, narrative="楼上漏水导致天花板受损，墙面发霉",
+                     parties=[applicant("周晓梅"), respondent("钱立新")])
+    other = make_case(admin, title="装修噪声扰民", narrative="夜间装修噪声影响休息")
+    db.session.commit()
+    auth.login("admin")
+    for query in ("漏水", "天花板", case.parties[0].name):
+        page = auth.client.get("/cases/", query_string={"queue": "all", "q": query}) \
+            .get_data(as_text=True)
+        assert case.number in page and other.number not in page, query
+    page = auth.client.get("/cases/", query_string={"queue": "all", "q": "噪声"}) \
+        .get_data(as_text=True)
+    assert other.number in page and case.number not in page
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"applicant-id_number": "11010519491231002Y"}, "applicant-id_number"),  # checksum
+    ({"applicant-id_number": "11010520991231001X"}, "applicant-id_number"),  # future birth
+    ({"applicant-id_type": "resident_id", "applicant-id_number": "123"}, "applicant-id_number"),
+    ({"category": "99999"}, "category"),
+    ({"grid": "99999"}, "grid"),
+    ({"amount": "三千元"}, "amount"),
+    ({"applicant-name": ""}, "applicant-name"),
+    ({"applicant-phone": "12345"}, "applicant-phone"),
+])
+def test_bad_intake_gets_a_message_and_saves_nothing(demo_city, auth, overrides, field):
+    auth.login("gridworker")
+    response = _intake(auth, **overrides)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert f'id="{field}-error"' in html or 'class="flash flash--error"' in html, field
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_illegal_transition_is_refused_with_a_message(demo_city, auth):
+    admin = user("admin")
+    case = make_case(admin, grid=area("370599001001-01"))
+    db.session.commit()
+    auth.login("gridworker")
+    _english(auth)
+    response = _act(auth, case, "close", note="")  # closing a case never accepted
+    assert response.status_code == 422
+    assert "cannot become" in response.get_data(as_text=True)
+    response = _act(auth, case, "settle", oral_agreement="x", note="")
+    assert response.status_code == 422
+    assert "cannot become" in response.get_data(as_text=True)
+    assert _case(case.number).state is S.REPORTED
+
+
+def test_stale_edit_is_refused(demo_city, app):
+    admin = user("admin")
+    case = make_case(admin, grid=area("370599001001-01"))
+    db.session.commit()
+    first, second = Auth(app.test_client()), Auth(app.test_client())
+    first.login("gridworker")
+    second.login("admin")
+    seen = case.version
+    assert _act(first, case, "accept").status_code == 302
+    stale = {"decline-reason": "已起诉", "decline-referred_to": "法院",
+             "decline-version": str(seen)}
+    response = second.post(f"/cases/{case.number}/do/decline", stale,
+                           form_url=f"/cases/{case.number}")
+    assert response.status_code == 422
+    assert _case(case.number).state is S.ACCEPTED
+
+
+def test_attachments_are_checked_and_served_only_in_scope(demo_city, app, auth):
+    admin = user("admin")
+    case = make_case(admin, grid=area("370599001001-01"))
+    db.session.commit()
+    auth.login("gridworker")
+
+    def upload(name, data):
+        return auth.post(f"/cases/{case.number}/do/attachment",
+                         {"file-file": (io.BytesIO(data), name), "file-description": "现场",
+                          "file-version": str(_case(case.number).version)},
+                         form_url=f"/cases/{case.number}",
+                         content_type="multipart/form-data")
+
+    assert upload("fake.jpg", b"MZ\x90\x00 not an image").status_code == 422
+    app.config["MAX_ATTACHMENT_BYTES"] = 1024
+    assert upload("big.png", PNG + b"\x00" * 1024).status_code == 422
+    app.config["MAX_ATTACHMENT_BYTES"] = 10 * 1024 * 1024
+    assert upload("现场照片.png", PNG).status_code == 302
+    attachment = db.session.scalars(select(Attachment)).one()
+    with auth.client.get(f"/cases/files/{attachment.id}") as response:
+        assert response.status_code == 200 and response.data == PNG
+    outsider = app.test_client()
+    Auth(outsider).login("legalaid")
+    assert outsider.get(f"/cases/files/{attachment.id}").status_code == 404
+    with outsider.get(f"/static/../instance/attachments/{attachment.sha256[:2]}/"
+                      f"{attachment.sha256}") as response:
+        assert response.status_code == 404
+
+
+def test_revealing_an_id_number_is_audited(demo_city, auth):
+    admin = user("admin")
+    case = make_case(admin, grid=area("370599001001-01"))
+    operations.add_party(admin, case, operations.PartyInput(
+        role=operations.PartyRole.RESPONDENT, kind=operations.PartyKind.PERSON, name="赵敏",
+        id_type="resident_id", id_number="440524188001010014"))
+    db.session.commit()
+    party = _case(case.number).parties[-1]
+    auth.login("mediator")
+    page = auth.post(f"/cases/{case.number}/parties/{party.id}/reveal", {},
+                     form_url=f"/cases/{case.number}").get_data(as_text=True)
+    assert "440524188001010014" in page
+    entry = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "party.id_number.read")).one()
+    assert entry.actor_name == "mediator" and entry.object_id == str(party.id)
+    auth.logout()
+    auth.login("gridworker")  # grid workers see masked numbers only
+    response = auth.client.post(f"/cases/{case.number}/parties/{party.id}/reveal",
+                                data={"csrf_token": auth.token(f"/cases/{case.number}")})
+    assert response.status_code == 403
