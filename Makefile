@@ -46,7 +46,7 @@ lint: install-test
 
 # Re-extract the strings and update the catalogs; compile after translating.
 translations: install
-	$(BIN)/pybabel extract -w 100 -F babel.cfg -k _l -k lazy_gettext -o mediation/translations/messages.pot .
+	$(BIN)/pybabel extract -w 100 --ignore-dirs=".*" -F babel.cfg -k _l -k lazy_gettext -o mediation/translations/messages.pot .
 	$(BIN)/pybabel update -w 100 -i mediation/translations/messages.pot -d mediation/translations
 	$(BIN)/pybabel compile -d mediation/translations
 	@$(BIN)/python scripts/untranslated.py || echo "Translate the entries above in messages.po, then run make translations again."

@@ -223,8 +223,9 @@ def _action_forms(case: Case) -> dict:
             forms["refusal"].party_id.choices = options((p.id, p.name) for p in case.parties)
             if case.level is not Level.STREET:
                 forms["request_escalation"] = _level_form(case, "request")
-        forms["note"] = TextForm(data=version, prefix="note")
-        forms["attachment"] = AttachmentForm(data=version, prefix="file")
+        if case.state is not S.CLOSED:  # an archived case no longer changes
+            forms["note"] = TextForm(data=version, prefix="note")
+            forms["attachment"] = AttachmentForm(data=version, prefix="file")
     if case.is_open and case.level is not Level.STREET and access.can(user, "cases.decide", case):
         forms["escalate"] = _level_form(case, "escalate")
     if case.is_open and access.can(user, "cases.supervise", case):
