@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from mediation.areas import operations as area_ops
 from mediation.areas.models import AreaNode, Centre, Committee
-from mediation.cases.demo import seed_cases
+from mediation.cases.demo import ESTATES, seed_cases
 from mediation.extensions import db
 from mediation.users import operations as user_ops
 from mediation.users.roles import Role
@@ -47,9 +47,18 @@ def _node(code: str) -> AreaNode | None:
     return db.session.scalar(select(AreaNode).where(AreaNode.code == code))
 
 
-def _area(parent: AreaNode | None, code: str, name: str, households: int | None = None):
+def _area(parent: AreaNode | None, code: str, name: str, households: int | None = None,
+          hints: str | None = None):
     return _node(code) or area_ops.create_area(None, parent=parent, code=code, name=name,
-                                               households=households)
+                                               households=households, address_hints=hints)
+
+
+def _grid_hints(community_name: str, grid_no: int, grid_count: int) -> str:
+    """The buildings of the community's estates that a grid covers (for address matching)."""
+    lines = [f"{estate}{building}号楼"
+             for index, estate in enumerate(ESTATES[community_name])
+             for building in range(1, 33) if (index * 11 + building) % grid_count == grid_no - 1]
+    return "\n".join(lines)
 
 
 def _committee(area: AreaNode, name: str, short_name: str, number: int) -> None:
@@ -79,7 +88,8 @@ def seed() -> bool:
             _committee(community, f"{community_name}人民调解委员会", community_name, number)
             for grid_no in range(1, grid_count + 1):
                 _area(community, f"{community.code}-{grid_no:02d}",
-                      f"{community_name}第{grid_no}网格", 180 + (grid_no * 37 + number * 11) % 170)
+                      f"{community_name}第{grid_no}网格", 180 + (grid_no * 37 + number * 11) % 170,
+                      _grid_hints(community_name, grid_no, grid_count))
     for name, area_code, address, phone, rooms in CENTRES:
         centre = db.session.scalar(select(Centre).where(Centre.name == name))
         if centre is None:

@@ -122,6 +122,26 @@ def app(database, request):
 
 
 @pytest.fixture
+def app_factory(database, request):
+    """Build extra apps (another config) on a fresh database; their connections are closed."""
+    made = []
+
+    def make(config: str = "testing", **overrides):
+        name = re.sub(r"\W+", "_", request.node.name)[:50] + f"_{len(made)}"
+        app = create_app(config, SQLALCHEMY_DATABASE_URI=database.fresh_uri(name),
+                         DEMO_PASSWORD=DEMO_PASSWORD, **overrides)
+        app.test_client_class = RequestClient
+        made.append(app)
+        return app
+
+    yield make
+    for extra in made:
+        with extra.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -187,36 +187,28 @@ def test_open_redirect_tricks_are_refused(demo_city, client, auth):
         assert response.headers["Location"] in ("/", "/%0A/evil"), target
 
 
-def test_login_rate_limit_per_address(database):
-    from mediation import create_app
+def test_login_rate_limit_per_address(app_factory):
     from mediation.extensions import limiter
 
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database.fresh_uri("limits"),
-                     RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
+    app = app_factory(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
     try:
         with app.app_context():
             auth = Auth(app.test_client())
             codes = [auth.login("nobody", "Whatever-password-1").status_code for _ in range(4)]
-            db.session.remove()
     finally:
         limiter.reset()
     assert codes == [200, 200, 200, 429]
 
 
-def test_secure_cookie_in_production(monkeypatch, database):
-    from mediation import create_app
+def test_secure_cookie_in_production(monkeypatch, app_factory):
+    from mediation import demo
 
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("FIELD_ENCRYPTION_KEY", "Vb4mVOLk0x8l8r2ZqgXz7mYp3m3QqzGJ1uE3aVxQe7c=")
-    app = create_app("production", SQLALCHEMY_DATABASE_URI=database.fresh_uri("secure"),
-                     DEMO_PASSWORD=DEMO_PASSWORD)
+    app = app_factory("production")
     with app.app_context():
-        from mediation import demo
-
         demo.seed()
         db.session.commit()
-        client = app.test_client()
-        response = Auth(client).login("admin")
-        cookie = response.headers["Set-Cookie"]
-        assert "Secure" in cookie and "HttpOnly" in cookie
-        db.session.remove()
+        response = Auth(app.test_client()).login("admin")
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie

@@ -306,3 +306,31 @@ def test_revealing_an_id_number_is_audited(demo_city, auth):
     response = auth.client.post(f"/cases/{case.number}/parties/{party.id}/reveal",
                                 data={"csrf_token": auth.token(f"/cases/{case.number}")})
     assert response.status_code == 403
+
+
+def test_editing_a_party_keeps_the_recorded_id_number(demo_city, auth):
+    admin = user("admin")
+    case = make_case(admin, grid=area("370599001001-01"), parties=[
+        applicant("周晓梅", id_type="resident_id", id_number="11010519491231002X")])
+    db.session.commit()
+    party = case.parties[0]
+    auth.login("gridworker")
+    response = auth.post(f"/cases/{case.number}/parties/{party.id}/edit", {
+        "version": str(case.version), "role": "applicant", "party-kind": "person",
+        "party-name": "周晓梅", "party-id_type": "resident_id", "party-id_number": "",
+        "party-phone": "13900001111", "party-ethnicity": "汉族"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert party.id_number_masked == "110105********002X" and party.phone == "13900001111"
+
+
+def test_intake_picks_the_grid_from_the_address(demo_city, auth):
+    grid = area("370599001001-01")
+    hint = grid.hints[0]
+    auth.login("mediator")
+    response = _intake(auth, grid="", address=f"东湖区文汇街道文苑社区{hint}2单元302室")
+    assert response.status_code == 302
+    case = db.session.scalars(select(Case)).one()
+    assert case.grid_id == grid.id
+    response = _intake(auth, grid="", address="东湖区某某路1号")
+    assert response.status_code == 200 and 'id="grid-error"' in response.get_data(as_text=True)

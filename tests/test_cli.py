@@ -2,7 +2,6 @@
 
 from sqlalchemy import func, select
 
-from mediation import create_app
 from mediation.areas.models import AreaKind, AreaNode, Centre, Committee, Room
 from mediation.cases.models import Case
 from mediation.cases.states import CaseState
@@ -72,10 +71,10 @@ def test_seed_demo_builds_the_city_once(app, runner):
     assert db.session.scalar(select(func.count()).select_from(Case)) == 200
 
 
-def test_seed_demo_refuses_production(database, monkeypatch):
+def test_seed_demo_refuses_production(app_factory, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "z" * 40)
     monkeypatch.setenv("FIELD_ENCRYPTION_KEY", "Vb4mVOLk0x8l8r2ZqgXz7mYp3m3QqzGJ1uE3aVxQe7c=")
-    app = create_app("production", SQLALCHEMY_DATABASE_URI=database.fresh_uri("prod"))
+    app = app_factory("production")
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code != 0
     assert "production" in result.output

@@ -29,6 +29,10 @@ class AreaForm(FlaskForm):
                        description=_l("The administrative division code, or your own code for "
                                       "a grid."))
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    address_hints = TextAreaField(
+        _l("Addresses covered (grids)"), validators=[Optional(), Length(max=4000)],
+        description=_l("One address fragment a line, e.g. 文苑小区7号楼: a dispute whose address "
+                       "contains it is placed in this grid."))
     households = IntegerField(_l("Households"),
                               validators=[Optional(), NumberRange(min=0, max=9_999_999)])
 

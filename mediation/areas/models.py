@@ -59,6 +59,9 @@ class AreaNode(db.Model):
     )
     path: Mapped[str] = mapped_column(String(255), default="")
     households: Mapped[int | None]
+    # For a grid: the addresses it covers, one fragment a line (e.g. 文苑小区7号楼), so intake
+    # can pick the grid from a dispute's address.
+    address_hints: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     parent: Mapped["AreaNode | None"] = relationship(remote_side=[id], back_populates="children")
@@ -74,6 +77,10 @@ class AreaNode(db.Model):
     @property
     def ancestor_ids(self) -> list[int]:
         return [int(part) for part in self.path.strip("/").split("/") if part][:-1]
+
+    @property
+    def hints(self) -> list[str]:
+        return [line.strip() for line in (self.address_hints or "").splitlines() if line.strip()]
 
     @property
     def display_name(self) -> str:

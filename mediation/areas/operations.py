@@ -10,7 +10,7 @@ from mediation.core.errors import OperationError
 from mediation.core.validators import is_valid_code
 from mediation.extensions import db
 
-AREA_FIELDS = ["code", "name", "kind", "parent_id", "households"]
+AREA_FIELDS = ["code", "name", "kind", "parent_id", "households", "address_hints"]
 COMMITTEE_FIELDS = ["name", "short_name", "area_id", "registration_number", "registered_on",
                     "registration_authority", "seal_holder", "address", "phone", "active"]
 CENTRE_FIELDS = ["name", "area_id", "address", "phone", "notes"]
@@ -41,7 +41,7 @@ def _check_code(code: str, node: AreaNode | None = None) -> str:
 
 
 def create_area(by, *, parent: AreaNode | None, code: str, name: str,
-                households: int | None = None) -> AreaNode:
+                households: int | None = None, address_hints: str | None = None) -> AreaNode:
     """Add a node one level below ``parent`` (a district when there is no parent)."""
     if parent is None:
         kind = AreaKind.DISTRICT
@@ -50,7 +50,7 @@ def create_area(by, *, parent: AreaNode | None, code: str, name: str,
         if kind is None:
             raise OperationError(_("A grid cannot have areas below it."))
     node = AreaNode(code=_check_code(code), name=name.strip(), kind=kind, parent=parent,
-                    households=households)
+                    households=households, address_hints=_clean_hints(address_hints))
     db.session.add(node)
     set_path(node)
     audit.record("area.create", node, actor=by, after=audit.snapshot(node, AREA_FIELDS))
@@ -58,14 +58,35 @@ def create_area(by, *, parent: AreaNode | None, code: str, name: str,
 
 
 def update_area(by, node: AreaNode, *, code: str, name: str,
-                households: int | None = None) -> None:
+                households: int | None = None, address_hints: str | None = None) -> None:
     before = audit.snapshot(node, AREA_FIELDS)
     node.code = _check_code(code, node)
     node.name = name.strip()
     node.households = households
+    node.address_hints = _clean_hints(address_hints)
     after = audit.snapshot(node, AREA_FIELDS)
     if after != before:
         audit.record("area.update", node, actor=by, before=before, after=after)
+
+
+def _clean_hints(text: str | None) -> str | None:
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return "\n".join(dict.fromkeys(lines)) or None
+
+
+def grid_for_address(address: str, grids: list[AreaNode]) -> AreaNode | None:
+    """The grid whose longest address fragment occurs in ``address``; None if none or a tie."""
+    best: list[tuple[int, AreaNode]] = []
+    for grid in grids:
+        lengths = [len(hint) for hint in grid.hints if hint in address]
+        if lengths:
+            best.append((max(lengths), grid))
+    if not best:
+        return None
+    best.sort(key=lambda pair: -pair[0])
+    if len(best) > 1 and best[0][0] == best[1][0]:
+        return None
+    return best[0][1]
 
 
 def delete_area(by, node: AreaNode) -> None:

@@ -65,7 +65,8 @@ def detail(area_id: int):
 
 
 def _area_fields(form: AreaForm) -> dict:
-    return {"code": form.code.data, "name": form.name.data, "households": form.households.data}
+    return {"code": form.code.data, "name": form.name.data, "households": form.households.data,
+            "address_hints": form.address_hints.data}
 
 
 @bp.route("/areas/new", methods=["GET", "POST"])

@@ -24,6 +24,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from mediation.areas.models import AreaKind, AreaNode
+from mediation.areas.operations import grid_for_address
 from mediation.cases.models import (
     AssignmentRole,
     Category,
@@ -134,7 +135,9 @@ class CaseForm(VersionedForm):
     title = StringField(_l("Short title"), validators=[DataRequired(), Length(max=120)],
                         description=_l("e.g. 楼上漏水导致天花板受损"))
     source = SelectField(_l("Source"), choices=enum_choices(Source))
-    grid = SelectField(_l("Grid"), validators=[DataRequired()])
+    grid = SelectField(_l("Grid"),
+                       description=_l("Or leave it on “from the address” to have the grid "
+                                      "picked from the place of the dispute."))
     category = SelectField(_l("Category"), validators=[DataRequired()])
     narrative = TextAreaField(_l("What happened"), validators=[DataRequired(),
                                                                 Length(max=10000)],
@@ -153,8 +156,10 @@ class CaseForm(VersionedForm):
     def __init__(self, *args, grids: list[AreaNode], locale: str, editing: bool = False,
                  **kwargs):
         super().__init__(*args, **kwargs)
-        self.grid.choices = options((str(g.id), f"{g.parent.name if g.parent else ''} · {g.name}")
-                                    for g in grids)
+        self.grids = grids
+        self.picked_grid: AreaNode | None = None
+        self.grid.choices = options([("", _l("— from the address —")), *(
+            (str(g.id), f"{g.parent.name if g.parent else ''} · {g.name}") for g in grids)])
         self.category.choices = category_choices(locale)
         communities = community_choices()
         self.applicant.community.choices = communities
@@ -172,7 +177,16 @@ class CaseForm(VersionedForm):
                 from None
 
     def validate_grid(self, field):
-        if field.data not in {choice.value for choice in self.grid.choices}:
+        if not field.data:
+            address = (self.address.data or "").strip()
+            self.picked_grid = grid_for_address(address, self.grids) if address else None
+            if self.picked_grid is None:
+                raise ValidationError(_l("No grid could be picked from the place of the "
+                                         "dispute: choose the grid."))
+            field.data = str(self.picked_grid.id)
+            return
+        self.picked_grid = next((g for g in self.grids if str(g.id) == field.data), None)
+        if self.picked_grid is None:
             raise ValidationError(_l("Choose a grid in your jurisdiction."))
 
     def validate_category(self, field):

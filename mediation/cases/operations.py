@@ -146,6 +146,10 @@ def _apply_party(party: Party, data: PartyInput) -> None:
             party.id_number_masked = mask_id(info.number)
             party.birth_date = info.birth_date or data.birth_date
             party.gender = Gender(info.gender) if info.gender else data.gender
+        elif party.id_number_encrypted and (data.id_type or None) == party.id_type:
+            # Editing without retyping the number keeps the recorded one.
+            party.birth_date = party.birth_date or data.birth_date
+            party.gender = party.gender or data.gender
         else:
             party.id_type = party.id_number_encrypted = party.id_number_index = None
             party.id_number_masked = None

@@ -101,7 +101,7 @@ def _case_input(form: CaseForm) -> CaseInput:
             parties.append(form.respondent.form.to_input(PartyRole.RESPONDENT))
     return CaseInput(
         title=form.title.data, source=Source(form.source.data),
-        grid=db.session.get(AreaNode, int(form.grid.data)),
+        grid=form.picked_grid,
         category=db.session.get(Category, int(form.category.data)),
         narrative=form.narrative.data, address=form.address.data, amount_fen=form.amount_fen,
         risks={name: name in (form.risks.data or []) for name in RISK_FACTORS},
