@@ -31,6 +31,7 @@ def test_grid_worker_takes_a_case_from_intake_to_closure(live_server, page):
     page.get_by_role("link", name="纠纷登记").first.click()
     page.get_by_label("简要标题").fill("楼上漏水导致天花板受损")
     page.locator("#category").select_option(label="房屋漏水")
+    page.locator("#grid").select_option(label="文苑社区 · 文苑社区第1网格")
     page.locator("#amount").fill("3500")
     page.locator("#narrative").fill("住户王某家中卫生间漏水，导致楼下李某家天花板受损，双方协商未果。")
     page.locator("#applicant-name").fill("李秀英")
