@@ -39,12 +39,13 @@ class CalendarDay(db.Model):
 
 @cache
 def library_covers(year: int) -> bool:
-    """Whether the installed ``chinesecalendar`` has the official schedule for ``year``."""
-    try:
-        chinese_calendar.is_workday(date(year, 1, 1))
-    except NotImplementedError:
-        return False
-    return True
+    """Whether the installed ``chinesecalendar`` has the official schedule for ``year``.
+
+    The library knows the years published before its release and refuses the others;
+    its holiday table tells which years those are.
+    """
+    known = {day.year for day in chinese_calendar.holidays}
+    return min(known) <= year <= max(known)
 
 
 def _library_is_workday(d: date) -> bool | None:
