@@ -150,6 +150,7 @@ def register_blueprints(app: Flask) -> None:
     from mediation.cases.settings_views import bp as settings_bp
     from mediation.cases.views import bp as cases_bp
     from mediation.core.views import bp as core_bp
+    from mediation.sessions.views import bp as sessions_bp
     from mediation.users.views import bp as users_bp
 
     app.register_blueprint(core_bp)
@@ -157,6 +158,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(areas_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(settings_bp)
+    app.register_blueprint(sessions_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

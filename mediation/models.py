@@ -17,9 +17,11 @@ from mediation.cases.models import (
 )
 from mediation.core.audit import AuditEntry
 from mediation.core.calendar import CalendarDay
+from mediation.sessions.models import MediationSession, Participant
 from mediation.users.models import User, UserSession, user_areas, user_committees
 
 __all__ = ["AreaNode", "Assignment", "Attachment", "AuditEntry", "CalendarDay", "Case",
            "CaseCounter", "CaseEvent", "Category", "Centre", "Committee",
-           "EscalationProposal", "FollowUp", "HelpRequest", "LevelRule", "Party", "Room",
+           "EscalationProposal", "FollowUp", "HelpRequest", "LevelRule", "MediationSession",
+           "Participant", "Party", "Room",
            "SupervisionNotice", "User", "UserSession", "user_areas", "user_committees"]

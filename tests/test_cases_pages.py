@@ -33,7 +33,8 @@ def _case(number: str) -> Case:
 
 def _intake(auth: Auth, **overrides):
     grid = area("370599001001-01")
-    data = {"title": "楼上漏水导致天花板受损", "source": "grid_patrol", "grid": str(grid.id),
+    data = {"version": "0", "title": "楼上漏水导致天花板受损", "source": "grid_patrol",
+            "grid": str(grid.id),
             "category": str(category("water_leak").id),
             "narrative": "住户王某家中卫生间漏水，导致楼下李某家天花板受损。", "amount": "3500",
             "applicant-kind": "person", "applicant-name": "李秀英",
@@ -334,3 +335,69 @@ def test_intake_picks_the_grid_from_the_address(demo_city, auth):
     assert case.grid_id == grid.id
     response = _intake(auth, grid="", address="东湖区某某路1号")
     assert response.status_code == 200 and 'id="grid-error"' in response.get_data(as_text=True)
+
+
+def test_a_closed_case_no_longer_changes(demo_city, auth):
+    admin = user("admin")
+    case = make_case(admin, grid=area("370599001001-01"))
+    for state in (S.ACCEPTED, S.IN_MEDIATION, S.SETTLED, S.CLOSED):
+        operations.transition(case, state, admin, reason="x")
+    db.session.commit()
+    auth.login("mediator")
+    for action, fields in [("note", {"text": "补记"}), ("help", {"department": "police",
+                                                                 "message": "x"})]:
+        assert _act(auth, case, action, **fields).status_code == 403, action
+    assert auth.client.get(f"/cases/{case.number}/edit").status_code == 403
+    assert auth.client.get(f"/cases/{case.number}").status_code == 200
+
+
+def test_urls_of_another_case_or_scope_are_404(demo_city, app, auth):
+    admin = user("admin")
+    mine = make_case(admin, grid=area("370599001001-01"))
+    other = make_case(admin, grid=area("370599002001-01"))  # another street
+    operations.issue_supervision(admin, other, "请报告进展", None)
+    proposal = operations.propose(other, operations.ProposalRule.MEDIATOR_REQUEST,
+                                  Level.COMMUNITY, "x", by=admin)
+    db.session.commit()
+    notice = db.session.scalars(select(SupervisionNotice)).one()
+    auth.login("mediator")
+    party = other.parties[0]
+    assert auth.client.get(f"/cases/{mine.number}/parties/{party.id}/edit").status_code == 404
+    for url, data in [(f"/cases/supervision/{notice.id}/respond", {"response": "x"}),
+                      (f"/cases/proposals/{proposal.id}", {"decision": "dismiss", "note": "x"}),
+                      (f"/cases/{mine.number}/parties/{party.id}/reveal", {})]:
+        assert auth.post(url, data, form_url="/").status_code == 404, url
+
+
+def test_only_the_handler_answers_a_supervision_notice(demo_city, app):
+    admin = user("admin")
+    case = make_case(admin, grid=area("370599001001-01"))
+    operations.accept_case(admin, case, handler=user("mediator"))
+    operations.issue_supervision(user("coordinator"), case, "请三日内报告", None)
+    db.session.commit()
+    notice = db.session.scalars(select(SupervisionNotice)).one()
+    coordinator = Auth(app.test_client())
+    coordinator.login("coordinator")
+    coordinator.post(f"/cases/supervision/{notice.id}/respond", {"response": "代答"},
+                     form_url=f"/cases/{case.number}")
+    db.session.expire_all()
+    assert notice.response is None
+    mediator = Auth(app.test_client())
+    mediator.login("mediator")
+    mediator.post(f"/cases/supervision/{notice.id}/respond", {"response": "已约谈双方"},
+                  form_url=f"/cases/{case.number}")
+    db.session.expire_all()
+    assert notice.response == "已约谈双方"
+
+
+def test_escalation_hands_the_case_over(demo_city):
+    case = make_case(user("gridworker"), grid=area("370599001001-01"))
+    operations.accept_case(user("gridworker"), case)
+    operations.move_level(user("mediator"), case, Level.COMMUNITY, "分歧较大")
+    db.session.commit()
+    case = _case(case.number)
+    assert case.handler is None
+    assert [(a.user.username, a.role.value) for a in case.assignments] == \
+        [("gridworker", "co_handler")]
+    operations.set_handler(user("mediator"), case, user("mediator"))
+    assert case.handler.username == "mediator"

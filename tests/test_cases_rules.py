@@ -324,3 +324,16 @@ def test_help_from_a_department(app, city):
     assert request.responded_at is not None
     assert [e.kind for e in case.events[-2:]] == [EventKind.HELP] * 2
     assert case.events[-2].data == {"department": "housing", "detail": "住建局物业科"}
+
+
+def test_a_dismissed_proposal_is_not_raised_again_at_the_same_level(app, city):
+    case = make_case(city.gridworker)
+    on = case.level_deadline + timedelta(days=1)
+    operations.check_deadlines(on=on)
+    [proposal] = operations.open_proposals(case)
+    operations.decide_proposal(city.mediator, proposal, confirm=False, note="已约定调解时间。")
+    db.session.commit()
+
+    report = operations.check_deadlines(on=on + timedelta(days=3))
+    assert (report.proposals, report.notices) == (0, 0)
+    assert operations.open_proposals(case) == []

@@ -1,6 +1,6 @@
 """The area tree (区/街道/社区/网格), mediation committees and one-stop centres with rooms."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
@@ -125,6 +125,9 @@ class Centre(db.Model):
     address: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(30))
     notes: Mapped[str | None] = mapped_column(Text)
+    # Sessions outside these hours (local time) need an explicit override.
+    opens_at: Mapped[time] = mapped_column(default=time(8, 30), server_default="08:30:00")
+    closes_at: Mapped[time] = mapped_column(default=time(17, 30), server_default="17:30:00")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     area: Mapped[AreaNode] = relationship(back_populates="centres")

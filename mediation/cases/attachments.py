@@ -7,7 +7,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from mediation.cases.models import Attachment, Case, EventKind
-from mediation.cases.operations import _audit, _event
+from mediation.cases.operations import audit_case, log_event
 from mediation.core.errors import OperationError
 from mediation.extensions import db
 
@@ -61,9 +61,9 @@ def add_attachment(by, case: Case, filename: str, data: bytes,
                             size=len(data), sha256=sha256, description=description or None,
                             uploaded_by_id=by.id)
     db.session.add(attachment)
-    _event(case, by, EventKind.ATTACHMENT, reason=filename[:200],
+    log_event(case, by, EventKind.ATTACHMENT, reason=filename[:200],
            data={"size": len(data), "type": content_type})
-    _audit("attachment.add", case, by, after={"filename": filename[:200], "sha256": sha256})
+    audit_case("attachment.add", case, by, after={"filename": filename[:200], "sha256": sha256})
     db.session.flush()
     return attachment
 

@@ -1618,7 +1618,9 @@ class _Player:
         handler = self.user(self.planner.handler_for(spec, to))
         if case.handler_id != handler.id:
             ops.set_handler(decider, case, handler)
-            if previous is not None and previous.id != handler.id and self.rng.random() < 0.4:
+            already = previous is None or any(a.user_id == previous.id
+                                              for a in case.assignments)
+            if not already and previous.id != handler.id and self.rng.random() < 0.4:
                 ops.assign(decider, case, previous, AssignmentRole.CO_HANDLER)
 
     def do_request(self, step: _Step) -> None:

@@ -20,7 +20,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from mediation.areas.models import AreaKind, AreaNode
@@ -35,8 +42,9 @@ from mediation.cases.models import (
 )
 from mediation.cases.operations import PartyInput
 from mediation.cases.states import RISK_FACTORS, Level, Source
+from mediation.core.errors import OperationError
 from mediation.core.forms import check_phone, enum_choices, options
-from mediation.core.identity import DocumentType
+from mediation.core.identity import DocumentType, check_id_number, check_uscc
 from mediation.extensions import db
 
 
@@ -61,7 +69,7 @@ def parse_yuan(value: str | None) -> int | None:
 class VersionedForm(FlaskForm):
     """Carries the case version the person saw (optimistic locking)."""
 
-    version = HiddenField()
+    version = HiddenField(validators=[InputRequired()])
 
     @property
     def seen_version(self) -> int | None:
@@ -100,6 +108,20 @@ class PartySubform(Form):
     agent_phone = StringField(_l("Agent's phone"),
                               validators=[Optional(), Length(max=20), check_phone])
     agent_power_of_attorney = BooleanField(_l("Power of attorney received"))
+
+    def validate_id_number(self, field):
+        if field.data and self.kind.data == PartyKind.PERSON.value:
+            try:
+                check_id_number(self.id_type.data, field.data)
+            except OperationError as error:
+                raise ValidationError(error.message) from None
+
+    def validate_uscc(self, field):
+        if field.data and self.kind.data == PartyKind.ORGANISATION.value:
+            try:
+                check_uscc(field.data)
+            except OperationError as error:
+                raise ValidationError(error.message) from None
 
     def to_input(self, role: PartyRole) -> PartyInput:
         community = db.session.get(AreaNode, int(self.community.data)) \

@@ -249,10 +249,12 @@ class EventKind(TitledEnum):
     PARTY = "party"
     ATTACHMENT = "attachment"
     FOLLOW_UP = "follow_up"
+    SESSION = "session"
 
     @classmethod
     def __titles__(cls):
         return {
+            cls.SESSION: _l("Mediation session"),
             cls.STATE: _l("Status"), cls.LEVEL: _l("Level"), cls.NOTE: _l("Note"),
             cls.OPINION: _l("Legal opinion"), cls.PROPOSAL: _l("Escalation proposal"),
             cls.SUPERVISION: _l("Supervision"), cls.HELP: _l("Help from departments"),

@@ -9,7 +9,7 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mediation.areas.models import AreaKind, AreaNode
-from mediation.cases import rules
+from mediation.cases import access, rules
 from mediation.cases.models import (
     Assignment,
     AssignmentRole,
@@ -63,14 +63,16 @@ def check_version(case: Case, seen_version: int | None) -> None:
                           "was saved: reload the page, check the changes and try again."))
 
 
-def _event(case: Case, by: User | None, kind: EventKind, *, reason: str | None = None,
-           **fields) -> CaseEvent:
+def log_event(case: Case, by: User | None, kind: EventKind, *, reason: str | None = None,
+              **fields) -> CaseEvent:
+    """Add an entry to the case's timeline (other domains use it for their steps too)."""
     event = CaseEvent(case=case, actor=by, kind=kind, reason=reason or None, **fields)
     db.session.add(event)
     return event
 
 
-def _audit(action: str, case: Case, by: User | None, **kwargs) -> None:
+def audit_case(action: str, case: Case, by: User | None, **kwargs) -> None:
+    """An audit entry about a case, filed under its number."""
     audit.record(f"case.{action}", object_type="Case", object_id=case.number, actor=by,
                  **kwargs)
 
@@ -169,11 +171,11 @@ def _apply_party(party: Party, data: PartyInput) -> None:
     party.role, party.kind, party.name = data.role, data.kind, data.name.strip()
     party.ethnicity = data.ethnicity or None
     party.occupation = data.occupation or None
-    party.phone = data.phone or None
+    party.phone = data.phone or party.phone  # the edit form does not show the full number
     party.address = data.address or None
     party.community = data.community
     party.agent_name = data.agent_name or None
-    party.agent_phone = data.agent_phone or None
+    party.agent_phone = data.agent_phone or party.agent_phone
     party.agent_power_of_attorney = bool(data.agent_name and data.agent_power_of_attorney)
 
 
@@ -212,9 +214,9 @@ def create_case(by: User, data: CaseInput) -> Case:
     db.session.flush()
     case.level_deadline = rules.level_deadline(case)
     case.overall_deadline = rules.overall_deadline(case)
-    _event(case, by, EventKind.STATE, to_state=S.REPORTED, to_level=case.level,
+    log_event(case, by, EventKind.STATE, to_state=S.REPORTED, to_level=case.level,
            data={"source": data.source.value})
-    _audit("create", case, by, after={
+    audit_case("create", case, by, after={
         "number": case.number, "grid": data.grid.code, "category": data.category.code,
         "level": case.level.value, "risk": case.risk_level.value,
         "parties": [_party_summary(p) for p in case.parties]})
@@ -256,33 +258,37 @@ def update_case(by: User, case: Case, data: CaseInput, seen_version: int | None)
                                   "risk_level", *RISK_FACTORS])
     after["grid"], after["category"] = case.grid.code, case.category.code
     if after != before:
-        _event(case, by, EventKind.NOTE, reason=_("Intake details edited."),
+        log_event(case, by, EventKind.NOTE, reason=_("Intake details edited."),
                data={"changed": sorted(k for k in after if after[k] != before.get(k))})
-        _audit("update", case, by, before=before, after=after)
+        audit_case("update", case, by, before=before, after=after)
         db.session.flush()
         propose_by_rules(case)
 
 
-def add_party(by: User, case: Case, data: PartyInput) -> Party:
+def add_party(by: User, case: Case, data: PartyInput,
+              seen_version: int | None = None) -> Party:
+    check_version(case, seen_version)
     party = Party()
     _apply_party(party, data)
     party.case = case
     db.session.add(party)
     db.session.flush()
-    _event(case, by, EventKind.PARTY, reason=_("Party added: %(name)s (%(role)s)",
+    log_event(case, by, EventKind.PARTY, reason=_("Party added: %(name)s (%(role)s)",
                                                 name=party.name, role=party.role.title))
-    _audit("party.add", case, by, after=_party_summary(party))
+    audit_case("party.add", case, by, after=_party_summary(party))
     propose_by_rules(case)
     return party
 
 
-def update_party(by: User, party: Party, data: PartyInput) -> None:
+def update_party(by: User, party: Party, data: PartyInput,
+                 seen_version: int | None = None) -> None:
+    check_version(party.case, seen_version)
     before = _party_summary(party)
     _apply_party(party, data)
     db.session.flush()
-    _event(party.case, by, EventKind.PARTY, reason=_("Party details edited: %(name)s",
+    log_event(party.case, by, EventKind.PARTY, reason=_("Party details edited: %(name)s",
                                                       name=party.name))
-    _audit("party.update", party.case, by, before=before, after=_party_summary(party))
+    audit_case("party.update", party.case, by, before=before, after=_party_summary(party))
     propose_by_rules(party.case)
 
 
@@ -316,7 +322,7 @@ def record_refusal(by: User, party: Party, reason: str) -> None:
     elif case.state is S.REPORTED:
         transition(case, S.DECLINED, by, reason, decline_reason=reason)
     else:
-        _event(case, by, EventKind.PARTY, reason=reason)
+        log_event(case, by, EventKind.PARTY, reason=reason)
 
 
 # ---- the state machine ------------------------------------------------------------------
@@ -353,9 +359,9 @@ def transition(case: Case, to: CaseState, by: User | None, reason: str | None = 
             proposal.status = ProposalStatus.DISMISSED
             proposal.decided_at = now
             proposal.decision_note = _("The case left mediation.")
-    event = _event(case, by, EventKind.STATE, reason=reason, from_state=before, to_state=to,
+    event = log_event(case, by, EventKind.STATE, reason=reason, from_state=before, to_state=to,
                    data={k: audit.jsonable(v) for k, v in details.items()} or None)
-    _audit("transition", case, by, before={"state": before}, after={"state": to, **details},
+    audit_case("transition", case, by, before={"state": before}, after={"state": to, **details},
            note=reason)
     db.session.flush()
     return event
@@ -436,10 +442,10 @@ def record_follow_up(by: User, case: Case, *, visited_on: date, performance: str
     if case.state is not S.FOLLOW_UP:
         transition(case, S.FOLLOW_UP, by, _("Follow-up visit on %(date)s.",
                                               date=visited_on.isoformat()))
-    _event(case, by, EventKind.FOLLOW_UP, reason=performance,
+    log_event(case, by, EventKind.FOLLOW_UP, reason=performance,
            data={"satisfaction": satisfaction, "new_lawsuit": new_lawsuit,
                  "remaining_risk": remaining_risk or None, "visited_on": visited_on.isoformat()})
-    _audit("follow_up", case, by, after={"satisfaction": satisfaction,
+    audit_case("follow_up", case, by, after={"satisfaction": satisfaction,
                                          "new_lawsuit": new_lawsuit})
     db.session.flush()
     return visit
@@ -471,12 +477,27 @@ def move_level(by: User | None, case: Case, to: Level, reason: str,
             other.status = ProposalStatus.DISMISSED
             other.decided_at = utcnow()
             other.decision_note = _("The case moved to %(level)s.", level=to.title)
-    _event(case, by, EventKind.LEVEL, reason=reason, from_level=before, to_level=to,
-           data={"proposal": proposal.id if proposal else None,
-                 "deadline": case.level_deadline.isoformat()})
-    _audit("escalate", case, by, before={"level": before}, after={"level": to}, note=reason)
+    log_event(case, by, EventKind.LEVEL, reason=reason, from_level=before, to_level=to,
+              data={"proposal": proposal.id if proposal else None,
+                    "deadline": case.level_deadline.isoformat()})
+    _hand_over(by, case)
+    audit_case("escalate", case, by, before={"level": before}, after={"level": to}, note=reason)
     db.session.flush()
     propose_by_rules(case)  # the new level has its own limits
+
+
+def _hand_over(by: User | None, case: Case) -> None:
+    """A handler who cannot act at the new level follows as co-handler; the case waits for
+    someone at that level to take it over (it shows in "awaiting" until then)."""
+    handler = case.handler
+    if handler is None or access.can(handler, "cases.handle", case):
+        return
+    case.handler = None
+    if not any(a.user_id == handler.id for a in case.assignments):
+        db.session.add(Assignment(case=case, user=handler, role=AssignmentRole.CO_HANDLER))
+    log_event(case, by, EventKind.ASSIGNMENT,
+              reason=_("%(name)s follows the case as co-handler; someone at %(level)s takes it "
+                       "over.", name=handler.full_name, level=case.level.title))
 
 
 def open_proposals(case: Case) -> list[EscalationProposal]:
@@ -494,13 +515,14 @@ def propose(case: Case, rule: ProposalRule, to_level: Level, reason: str,
             EscalationProposal.case_id == case.id, EscalationProposal.rule == rule,
             or_(EscalationProposal.status == ProposalStatus.OPEN,
                 and_(EscalationProposal.status == ProposalStatus.DISMISSED,
+                     EscalationProposal.rule != ProposalRule.MEDIATOR_REQUEST,
                      EscalationProposal.from_level == case.level))).limit(1)):
         return None  # already waiting, or a person dismissed it at this level
     proposal = EscalationProposal(case=case, rule=rule, from_level=case.level,
                                   to_level=to_level, reason=reason,
                                   status=ProposalStatus.OPEN, created_by_id=by.id if by else None)
     db.session.add(proposal)
-    _event(case, by, EventKind.PROPOSAL, reason=reason, from_level=case.level,
+    log_event(case, by, EventKind.PROPOSAL, reason=reason, from_level=case.level,
            to_level=to_level, data={"rule": rule.value})
     db.session.flush()
     return proposal
@@ -527,6 +549,9 @@ def request_escalation(by: User, case: Case, to_level: Level, reason: str) -> No
 
 def decide_proposal(by: User, proposal: EscalationProposal, confirm: bool,
                     note: str | None) -> None:
+    if not access.may_decide(by, proposal):
+        raise OperationError(_("A proposal is decided by someone at %(level)s or above, not by "
+                               "the case's own handler.", level=proposal.to_level.title))
     if proposal.status is not ProposalStatus.OPEN:
         raise OperationError(_("This proposal has already been decided."))
     if not confirm and not (note or "").strip():
@@ -541,9 +566,9 @@ def decide_proposal(by: User, proposal: EscalationProposal, confirm: bool,
         move_level(by, case, proposal.to_level, reason, proposal=proposal)
     else:
         proposal.status = ProposalStatus.DISMISSED
-        _event(case, by, EventKind.PROPOSAL, reason=note,
+        log_event(case, by, EventKind.PROPOSAL, reason=note,
                data={"rule": proposal.rule.value, "dismissed": True})
-    _audit("proposal." + ("confirm" if confirm else "dismiss"), case, by,
+    audit_case("proposal." + ("confirm" if confirm else "dismiss"), case, by,
            after={"rule": proposal.rule, "to_level": proposal.to_level}, note=note)
     db.session.flush()
 
@@ -564,22 +589,25 @@ def issue_supervision(by: User | None, case: Case, message: str, respond_by: dat
                                automatic=automatic, issued_by=by, to_user_id=case.handler_id,
                                message=message, respond_by=respond_by)
     db.session.add(notice)
-    _event(case, by, EventKind.SUPERVISION, reason=message,
+    log_event(case, by, EventKind.SUPERVISION, reason=message,
            data={"respond_by": respond_by.isoformat() if respond_by else None,
                  "automatic": automatic})
-    _audit("supervise", case, by, note=message)
+    audit_case("supervise", case, by, note=message)
     db.session.flush()
     return notice
 
 
 def respond_supervision(by: User, notice: SupervisionNotice, response: str) -> None:
+    if not access.may_respond(by, notice):
+        raise OperationError(_("This notice is for %(name)s, the handler of the case.",
+                               name=notice.to_user.full_name if notice.to_user else "—"))
     if notice.responded_at is not None:
         raise OperationError(_("This notice has already been answered."))
     if not (response or "").strip():
         raise OperationError(_("Please write the response."), field="response")
     notice.response, notice.responded_at, notice.responded_by_id = response, utcnow(), by.id
-    _event(notice.case, by, EventKind.SUPERVISION, reason=response, data={"response": True})
-    _audit("supervise.respond", notice.case, by, note=response)
+    log_event(notice.case, by, EventKind.SUPERVISION, reason=response, data={"response": True})
+    audit_case("supervise.respond", notice.case, by, note=response)
     db.session.flush()
 
 
@@ -592,9 +620,9 @@ def request_help(by: User, case: Case, department: Department, detail: str | Non
                                department_detail=detail or None, message=message,
                                requested_by_id=by.id)
     db.session.add(help_request)
-    _event(case, by, EventKind.HELP, reason=message,
+    log_event(case, by, EventKind.HELP, reason=message,
            data={"department": department.value, "detail": detail or None})
-    _audit("help.request", case, by, after={"department": department}, note=message)
+    audit_case("help.request", case, by, after={"department": department}, note=message)
     db.session.flush()
     return help_request
 
@@ -603,20 +631,22 @@ def record_help_response(by: User, help_request: HelpRequest, response: str) -> 
     if not (response or "").strip():
         raise OperationError(_("Please write the response."), field="response")
     help_request.response, help_request.responded_at = response, utcnow()
-    _event(help_request.case, by, EventKind.HELP, reason=response,
+    log_event(help_request.case, by, EventKind.HELP, reason=response,
            data={"department": help_request.department.value, "response": True})
-    _audit("help.response", help_request.case, by, note=response)
+    audit_case("help.response", help_request.case, by, note=response)
     db.session.flush()
 
 
 def set_handler(by: User, case: Case, handler: User) -> None:
-    if not handler.can("cases.handle") or not handler.active:
+    """Give the case to a handler whose jurisdiction covers it (or who takes it over)."""
+    if not handler.can("cases.handle") or not handler.active or \
+            not access.can_view(handler, case):
         raise OperationError(_("%(name)s cannot handle cases.", name=handler.full_name),
                              field="user")
     before = case.handler.username if case.handler else None
     case.handler = handler
-    _event(case, by, EventKind.ASSIGNMENT, reason=_("Handler: %(name)s", name=handler.full_name))
-    _audit("assign.handler", case, by, before={"handler": before},
+    log_event(case, by, EventKind.ASSIGNMENT, reason=_("Handler: %(name)s", name=handler.full_name))
+    audit_case("assign.handler", case, by, before={"handler": before},
            after={"handler": handler.username})
     db.session.flush()
 
@@ -626,7 +656,8 @@ def assign(by: User, case: Case, user: User, role: AssignmentRole) -> Assignment
     if role is AssignmentRole.LEGAL_AID and user.role is not Role.LEGAL_AID:
         raise OperationError(_("%(name)s is not a legal-aid volunteer.", name=user.full_name),
                              field="user")
-    if role is AssignmentRole.CO_HANDLER and not user.can("cases.handle"):
+    if role is AssignmentRole.CO_HANDLER and (not user.can("cases.handle")
+                                              or not access.can_view(user, case)):
         raise OperationError(_("%(name)s cannot handle cases.", name=user.full_name),
                              field="user")
     if any(a.user_id == user.id for a in case.assignments) or case.handler_id == user.id:
@@ -634,9 +665,9 @@ def assign(by: User, case: Case, user: User, role: AssignmentRole) -> Assignment
                              field="user")
     assignment = Assignment(case=case, user=user, role=role)
     db.session.add(assignment)
-    _event(case, by, EventKind.ASSIGNMENT, reason=_("%(role)s: %(name)s", role=role.title,
+    log_event(case, by, EventKind.ASSIGNMENT, reason=_("%(role)s: %(name)s", role=role.title,
                                                      name=user.full_name))
-    _audit("assign", case, by, after={"user": user.username, "role": role})
+    audit_case("assign", case, by, after={"user": user.username, "role": role})
     db.session.flush()
     return assignment
 
@@ -645,15 +676,15 @@ def add_opinion(by: User, case: Case, text: str) -> None:
     """A legal-aid volunteer's legal opinion, on the timeline."""
     if not (text or "").strip():
         raise OperationError(_("The opinion is empty."), field="text")
-    _event(case, by, EventKind.OPINION, reason=text)
-    _audit("opinion", case, by)
+    log_event(case, by, EventKind.OPINION, reason=text)
+    audit_case("opinion", case, by)
     db.session.flush()
 
 
 def add_note(by: User, case: Case, text: str) -> None:
     if not (text or "").strip():
         raise OperationError(_("The note is empty."), field="text")
-    _event(case, by, EventKind.NOTE, reason=text)
+    log_event(case, by, EventKind.NOTE, reason=text)
     db.session.flush()
 
 

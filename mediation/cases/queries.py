@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, nulls_last, or_, select
+from sqlalchemy import and_, exists, func, nulls_last, or_, select
 
 from mediation.areas.models import AreaNode
 from mediation.cases.access import visible_cases
@@ -35,6 +35,13 @@ class Filters:
                    risk=args.get("risk", ""), overdue=args.get("overdue") == "1")
 
 
+def overdue():
+    """Open, and past the level's or the overall deadline."""
+    on = today()
+    return and_(Case.state.in_(OPEN_STATES),
+                or_(Case.level_deadline < on, Case.overall_deadline < on))
+
+
 def search_condition(q: str):
     """Number, party name or phone, or words of the narrative (substring: 漏水 finds 楼上漏水…)."""
     def has(column, text):
@@ -61,13 +68,14 @@ def case_list(user, filters: Filters):
         case "team":
             stmt = stmt.where(Case.state.in_(OPEN_STATES))
         case "awaiting":
-            stmt = stmt.where(Case.state == CaseState.REPORTED)
+            stmt = stmt.where(or_(Case.state == CaseState.REPORTED,
+                                  and_(Case.state.in_(OPEN_STATES), Case.handler_id.is_(None))))
         case "proposals":
             stmt = stmt.where(exists(select(EscalationProposal.id).where(
                 EscalationProposal.case_id == Case.id,
                 EscalationProposal.status == ProposalStatus.OPEN)))
         case "overdue":
-            stmt = stmt.where(Case.state.in_(OPEN_STATES), Case.level_deadline < today())
+            stmt = stmt.where(overdue())
     if filters.q:
         stmt = stmt.where(search_condition(filters.q))
     if filters.state in {s.value for s in CaseState}:
@@ -81,7 +89,7 @@ def case_list(user, filters: Filters):
     if filters.risk in {r.value for r in RiskLevel}:
         stmt = stmt.where(Case.risk_level == RiskLevel(filters.risk))
     if filters.overdue:
-        stmt = stmt.where(Case.state.in_(OPEN_STATES), Case.level_deadline < today())
+        stmt = stmt.where(overdue())
     return stmt.order_by(nulls_last(Case.level_deadline.asc()), Case.reported_at.desc())
 
 

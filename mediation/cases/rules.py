@@ -49,9 +49,11 @@ class DeadlineStatus:
 
 
 def deadline_status(case: Case, on: date, warn_days: int = 1) -> DeadlineStatus:
-    if not case.is_open or case.level_deadline is None:
+    """The nearer of the level's and the overall deadline decides the colour."""
+    deadlines = [d for d in (case.level_deadline, case.overall_deadline) if d is not None]
+    if not case.is_open or not deadlines:
         return DeadlineStatus(None, None)
-    left = (case.level_deadline - on).days
+    left = (min(deadlines) - on).days
     if left < 0:
         return DeadlineStatus("red", left)
     if left <= warn_days:

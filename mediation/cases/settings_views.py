@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from mediation.cases import settings
 from mediation.cases.forms import parse_yuan
 from mediation.cases.models import Category, LevelRule
+from mediation.cases.rules import today
 from mediation.core.calendar import CalendarDay, holidays_in, makeup_days_in, year_status
 from mediation.core.errors import OperationError
 from mediation.core.forms import ActionForm, show_operation_error
@@ -75,7 +76,10 @@ def index():
 
 
 def _yuan(fen: int | None) -> str:
-    return "" if fen is None else str(fen // 100)
+    """Fen as yuan without losing the fen (10000.50, not 10000)."""
+    if fen is None:
+        return ""
+    return f"{fen // 100}" if fen % 100 == 0 else f"{fen // 100}.{fen % 100:02d}"
 
 
 @bp.post("/levels")
@@ -122,7 +126,9 @@ def category(category_id: int | None = None):
 @bp.route("/calendar", methods=["GET", "POST"])
 @require("rules.edit")
 def calendar():
-    year = request.args.get("year", type=int) or date.today().year
+    year = request.args.get("year", type=int) or today().year
+    if not 2000 <= year <= 2100:
+        abort(404)
     form = CalendarDayForm()
     if form.validate_on_submit():
         settings.save_calendar_day(current_user, form.day.data, form.is_workday.data,

@@ -14,6 +14,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from mediation.areas.models import AreaKind, AreaNode
@@ -54,12 +55,13 @@ from mediation.cases.models import (
 )
 from mediation.cases.operations import CaseInput
 from mediation.cases.states import ALLOWED, RISK_FACTORS, CaseState, Level, RiskLevel, Source
+from mediation.core import audit
+from mediation.core.db import write_intent
 from mediation.core.errors import OperationError
 from mediation.core.forms import ActionForm, options, show_operation_error
 from mediation.core.permissions import require, scope_query
 from mediation.core.views import HOME_PANELS
 from mediation.extensions import db
-from mediation.users.models import User
 from mediation.users.operations import find_user
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -73,6 +75,9 @@ def _work_panel():
 
 
 HOME_PANELS.append(("cases/_home_panel.html", _work_panel))
+
+# Domains above cases add to the case page's context: functions of the case giving a dict.
+CASE_PAGE_EXTRAS: list = []
 
 S = CaseState
 
@@ -118,7 +123,7 @@ def _save(form, action, *, success: str) -> bool:
         db.session.rollback()
         show_operation_error(form, error)
         return False
-    except StaleDataError:
+    except (StaleDataError, IntegrityError):
         db.session.rollback()
         flash(_("Someone else changed this case while you were editing it. Nothing was "
                 "saved: reload the page, check the changes and try again."), "error")
@@ -149,7 +154,7 @@ def new():
     if not grids:
         flash(_("You have no grid in your jurisdiction to register a case in."), "error")
         return redirect(url_for("cases.queue"))
-    form = CaseForm(grids=grids, locale=str(get_locale()))
+    form = CaseForm(grids=grids, locale=str(get_locale()), data={"version": "0"})
     if request.method == "GET" and len(grids) == 1:
         form.grid.data = str(grids[0].id)
     if form.validate_on_submit():
@@ -196,10 +201,12 @@ def _action_forms(case: Case) -> dict:
     version = {"version": case.version}
     allowed = ALLOWED[case.state]
     if access.can(user, "cases.handle", case):
+        if case.is_open and case.handler_id is None and case.state is not S.REPORTED:
+            forms["take_over"] = NoteForm(data=version, prefix="take_over")
         if S.ACCEPTED in allowed:
             form = AcceptForm(data=version, prefix="accept")
             form.handler.choices = options([("", _("Me"))] + [
-                (u.username, u.full_name) for u in _possible_handlers(case)])
+                (u.username, u.full_name) for u in access.possible_handlers(case)])
             forms["accept"] = form
         if S.DECLINED in allowed:
             forms["decline"] = DeclineForm(data=version, prefix="decline")
@@ -246,12 +253,6 @@ def _level_form(case: Case, prefix: str) -> LevelForm:
     return form
 
 
-def _possible_handlers(case: Case) -> list[User]:
-    """Active case handlers whose jurisdiction covers the case."""
-    users = db.session.scalars(select(User).where(User.active).order_by(User.full_name)).all()
-    return [u for u in users if u.can("cases.handle") and access.can_view(u, case)]
-
-
 @bp.get("/<number>")
 @require("cases.view")
 def detail(number: str):
@@ -284,11 +285,13 @@ def _detail_context(case: Case, forms: dict | None = None) -> dict:
         "response_form": ResponseForm(), "risk_factors": RISK_FACTORS,
         "departments": Department, "can": lambda perm: access.can(current_user, perm, case),
         "locale": str(get_locale()),
-    }
+    } | {key: value for extra in CASE_PAGE_EXTRAS for key, value in extra(case).items()}
 
 
 # Each action: the permission it needs, its form, and the operation it calls.
 ACTIONS = {
+    "take_over": ("cases.handle", NoteForm, lambda case, f: operations.set_handler(
+        current_user, case, current_user)),
     "accept": ("cases.handle", AcceptForm, lambda case, f: operations.accept_case(
         current_user, case, handler=find_user(f.handler.data) if f.handler.data else None,
         seen_version=f.seen_version)),
@@ -342,6 +345,13 @@ def _read_upload(storage) -> bytes:
         return stream.read(attachments.upload_limit() + 1)
 
 
+def _party_or_404(case: Case, party_id: int) -> Party:
+    party = next((p for p in case.parties if p.id == party_id), None)
+    if party is None:
+        abort(404)
+    return party
+
+
 def _party_of(case: Case, party_id: int) -> Party:
     party = next((p for p in case.parties if p.id == party_id), None)
     if party is None:
@@ -370,7 +380,7 @@ def act(number: str, action: str):
     form = form_class(prefix=PREFIXES.get(action, action))
     if hasattr(form, "handler"):
         form.handler.choices = options([("", "")] + [(u.username, u.username)
-                                                     for u in _possible_handlers(case)])
+                                                     for u in access.possible_handlers(case)])
     if hasattr(form, "party_id"):
         form.party_id.choices = options((p.id, p.name) for p in case.parties)
     if hasattr(form, "to_level"):
@@ -397,14 +407,16 @@ def _party_input(form: PartyForm):
 @require("cases.handle")
 def party_form(number: str, party_id: int | None = None):
     case = _load(number, "cases.handle")
-    party = _party_of(case, party_id) if party_id else None
+    party = _party_or_404(case, party_id) if party_id else None
     form = PartyForm(data={"version": case.version})
     if request.method == "GET" and party is not None:
         form.role.data = party.role.value
         sub = form.party.form
-        for name in ("name", "ethnicity", "birth_date", "occupation", "phone", "address",
+        # Phones are not put back in the form (they show masked on the case page); left
+        # empty, the recorded numbers stay.
+        for name in ("name", "ethnicity", "birth_date", "occupation", "address",
                      "uscc", "legal_representative", "legal_representative_title",
-                     "agent_name", "agent_phone", "agent_power_of_attorney"):
+                     "agent_name", "agent_power_of_attorney"):
             getattr(sub, name).data = getattr(party, name)
         sub.kind.data = party.kind.value
         sub.gender.data = party.gender.value if party.gender else ""
@@ -416,9 +428,11 @@ def party_form(number: str, party_id: int | None = None):
         else:
             def save():
                 if party is None:
-                    operations.add_party(current_user, case, _party_input(form))
+                    operations.add_party(current_user, case, _party_input(form),
+                                         seen_version=form.seen_version)
                 else:
-                    operations.update_party(current_user, party, _party_input(form))
+                    operations.update_party(current_user, party, _party_input(form),
+                                            seen_version=form.seen_version)
 
             if _save(form, save, success=_("Saved.")):
                 return redirect(url_for("cases.detail", number=number))
@@ -430,7 +444,7 @@ def party_form(number: str, party_id: int | None = None):
 def reveal(number: str, party_id: int):
     """Show a full ID number once; the read is audited."""
     case = _load(number, "cases.reveal")
-    party = _party_of(case, party_id)
+    party = _party_or_404(case, party_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -498,7 +512,11 @@ def help_response(help_id: int):
 def download(attachment_id: int):
     """Served only to those who may see the case, never from the static folder."""
     attachment = db.get_or_404(Attachment, attachment_id)
-    _load(attachment.case.number)
+    case = _load(attachment.case.number)
+    db.session.commit()  # end the read transaction; the audited read writes (SQLite: queue)
+    write_intent.set(True)
+    audit.record("attachment.read", attachment, actor=current_user, note=case.number)
+    db.session.commit()
     return send_file(attachments.storage_path(attachment.sha256),
                      mimetype=attachment.content_type, download_name=attachment.filename,
                      as_attachment=attachment.content_type == "application/pdf",

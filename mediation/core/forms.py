@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import Field
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
@@ -15,7 +16,7 @@ from mediation.core.validators import normalise_phone
 def show_operation_error(form, error: OperationError) -> None:
     """Put a refused operation's message on its field, or flash it if it has none."""
     field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
+    if isinstance(field, Field):
         field.errors = [*field.errors, error.message] if isinstance(field.errors, list) \
             else [error.message]
     else:

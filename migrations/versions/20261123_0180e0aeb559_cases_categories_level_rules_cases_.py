@@ -141,7 +141,7 @@ def upgrade():
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
-    sa.Column('kind', sa.Enum('state', 'level', 'note', 'opinion', 'proposal', 'supervision', 'help', 'assignment', 'party', 'attachment', 'follow_up', name='kind', native_enum=False, create_constraint=True, length=20), nullable=False),
+    sa.Column('kind', sa.Enum('state', 'level', 'note', 'opinion', 'proposal', 'supervision', 'help', 'assignment', 'party', 'attachment', 'follow_up', 'session', name='kind', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('from_state', sa.Enum('reported', 'accepted', 'declined', 'in_mediation', 'settled', 'partly_settled', 'failed', 'withdrawn', 'referred_out', 'follow_up', 'closed', name='from_state', native_enum=False, create_constraint=True, length=20), nullable=True),
     sa.Column('to_state', sa.Enum('reported', 'accepted', 'declined', 'in_mediation', 'settled', 'partly_settled', 'failed', 'withdrawn', 'referred_out', 'follow_up', 'closed', name='to_state', native_enum=False, create_constraint=True, length=20), nullable=True),
     sa.Column('from_level', sa.Enum('grid', 'community', 'street', name='from_level', native_enum=False, create_constraint=True, length=20), nullable=True),

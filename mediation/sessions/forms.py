@@ -1,0 +1,98 @@
+"""The scheduling form and the small forms of a session's page."""
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from mediation.areas.models import Room
+from mediation.cases.forms import MultiCheckboxField
+from mediation.core.forms import enum_choices, options
+from mediation.core.validators import split_codes
+from mediation.extensions import db
+from mediation.sessions.models import PlaceKind
+from mediation.users.models import User
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+
+
+class SessionForm(FlaskForm):
+    day = DateField(_l("Date"), validators=[DataRequired()])
+    start = TimeField(_l("Start time"), validators=[DataRequired()], default=time(9, 0))
+    end = TimeField(_l("End time"), validators=[DataRequired()], default=time(10, 30))
+    place_kind = SelectField(_l("Kind of place"), choices=enum_choices(PlaceKind),
+                             default="room")
+    room = SelectField(_l("Room"), validators=[Optional()])
+    address = StringField(_l("Address (on site)"), validators=[Optional(), Length(max=200)])
+    video_link = StringField(_l("Video link"), validators=[Optional(), Length(max=300)])
+    purpose = TextAreaField(_l("Purpose"), validators=[DataRequired(), Length(max=2000)],
+                            description=_l("e.g. 首次面对面调解：核实漏水原因与维修费用"))
+    lead = SelectField(_l("Lead mediator"), validators=[DataRequired()])
+    co_mediators = StringField(_l("Co-mediators (usernames)"), validators=[Optional()],
+                               description=_l("Separated by spaces or commas."))
+    legal_aid = MultiCheckboxField(_l("Legal-aid volunteers"))
+    parties = MultiCheckboxField(_l("Parties"))
+    with_agents = BooleanField(_l("Invite the parties' agents too"), default=True)
+    invited = TextAreaField(
+        _l("Other invited people"), validators=[Optional(), Length(max=2000)],
+        description=_l("One a line: name, organisation (e.g. 刘医生, 区心理咨询中心). The "
+                       "parties must agree to each (People’s Mediation Law, art. 20)."))
+    consent = BooleanField(_l("The parties agreed to the invited people"))
+    override_reason = StringField(
+        _l("Reason for a weekend, holiday or out-of-hours session"),
+        validators=[Optional(), Length(max=300)])
+    prefill = HiddenField()
+
+    def __init__(self, *args, case, rooms: list[Room], handlers: list[User],
+                 volunteers: list[User], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.room.choices = options([("", "—"), *(
+            (str(r.id), f"{r.centre.name} · {r.name}（{r.capacity}）") for r in rooms)])
+        self.lead.choices = options((u.username, u.full_name) for u in handlers)
+        self.legal_aid.choices = options((u.username, u.full_name) for u in volunteers)
+        self.parties.choices = options((str(p.id), f"{p.name}（{p.role.title}）")
+                                       for p in case.parties)
+        self.co_mediator_users: list[User] = []
+
+    @property
+    def starts_at(self) -> datetime:
+        return datetime.combine(self.day.data, self.start.data, LOCAL)
+
+    @property
+    def ends_at(self) -> datetime:
+        return datetime.combine(self.day.data, self.end.data, LOCAL)
+
+    def validate_co_mediators(self, field):
+        names = split_codes(field.data)
+        users = list(db.session.scalars(select(User).where(User.username.in_(names)))) \
+            if names else []
+        unknown = sorted(set(names) - {u.username for u in users})
+        if unknown:
+            raise ValidationError(_l("Unknown usernames: %(names)s", names=", ".join(unknown)))
+        self.co_mediator_users = users
+
+    def invitees(self) -> list[tuple[str, str | None]]:
+        people = []
+        for line in (self.invited.data or "").splitlines():
+            if line.strip():
+                name, _sep, organisation = line.replace("，", ",").partition(",")
+                people.append((name.strip(), organisation.strip() or None))
+        return people
+
+
+class CancelForm(FlaskForm):
+    version = HiddenField()
+    reason = TextAreaField(_l("Why is it cancelled?"), validators=[DataRequired(),
+                                                                    Length(max=1000)])

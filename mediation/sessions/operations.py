@@ -1,0 +1,235 @@
+"""The verbs on sessions: schedule (refusing clashes), cancel, attendance.  Callers commit."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from sqlalchemy import text
+
+from mediation.areas.models import Room
+from mediation.cases import access
+from mediation.cases.models import Case, EventKind, Party
+from mediation.cases.operations import check_version, log_event
+from mediation.core import audit
+from mediation.core.db import utcnow
+from mediation.core.errors import OperationError
+from mediation.extensions import db
+from mediation.sessions import scheduling
+from mediation.sessions.models import (
+    Attendance,
+    MediationSession,
+    Participant,
+    ParticipantRole,
+    PlaceKind,
+    SessionStatus,
+)
+from mediation.users.models import User
+from mediation.users.roles import Role
+
+# Names the PostgreSQL advisory lock that makes bookings queue (SQLite: BEGIN IMMEDIATE).
+_BOOKING_LOCK = 7_305_104_221
+
+
+class SchedulingConflict(OperationError):
+    """A clash: the message names the clashing session; ``slots`` are free alternatives."""
+
+    def __init__(self, message: str, slots: list[datetime]):
+        super().__init__(message, field="start")
+        self.slots = slots
+
+
+@dataclass
+class Invitee:
+    name: str
+    organisation: str | None = None
+    consent_recorded: bool = False
+
+
+@dataclass
+class SessionInput:
+    starts_at: datetime
+    ends_at: datetime
+    place_kind: PlaceKind
+    purpose: str
+    lead_mediator: User
+    room: Room | None = None
+    address: str | None = None
+    video_link: str | None = None
+    co_mediators: list[User] = field(default_factory=list)
+    legal_aid: list[User] = field(default_factory=list)
+    parties: list[Party] = field(default_factory=list)
+    with_agents: bool = True
+    invited: list[Invitee] = field(default_factory=list)
+    override_reason: str | None = None
+
+
+def _when(moment: datetime) -> str:
+    return format_datetime(moment, "yyyy-MM-dd HH:mm")
+
+
+def _lock_bookings() -> None:
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _BOOKING_LOCK})
+
+
+def _check(case: Case, data: SessionInput, now: datetime) -> None:
+    if data.ends_at <= data.starts_at:
+        raise OperationError(_("The end must be after the start."), field="end")
+    if data.starts_at < now:
+        raise OperationError(_("A session cannot start in the past."), field="start")
+    if data.ends_at - data.starts_at > timedelta(hours=12):
+        raise OperationError(_("A session lasts at most 12 hours."), field="end")
+    if not (data.purpose or "").strip():
+        raise OperationError(_("Say what the session is for."), field="purpose")
+    if data.place_kind is PlaceKind.ROOM:
+        if data.room is None or not data.room.active:
+            raise OperationError(_("Choose a room that is in use."), field="room")
+    elif data.place_kind is PlaceKind.ON_SITE and not (data.address or "").strip():
+        raise OperationError(_("Give the address of the on-site meeting."), field="address")
+    elif data.place_kind is PlaceKind.VIDEO and not (data.video_link or "").strip():
+        raise OperationError(_("Give the video link."), field="video_link")
+    if not case.is_open:
+        raise OperationError(_("Sessions are scheduled for open cases only."))
+    outsiders = [p.name for p in data.parties if p.case_id != case.id]
+    if outsiders:
+        raise OperationError(_("%(names)s is not a party of this case.",
+                               names="、".join(outsiders)), field="parties")
+    refusing = [p.name for p in data.parties if p.refuses_mediation]
+    if refusing:
+        raise OperationError(_("%(names)s refused mediation (People’s Mediation Law, art. 17).",
+                               names="、".join(refusing)), field="parties")
+    staff = [data.lead_mediator, *data.co_mediators, *data.legal_aid]
+    for person in staff:
+        if not person.active or not access.can_view(person, case):
+            raise OperationError(_("%(name)s does not work on this case.",
+                                   name=person.full_name), field="lead")
+    for volunteer in data.legal_aid:
+        if volunteer.role is not Role.LEGAL_AID:
+            raise OperationError(_("%(name)s is not a legal-aid volunteer.",
+                                   name=volunteer.full_name), field="legal_aid")
+    if len({u.id for u in staff}) != len(staff):
+        raise OperationError(_("The same person is listed twice."), field="lead")
+    for person in data.invited:
+        if not person.consent_recorded:
+            raise OperationError(_("Inviting %(name)s needs the parties' consent "
+                                   "(People’s Mediation Law, art. 20).", name=person.name),
+                                 field="consent")
+
+
+def _headcount(data: SessionInput) -> int:
+    agents = sum(1 for p in data.parties if data.with_agents and p.agent_name)
+    return (len(data.parties) + agents + 1 + len(data.co_mediators) + len(data.legal_aid)
+            + len(data.invited))
+
+
+def _resources(data: SessionInput) -> scheduling.Resources:
+    users = {data.lead_mediator.id, *(u.id for u in data.co_mediators),
+             *(u.id for u in data.legal_aid)}
+    return scheduling.Resources(
+        room_id=data.room.id if data.place_kind is PlaceKind.ROOM else None,
+        user_ids=frozenset(users),
+        person_keys=frozenset(scheduling.person_key(p) for p in data.parties))
+
+
+def check_availability(data: SessionInput, *, exclude_id: int | None = None) -> None:
+    """Refuse over-capacity rooms, hours needing an override, and every kind of clash."""
+    centre = data.room.centre if data.room is not None else None
+    if data.place_kind is PlaceKind.ROOM and _headcount(data) > data.room.capacity:
+        raise OperationError(_("%(room)s holds %(capacity)d people; this session has "
+                               "%(count)d.", room=data.room.name, capacity=data.room.capacity,
+                               count=_headcount(data)), field="room")
+    reasons = scheduling.outside_hours_reasons(data.starts_at, data.ends_at, centre)
+    if reasons and not (data.override_reason or "").strip():
+        message = {
+            "holiday": _("This day is a weekend or a public holiday."),
+            "hours": _("This is outside the centre's opening hours."),
+        }
+        raise OperationError(" ".join(message[r] for r in reasons) + " " +
+                             _("Give a reason to schedule it anyway."), field="override_reason")
+    resources = _resources(data)
+    found = scheduling.clashes(data.starts_at, data.ends_at, resources, exclude_id)
+    if found:
+        clash = found[0]
+        what = {"room": _("the room %(name)s", name=clash.who),
+                "user": _("%(name)s", name=clash.who),
+                "person": _("the party %(name)s", name=clash.who)}[clash.what]
+        slots = scheduling.free_slots(data.ends_at - data.starts_at, data.starts_at, resources,
+                                      centre)
+        message = _("%(what)s is already booked from %(start)s to %(end)s (case %(number)s).",
+                    what=what, start=_when(clash.session.starts_at),
+                    end=format_datetime(clash.session.ends_at, "HH:mm"),
+                    number=clash.session.case.number)
+        if slots:
+            message += " " + _("Free for everyone: %(slots)s.",
+                               slots="、".join(_when(s) for s in slots))
+        raise SchedulingConflict(message, slots)
+
+
+def schedule_session(by: User, case: Case, data: SessionInput) -> MediationSession:
+    """Book a session; clashes are refused, never warned (the booking lock makes races queue)."""
+    _check(case, data, utcnow())
+    _lock_bookings()
+    check_availability(data)
+    session = MediationSession(
+        case=case, starts_at=data.starts_at, ends_at=data.ends_at, place_kind=data.place_kind,
+        room=data.room if data.place_kind is PlaceKind.ROOM else None,
+        address=data.address or None, video_link=data.video_link or None,
+        purpose=data.purpose.strip(), status=SessionStatus.PLANNED,
+        override_reason=data.override_reason or None, created_by=by)
+    db.session.add(session)
+    session.participants.append(Participant(role=ParticipantRole.LEAD_MEDIATOR,
+                                            user=data.lead_mediator))
+    for user in data.co_mediators:
+        session.participants.append(Participant(role=ParticipantRole.CO_MEDIATOR, user=user))
+    for user in data.legal_aid:
+        session.participants.append(Participant(role=ParticipantRole.LEGAL_AID, user=user))
+    for party in data.parties:
+        session.participants.append(Participant(role=ParticipantRole.PARTY, party=party))
+        if data.with_agents and party.agent_name:
+            session.participants.append(Participant(role=ParticipantRole.AGENT, party=party))
+    for person in data.invited:
+        session.participants.append(Participant(
+            role=ParticipantRole.INVITED, name=person.name, organisation=person.organisation,
+            consent_recorded=True))
+    db.session.flush()
+    log_event(case, by, EventKind.SESSION,
+              reason=_("Session on %(when)s: %(purpose)s", when=_when(data.starts_at),
+                       purpose=session.purpose),
+              data={"session": session.id})
+    audit.record("session.schedule", session, actor=by, after={
+        "case": case.number, "starts_at": data.starts_at, "ends_at": data.ends_at,
+        "room": data.room.name if session.room else None,
+        "participants": len(session.participants)})
+    return session
+
+
+def cancel_session(by: User, session: MediationSession, reason: str,
+                   seen_version: int | None = None) -> None:
+    """Cancel, keeping the session and its history; the participants are told."""
+    check_version(session, seen_version)
+    if session.status is not SessionStatus.PLANNED:
+        raise OperationError(_("Only a planned session can be cancelled."))
+    if not (reason or "").strip():
+        raise OperationError(_("Please give the reason."), field="reason")
+    session.status = SessionStatus.CANCELLED
+    session.cancelled_at = utcnow()
+    session.cancel_reason = reason.strip()
+    log_event(session.case, by, EventKind.SESSION,
+              reason=_("Session on %(when)s cancelled: %(reason)s",
+                       when=_when(session.starts_at), reason=reason.strip()),
+              data={"session": session.id, "cancelled": True})
+    audit.record("session.cancel", session, actor=by, note=reason)
+    db.session.flush()
+
+
+def record_attendance(by: User, session: MediationSession,
+                      attendance: dict[int, Attendance]) -> None:
+    before = {p.id: p.attendance for p in session.participants}
+    for participant in session.participants:
+        if participant.id in attendance:
+            participant.attendance = attendance[participant.id]
+    after = {p.id: p.attendance for p in session.participants}
+    if after != before:
+        audit.record("session.attendance", session, actor=by, before=before, after=after)
+    db.session.flush()

@@ -1,0 +1,138 @@
+"""When people and rooms are free: clashes, opening hours, holidays and free slots."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+
+from mediation.areas.models import Centre
+from mediation.cases.models import Party
+from mediation.core.calendar import is_working_day
+from mediation.extensions import db
+from mediation.sessions.models import MediationSession, Participant, SessionStatus
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+STEP = timedelta(minutes=30)
+DEFAULT_HOURS = (time(8, 30), time(17, 30))
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What a session needs free: a room, staff accounts, and people (by party key)."""
+
+    room_id: int | None
+    user_ids: frozenset[int]
+    person_keys: frozenset[str]
+
+
+def person_key(party: Party) -> str:
+    """The same person across cases: by ID number where known, else by the party row."""
+    return f"id:{party.id_number_index}" if party.id_number_index else f"party:{party.id}"
+
+
+@dataclass(frozen=True)
+class Clash:
+    session: MediationSession
+    what: str  # "room", "user" or "person"
+    who: str
+
+
+def busy_sessions(start: datetime, end: datetime, resources: Resources,
+                  exclude_id: int | None = None) -> list[MediationSession]:
+    """Active sessions overlapping [start, end) that use any of the resources.
+
+    Sessions that only touch (one ends when the other starts) do not overlap.
+    """
+    conditions = []
+    if resources.room_id is not None:
+        conditions.append(MediationSession.room_id == resources.room_id)
+    if resources.user_ids:
+        conditions.append(MediationSession.id.in_(select(Participant.session_id).where(
+            Participant.user_id.in_(resources.user_ids))))
+    ids = {int(k.split(":")[1]) for k in resources.person_keys if k.startswith("party:")}
+    indexes = {k.split(":", 1)[1] for k in resources.person_keys if k.startswith("id:")}
+    if ids or indexes:
+        people = select(Participant.session_id).join(Party, Participant.party_id == Party.id)
+        people = people.where(or_(Party.id.in_(ids), Party.id_number_index.in_(indexes)))
+        conditions.append(MediationSession.id.in_(people))
+    if not conditions:
+        return []
+    stmt = select(MediationSession).where(
+        MediationSession.status != SessionStatus.CANCELLED,
+        MediationSession.starts_at < end, MediationSession.ends_at > start, or_(*conditions))
+    if exclude_id is not None:
+        stmt = stmt.where(MediationSession.id != exclude_id)
+    return list(db.session.scalars(stmt.order_by(MediationSession.starts_at)))
+
+
+def clashes(start: datetime, end: datetime, resources: Resources,
+            exclude_id: int | None = None) -> list[Clash]:
+    """Each overlapping session with what it shares with the proposed one."""
+    found = []
+    for other in busy_sessions(start, end, resources, exclude_id):
+        if resources.room_id is not None and other.room_id == resources.room_id:
+            found.append(Clash(other, "room", other.room.name))
+            continue
+        for participant in other.participants:
+            if participant.user_id in resources.user_ids:
+                found.append(Clash(other, "user", participant.display_name))
+                break
+            if participant.party is not None and \
+                    person_key(participant.party) in resources.person_keys:
+                found.append(Clash(other, "person", participant.party.name))
+                break
+    return found
+
+
+def opening_hours(centre: Centre | None) -> tuple[time, time]:
+    return (centre.opens_at, centre.closes_at) if centre is not None else DEFAULT_HOURS
+
+
+def outside_hours_reasons(start: datetime, end: datetime, centre: Centre | None) -> list[str]:
+    """Why a slot needs an override: 'holiday' (weekend or public holiday), 'hours'."""
+    local_start, local_end = start.astimezone(LOCAL), end.astimezone(LOCAL)
+    reasons = []
+    if not is_working_day(local_start.date()):
+        reasons.append("holiday")
+    opens, closes = opening_hours(centre)
+    if local_start.time() < opens or local_end.time() > closes or \
+            local_end.date() != local_start.date():
+        reasons.append("hours")
+    return reasons
+
+
+def free_slots(duration: timedelta, around: datetime, resources: Resources,
+               centre: Centre | None, *, count: int = 3, days: int = 14,
+               now: datetime | None = None) -> list[datetime]:
+    """The next free starts for everyone required: the same day first, then working days."""
+    now = now or datetime.now(LOCAL)
+    first_day = around.astimezone(LOCAL).date()
+    window_start = datetime.combine(first_day, time(0), LOCAL)
+    window_end = window_start + timedelta(days=days + 1)
+    busy = [(s.starts_at, s.ends_at) for s in busy_sessions(window_start, window_end, resources)]
+    opens, closes = opening_hours(centre)
+    found: list[datetime] = []
+    for offset in range(days + 1):
+        day = first_day + timedelta(days=offset)
+        if not is_working_day(day):
+            continue
+        for start in _starts(day, opens, closes, duration):
+            end = start + duration
+            if start < now:
+                continue
+            if any(b_start < end and b_end > start for b_start, b_end in busy):
+                continue
+            found.append(start)
+            if len(found) >= count:
+                return found
+    return found
+
+
+def _starts(day: date, opens: time, closes: time, duration: timedelta) -> Iterable[datetime]:
+    start = datetime.combine(day, opens, LOCAL)
+    last = datetime.combine(day, closes, LOCAL) - duration
+    while start <= last:
+        yield start
+        start += STEP

@@ -1,0 +1,235 @@
+"""Scheduling pages, a session's page with its calendar file, and the day calendars."""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from mediation.areas.models import AreaNode, Centre
+from mediation.cases import access
+from mediation.cases.models import Assignment, AssignmentRole, Case
+from mediation.cases.views import CASE_PAGE_EXTRAS
+from mediation.core.errors import OperationError
+from mediation.core.forms import ActionForm, show_operation_error
+from mediation.core.permissions import require, scope_query
+from mediation.extensions import db
+from mediation.sessions import notices, operations
+from mediation.sessions.forms import CancelForm, SessionForm
+from mediation.sessions.models import (
+    Attendance,
+    MediationSession,
+    Participant,
+    PlaceKind,
+    SessionStatus,
+)
+from mediation.users.models import User
+
+bp = Blueprint("sessions", __name__)
+LOCAL = ZoneInfo("Asia/Shanghai")
+
+
+def _case_sessions(case: Case) -> dict:
+    return {"sessions": db.session.scalars(select(MediationSession).where(
+        MediationSession.case_id == case.id).order_by(MediationSession.starts_at)).all()}
+
+
+CASE_PAGE_EXTRAS.append(_case_sessions)
+
+
+def _case(number: str, permission: str = "cases.view") -> Case:
+    case = db.session.scalar(select(Case).where(Case.number == number))
+    if case is None or not access.can_view(current_user, case):
+        abort(404)
+    if not access.can(current_user, permission, case):
+        abort(403)
+    return case
+
+
+def _session(session_id: int, permission: str = "cases.view") -> MediationSession:
+    session = db.get_or_404(MediationSession, session_id)
+    _case(session.case.number, permission)
+    return session
+
+
+def _centres_for(case: Case) -> list[Centre]:
+    """The one-stop centres serving the case's place (on its street or district)."""
+    centres = db.session.scalars(select(Centre).join(Centre.area).order_by(Centre.name)).all()
+    return [c for c in centres if case.grid.path.startswith(c.area.path)]
+
+
+def _volunteers(case: Case) -> list[User]:
+    return [a.user for a in case.assignments if a.role is AssignmentRole.LEGAL_AID]
+
+
+def _form(case: Case) -> SessionForm:
+    rooms = [r for c in _centres_for(case) for r in c.rooms if r.active]
+    return SessionForm(case=case, rooms=rooms, handlers=access.possible_handlers(case),
+                       volunteers=_volunteers(case))
+
+
+@bp.route("/cases/<number>/sessions/new", methods=["GET", "POST"])
+@require("cases.handle")
+def new(number: str):
+    case = _case(number, "cases.handle")
+    form = _form(case)
+    slots: list[datetime] = []
+    if request.method == "GET":
+        form.parties.data = [str(p.id) for p in case.parties if not p.refuses_mediation]
+        form.lead.data = current_user.username
+        start = request.args.get("start")
+        if start:
+            moment = datetime.fromisoformat(start).astimezone(LOCAL)
+            form.day.data, form.start.data = moment.date(), moment.time()
+            length = request.args.get("minutes", type=int) or 90
+            form.end.data = (moment + timedelta(minutes=length)).time()
+        else:
+            form.day.data = date.today() + timedelta(days=1)
+    if form.validate_on_submit():
+        users = {u.username: u for u in access.possible_handlers(case) + _volunteers(case)}
+        data = operations.SessionInput(
+            starts_at=form.starts_at, ends_at=form.ends_at,
+            place_kind=PlaceKind(form.place_kind.data),
+            room=db.session.get(operations.Room, int(form.room.data)) if form.room.data else None,
+            address=form.address.data, video_link=form.video_link.data,
+            purpose=form.purpose.data, lead_mediator=users[form.lead.data],
+            co_mediators=form.co_mediator_users,
+            legal_aid=[users[name] for name in form.legal_aid.data or []],
+            parties=[p for p in case.parties if str(p.id) in (form.parties.data or [])],
+            with_agents=form.with_agents.data,
+            invited=[operations.Invitee(name, org, form.consent.data)
+                     for name, org in form.invitees()],
+            override_reason=form.override_reason.data)
+        try:
+            session = operations.schedule_session(current_user, case, data)
+            db.session.commit()
+        except operations.SchedulingConflict as conflict:
+            db.session.rollback()
+            show_operation_error(form, conflict)
+            slots = conflict.slots
+        except OperationError as error:
+            db.session.rollback()
+            show_operation_error(form, error)
+        else:
+            flash(_("Session scheduled. Give each participant the notice and the calendar "
+                    "file."), "success")
+            return redirect(url_for("sessions.detail", session_id=session.id))
+    minutes = int((form.ends_at - form.starts_at).total_seconds() // 60) \
+        if form.day.data and form.start.data and form.end.data else 90
+    return render_template("sessions/form.html", form=form, case=case, slots=slots,
+                           minutes=max(minutes, 30))
+
+
+@bp.get("/sessions/<int:session_id>")
+@require("cases.view")
+def detail(session_id: int):
+    session = _session(session_id)
+    return render_template("sessions/detail.html", session=session,
+                           cancel_form=CancelForm(data={"version": session.version}),
+                           action_form=ActionForm(), attendance=list(Attendance),
+                           can_handle=access.can(current_user, "cases.handle", session.case),
+                           place=notices.place_text(session))
+
+
+@bp.get("/sessions/<int:session_id>/ics")
+@require("cases.view")
+def ics(session_id: int):
+    session = _session(session_id)
+    return Response(notices.session_ics(session), mimetype="text/calendar",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="session-{session.id}.ics"'})
+
+
+@bp.post("/sessions/<int:session_id>/cancel")
+@require("cases.handle")
+def cancel(session_id: int):
+    session = _session(session_id, "cases.handle")
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            operations.cancel_session(current_user, session, form.reason.data,
+                                      int(form.version.data or 0) or None)
+            db.session.commit()
+        except OperationError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            flash(_("Session cancelled. Tell the participants; their calendar file now "
+                    "cancels the event."), "success")
+    else:
+        flash(_("Please give the reason."), "error")
+    return redirect(url_for("sessions.detail", session_id=session.id))
+
+
+@bp.post("/sessions/<int:session_id>/attendance")
+@require("cases.handle")
+def attendance(session_id: int):
+    session = _session(session_id, "cases.handle")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    values = {}
+    for participant in session.participants:
+        value = request.form.get(f"p{participant.id}")
+        if value in {a.value for a in Attendance}:
+            values[participant.id] = Attendance(value)
+    operations.record_attendance(current_user, session, values)
+    db.session.commit()
+    flash(_("Attendance saved."), "success")
+    return redirect(url_for("sessions.detail", session_id=session.id))
+
+
+def _day(arg: str | None) -> date:
+    try:
+        return date.fromisoformat(arg) if arg else datetime.now(LOCAL).date()
+    except ValueError:
+        abort(400)
+
+
+def _bounds(day: date, days: int = 1) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), LOCAL)
+    return start, start + timedelta(days=days)
+
+
+@bp.get("/sessions/centre/<int:centre_id>")
+@require("cases.view")
+def centre_day(centre_id: int):
+    """A centre's day: rooms as columns, the sessions in them."""
+    centre = db.get_or_404(Centre, centre_id)
+    visible = scope_query(current_user, select(Centre).join(Centre.area), AreaNode.path)
+    if not current_user.has_global_scope and centre.id not in set(
+            db.session.scalars(visible.with_only_columns(Centre.id))) and not any(
+            node.path.startswith(centre.area.path) for node in current_user.jurisdiction_nodes):
+        abort(404)
+    day = _day(request.args.get("day"))
+    start, end = _bounds(day)
+    sessions = db.session.scalars(select(MediationSession).where(
+        MediationSession.room_id.in_([r.id for r in centre.rooms]),
+        MediationSession.starts_at < end, MediationSession.ends_at > start)
+        .order_by(MediationSession.starts_at)).all()
+    by_room = {room.id: [s for s in sessions if s.room_id == room.id] for room in centre.rooms}
+    return render_template("sessions/centre_day.html", centre=centre, day=day, by_room=by_room,
+                           prev=day - timedelta(days=1), next=day + timedelta(days=1),
+                           can_open=lambda s: access.can_view(current_user, s.case))
+
+
+@bp.get("/sessions/mine")
+@require("cases.view")
+def my_sessions():
+    """My day (or week): the sessions I lead, join or that concern my cases."""
+    day = _day(request.args.get("day"))
+    days = 7 if request.args.get("view") == "week" else 1
+    start, end = _bounds(day, days)
+    mine = select(Participant.session_id).where(Participant.user_id == current_user.id)
+    stmt = select(MediationSession).where(
+        MediationSession.starts_at < end, MediationSession.ends_at > start,
+        or_(MediationSession.id.in_(mine),
+            MediationSession.case_id.in_(select(Case.id).where(
+                Case.handler_id == current_user.id)),
+            MediationSession.case_id.in_(select(Assignment.case_id).where(
+                Assignment.user_id == current_user.id))))
+    sessions = db.session.scalars(stmt.order_by(MediationSession.starts_at)).all()
+    return render_template("sessions/mine.html", sessions=sessions, day=day, days=days,
+                           prev=day - timedelta(days=days), next=day + timedelta(days=days),
+                           cancelled=SessionStatus.CANCELLED)
