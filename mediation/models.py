@@ -17,11 +17,12 @@ from mediation.cases.models import (
 )
 from mediation.core.audit import AuditEntry
 from mediation.core.calendar import CalendarDay
+from mediation.sessions.minutes import Minutes
 from mediation.sessions.models import MediationSession, Participant
 from mediation.users.models import User, UserSession, user_areas, user_committees
 
 __all__ = ["AreaNode", "Assignment", "Attachment", "AuditEntry", "CalendarDay", "Case",
            "CaseCounter", "CaseEvent", "Category", "Centre", "Committee",
            "EscalationProposal", "FollowUp", "HelpRequest", "LevelRule", "MediationSession",
-           "Participant", "Party", "Room",
+           "Minutes", "Participant", "Party", "Room",
            "SupervisionNotice", "User", "UserSession", "user_areas", "user_committees"]

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, exists, func, nulls_last, or_, select
 
-from mediation.areas.models import AreaNode
+from mediation.areas.models import AreaKind, AreaNode, Committee
 from mediation.cases.access import visible_cases
 from mediation.cases.models import Assignment, Case, EscalationProposal, Party, ProposalStatus
 from mediation.cases.rules import today
@@ -99,3 +99,15 @@ def queue_counts(user) -> dict[str, int]:
         stmt = case_list(user, Filters(queue=queue)).order_by(None)
         counts[queue] = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     return counts
+
+
+def committee_for(case: Case):
+    """The mediation committee handling the case: its community's, or its street's."""
+    want = AreaKind.STREET if case.level is Level.STREET else AreaKind.COMMUNITY
+    node = case.grid
+    while node is not None and node.kind is not want:
+        node = node.parent
+    if node is None:
+        return None
+    return db.session.scalar(select(Committee).where(Committee.area_id == node.id,
+                                                     Committee.active).limit(1))

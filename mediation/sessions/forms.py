@@ -22,6 +22,7 @@ from mediation.cases.forms import MultiCheckboxField
 from mediation.core.forms import enum_choices, options
 from mediation.core.validators import split_codes
 from mediation.extensions import db
+from mediation.sessions.minutes import MinutesOutcome
 from mediation.sessions.models import PlaceKind
 from mediation.users.models import User
 
@@ -96,3 +97,14 @@ class CancelForm(FlaskForm):
     version = HiddenField()
     reason = TextAreaField(_l("Why is it cancelled?"), validators=[DataRequired(),
                                                                     Length(max=1000)])
+
+
+class MinutesForm(FlaskForm):
+    matter = StringField(_l("Matter"), validators=[DataRequired(), Length(max=300)])
+    body = TextAreaField(_l("Record"), validators=[DataRequired(), Length(max=20000)],
+                         description=_l("What each side said, the evidence shown, the mediators' "
+                                        "explanations and what was agreed."),
+                         render_kw={"rows": 12})
+    outcome = SelectField(_l("Outcome"), choices=enum_choices(MinutesOutcome))
+    next_date = DateField(_l("Mediation continues on"), validators=[Optional()])
+    recorder = SelectField(_l("Recorder"), validators=[Optional()])

@@ -15,7 +15,7 @@ from mediation.core import audit
 from mediation.core.db import utcnow
 from mediation.core.errors import OperationError
 from mediation.extensions import db
-from mediation.sessions import scheduling
+from mediation.sessions import reminders, scheduling
 from mediation.sessions.models import (
     Attendance,
     MediationSession,
@@ -201,6 +201,7 @@ def schedule_session(by: User, case: Case, data: SessionInput) -> MediationSessi
         "case": case.number, "starts_at": data.starts_at, "ends_at": data.ends_at,
         "room": data.room.name if session.room else None,
         "participants": len(session.participants)})
+    reminders.queue_for_session(session)
     return session
 
 
@@ -221,6 +222,7 @@ def cancel_session(by: User, session: MediationSession, reason: str,
               data={"session": session.id, "cancelled": True})
     audit.record("session.cancel", session, actor=by, note=reason)
     db.session.flush()
+    reminders.queue_cancellation(session)
 
 
 def record_attendance(by: User, session: MediationSession,

@@ -1,6 +1,7 @@
 """Scheduling pages, a session's page with its calendar file, and the day calendars."""
 
 from datetime import date, datetime, time, timedelta
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -13,11 +14,12 @@ from mediation.cases import access
 from mediation.cases.models import Assignment, AssignmentRole, Case
 from mediation.cases.views import CASE_PAGE_EXTRAS
 from mediation.core.errors import OperationError
-from mediation.core.forms import ActionForm, show_operation_error
+from mediation.core.forms import ActionForm, options, show_operation_error
 from mediation.core.permissions import require, scope_query
 from mediation.extensions import db
-from mediation.sessions import notices, operations
-from mediation.sessions.forms import CancelForm, SessionForm
+from mediation.sessions import documents, notices, operations
+from mediation.sessions.forms import CancelForm, MinutesForm, SessionForm
+from mediation.sessions.minutes import Minutes, MinutesOutcome, save_minutes
 from mediation.sessions.models import (
     Attendance,
     MediationSession,
@@ -126,7 +128,8 @@ def new(number: str):
 @require("cases.view")
 def detail(session_id: int):
     session = _session(session_id)
-    return render_template("sessions/detail.html", session=session,
+    record = db.session.scalar(select(Minutes).where(Minutes.session_id == session.id))
+    return render_template("sessions/detail.html", session=session, minutes=record,
                            cancel_form=CancelForm(data={"version": session.version}),
                            action_form=ActionForm(), attendance=list(Attendance),
                            can_handle=access.can(current_user, "cases.handle", session.case),
@@ -140,6 +143,71 @@ def ics(session_id: int):
     return Response(notices.session_ics(session), mimetype="text/calendar",
                     headers={"Content-Disposition":
                              f'attachment; filename="session-{session.id}.ics"'})
+
+
+def _pdf_response(data: bytes, filename: str) -> Response:
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f"inline; filename*=UTF-8''{quote(filename)}"})
+
+
+@bp.get("/sessions/<int:session_id>/notice/<int:participant_id>.pdf")
+@require("cases.view")
+def notice(session_id: int, participant_id: int):
+    """The mediation notice (调解通知书) for one participant."""
+    session = _session(session_id)
+    participant = next((p for p in session.participants if p.id == participant_id), None)
+    if participant is None:
+        abort(404)
+    try:
+        data = documents.notice_pdf(session, participant)
+    except OperationError as error:
+        flash(error.message, "error")
+        return redirect(url_for("sessions.detail", session_id=session.id))
+    return _pdf_response(data, f"调解通知书-{session.case.number}-{participant.display_name}.pdf")
+
+
+@bp.route("/sessions/<int:session_id>/minutes", methods=["GET", "POST"])
+@require("cases.handle")
+def minutes(session_id: int):
+    session = _session(session_id, "cases.handle")
+    record = db.session.scalar(select(Minutes).where(Minutes.session_id == session.id))
+    staff = [p.user for p in session.participants if p.user is not None]
+    form = MinutesForm(obj=record)
+    form.recorder.choices = options((u.username, u.full_name) for u in staff)
+    if request.method == "GET":
+        form.outcome.data = record.outcome.value if record else "settled"
+        form.recorder.data = record.recorder.username if record and record.recorder \
+            else current_user.username
+        form.matter.data = form.matter.data or session.purpose
+    if form.validate_on_submit():
+        recorder = next((u for u in staff if u.username == form.recorder.data), None)
+        try:
+            save_minutes(current_user, session, matter=form.matter.data, body=form.body.data,
+                         outcome=MinutesOutcome(form.outcome.data),
+                         next_date=form.next_date.data, recorder=recorder)
+            db.session.commit()
+        except OperationError as error:
+            db.session.rollback()
+            show_operation_error(form, error)
+        else:
+            flash(_("Minutes saved. Print them for the signatures."), "success")
+            return redirect(url_for("sessions.detail", session_id=session.id))
+    return render_template("sessions/minutes.html", form=form, session=session)
+
+
+@bp.get("/sessions/<int:session_id>/minutes.pdf")
+@require("cases.view")
+def minutes_pdf(session_id: int):
+    session = _session(session_id)
+    record = db.session.scalar(select(Minutes).where(Minutes.session_id == session.id))
+    if record is None:
+        abort(404)
+    try:
+        data = documents.minutes_pdf(record)
+    except OperationError as error:
+        flash(error.message, "error")
+        return redirect(url_for("sessions.detail", session_id=session.id))
+    return _pdf_response(data, f"调解记录-{session.case.number}.pdf")
 
 
 @bp.post("/sessions/<int:session_id>/cancel")

@@ -1,0 +1,360 @@
+"""The reminders outbox: messages to participants, queued with the session and sent by cron.
+
+``queue_for_session`` and ``queue_cancellation`` only flush (the caller commits, as with
+every operation).  ``send_due`` (``flask send-reminders``) sends the due email through
+SMTP when ``MAIL_SERVER`` is set and commits after each message.  SMS messages, and
+email while no mail server is configured, stay pending in the outbox: the staff export
+them for their SMS gateway with ``flask send-reminders --list-sms [--mark-sent]``.
+
+Nothing is sent twice: a UNIQUE (participant, kind, due time) makes queuing idempotent,
+and on PostgreSQL ``FOR UPDATE SKIP LOCKED`` keeps two runs off the same message (SQLite
+writers queue on the database lock).
+"""
+
+import csv
+import io
+import smtplib
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mediation.core import audit
+from mediation.core.db import enum_column, utcnow
+from mediation.core.enums import TitledEnum
+from mediation.core.validators import normalise_phone
+from mediation.extensions import db
+from mediation.sessions.models import MediationSession, Participant, ParticipantRole
+from mediation.sessions.notices import place_text
+from mediation.sessions.scheduling import LOCAL
+
+# What a message is about (``OutboxMessage.kind``).
+NOTICE = "notice"
+REMINDER = "reminder"
+CANCELLATION = "cancellation"
+
+REMINDER_BEFORE = timedelta(hours=24)
+
+# The texts participants receive.  Written in Chinese on purpose, whatever the interface
+# language: the recipients are residents of a Chinese city.  Short enough for an SMS.
+TEMPLATES: dict[str, dict[str, str]] = {
+    REMINDER: {
+        "subject": "调解会议提醒（案件{number}）",
+        "body": "【人民调解】{name}您好：案件{number}的调解会议将于{when}在{place}举行，"
+                "请准时参加。如需改期，请尽早与调解员联系。",
+    },
+    CANCELLATION: {
+        "subject": "调解会议取消通知（案件{number}）",
+        "body": "【人民调解】{name}您好：原定于{when}在{place}举行的案件{number}调解会议"
+                "已取消，新的时间另行通知。",
+    },
+}
+
+_STAFF = frozenset({ParticipantRole.LEAD_MEDIATOR, ParticipantRole.CO_MEDIATOR,
+                    ParticipantRole.LEGAL_AID})
+
+
+class Channel(TitledEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+    @classmethod
+    def __titles__(cls):
+        return {cls.EMAIL: _l("Email"), cls.SMS: _l("SMS")}
+
+
+class OutboxStatus(TitledEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @classmethod
+    def __titles__(cls):
+        return {cls.PENDING: _l("Pending"), cls.SENT: _l("Sent"), cls.FAILED: _l("Failed"),
+                cls.CANCELLED: _l("Cancelled")}
+
+
+class OutboxMessage(db.Model):
+    """One message to one participant: what, to whom, by which channel, when, and how it went.
+
+    ``exported_at`` is set when an SMS was handed to the staff's SMS gateway (the CSV of
+    ``flask send-reminders --list-sms --mark-sent``) rather than sent by the system.
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        UniqueConstraint("participant_id", "kind", "due_at"),
+        Index("ix_outbox_messages_status_due_at", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mediation_sessions.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("session_participants.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel, name="channel"))
+    recipient: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[datetime]
+    status: Mapped[OutboxStatus] = mapped_column(
+        enum_column(OutboxStatus, name="status"), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    exported_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    session: Mapped[MediationSession | None] = relationship()
+    participant: Mapped[Participant | None] = relationship()
+
+
+# ---- queuing ------------------------------------------------------------------------------
+
+def address_of(participant: Participant) -> str | None:
+    """Where a participant can be reached: an email address or a normalised phone number.
+
+    Staff: their email, else their phone; parties: their phone; agents: the agent's
+    phone; invited people: nothing (the mediator contacts them).
+    """
+    if participant.role in _STAFF and participant.user is not None:
+        email = (participant.user.email or "").strip()
+        if "@" in email:
+            return email
+        raw = participant.user.phone
+    elif participant.role is ParticipantRole.PARTY and participant.party is not None:
+        raw = participant.party.phone
+    elif participant.role is ParticipantRole.AGENT and participant.party is not None:
+        raw = participant.party.agent_phone
+    else:
+        return None
+    return normalise_phone(raw) if raw else None
+
+
+def local_time(moment: datetime) -> str:
+    """yyyy-MM-dd HH:mm in China, whatever the interface language or the server's zone."""
+    return moment.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
+
+
+def render(kind: str, session: MediationSession, participant: Participant) -> tuple[str, str]:
+    """The (subject, body) of a message, from ``TEMPLATES``."""
+    template = TEMPLATES[kind]
+    values = {"name": participant.display_name, "number": session.case.number,
+              "when": local_time(session.starts_at), "place": place_text(session)}
+    return template["subject"].format(**values), template["body"].format(**values)
+
+
+def _taken(session: MediationSession) -> set[tuple[int, str, datetime]]:
+    rows = db.session.execute(select(
+        OutboxMessage.participant_id, OutboxMessage.kind, OutboxMessage.due_at).where(
+        OutboxMessage.session_id == session.id))
+    return {(row.participant_id, row.kind, row.due_at) for row in rows}
+
+
+def _queue(session: MediationSession, kind: str, due_at: datetime,
+           *, once_per_participant: bool = False) -> list[OutboxMessage]:
+    db.session.flush()  # participants need their ids
+    taken = _taken(session)
+    done = {(participant_id, k) for participant_id, k, _due in taken}
+    queued = []
+    for participant in session.participants:
+        recipient = address_of(participant)
+        if recipient is None or (participant.id, kind, due_at) in taken:
+            continue
+        if once_per_participant and (participant.id, kind) in done:
+            continue
+        subject, body = render(kind, session, participant)
+        message = OutboxMessage(
+            session=session, participant=participant, kind=kind,
+            channel=Channel.EMAIL if "@" in recipient else Channel.SMS, recipient=recipient,
+            subject=subject, body=body, due_at=due_at, status=OutboxStatus.PENDING,
+            attempts=0)
+        db.session.add(message)
+        queued.append(message)
+    db.session.flush()
+    return queued
+
+
+def queue_for_session(session: MediationSession) -> list[OutboxMessage]:
+    """Queue a reminder 24 hours before the start for every reachable participant.
+
+    Nothing is queued when that moment has passed or the session is cancelled; queuing
+    again adds nothing.  Flushes, never commits.
+    """
+    due_at = session.starts_at - REMINDER_BEFORE
+    if not session.is_active or due_at <= utcnow():
+        return []
+    return _queue(session, REMINDER, due_at)
+
+
+def queue_cancellation(session: MediationSession) -> list[OutboxMessage]:
+    """Cancel the session's unsent messages and tell every reachable participant, now.
+
+    Flushes, never commits; a participant is told of the cancellation only once.
+    """
+    pending = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.session_id == session.id, OutboxMessage.status == OutboxStatus.PENDING))
+    for message in pending:
+        message.status = OutboxStatus.CANCELLED
+    db.session.flush()
+    return _queue(session, CANCELLATION, utcnow(), once_per_participant=True)
+
+
+# ---- sending ------------------------------------------------------------------------------
+
+class _Mailer:
+    """One SMTP connection for a run, opened on first use and reopened after an error."""
+
+    def __init__(self, config):
+        self.config = config
+        self.smtp = None
+
+    @property
+    def sender(self) -> str:
+        username = self.config.get("MAIL_USERNAME") or ""
+        return (self.config.get("MAIL_SENDER") or (username if "@" in username else None)
+                or f"no-reply@{self.config['MAIL_SERVER']}")
+
+    def _connect(self):
+        config = self.config
+        smtp = smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 587),
+                            timeout=30)
+        try:
+            if config.get("MAIL_USE_TLS"):
+                smtp.starttls()
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        except Exception:
+            self._quit(smtp)
+            raise
+        return smtp
+
+    def send(self, message: OutboxMessage) -> None:
+        email = EmailMessage()
+        email["Subject"] = message.subject
+        email["From"] = self.sender
+        email["To"] = message.recipient
+        email["Date"] = format_datetime(utcnow())
+        email["Message-ID"] = make_msgid(f"outbox-{message.id}",
+                                         domain=self.sender.rpartition("@")[2] or None)
+        email.set_content(message.body)
+        if self.smtp is None:
+            self.smtp = self._connect()
+        try:
+            self.smtp.send_message(email)
+        except Exception:
+            self.close()
+            raise
+
+    @staticmethod
+    def _quit(smtp) -> None:
+        try:
+            smtp.quit()
+        except Exception:  # the connection is going away anyway
+            pass
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            self._quit(self.smtp)
+            self.smtp = None
+
+
+def _due(now: datetime):
+    return (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.due_at <= now)
+
+
+def send_due(now: datetime | None = None, max_attempts: int = 5) -> dict[str, int]:
+    """Send the due email (when ``MAIL_SERVER`` is set), one message per transaction.
+
+    Returns counts: ``sent``; ``retrying`` (an error, tried again next run); ``failed``
+    (an error on the last allowed attempt); ``sms_waiting`` and ``email_waiting`` (due
+    and left in the outbox: SMS for the staff's gateway, email while no mail server is
+    configured).  Commits after each message, so what was sent is never forgotten.
+    """
+    now = now or utcnow()
+    counts = {"sent": 0, "retrying": 0, "failed": 0, "sms_waiting": 0, "email_waiting": 0}
+    config = current_app.config
+    if config.get("MAIL_SERVER"):
+        mailer = _Mailer(config)
+        last_id = 0
+        try:
+            while True:
+                message = db.session.scalars(
+                    select(OutboxMessage)
+                    .where(_due(now), OutboxMessage.channel == Channel.EMAIL,
+                           OutboxMessage.attempts < max_attempts, OutboxMessage.id > last_id)
+                    .order_by(OutboxMessage.id).limit(1)
+                    .with_for_update(skip_locked=True)
+                    .execution_options(populate_existing=True)).first()
+                if message is None:
+                    db.session.commit()
+                    break
+                last_id = message.id
+                message.attempts += 1
+                try:
+                    mailer.send(message)
+                except Exception as error:
+                    message.last_error = f"{type(error).__name__}: {error}"
+                    if message.attempts >= max_attempts:
+                        message.status = OutboxStatus.FAILED
+                        counts["failed"] += 1
+                    else:
+                        counts["retrying"] += 1
+                else:
+                    message.status = OutboxStatus.SENT
+                    message.sent_at = utcnow()
+                    message.last_error = None
+                    counts["sent"] += 1
+                db.session.commit()
+        finally:
+            mailer.close()
+    left_for = [Channel.SMS] if config.get("MAIL_SERVER") else [Channel.SMS, Channel.EMAIL]
+    waiting = db.session.execute(
+        select(OutboxMessage.channel, func.count())
+        .where(_due(now), OutboxMessage.channel.in_(left_for))
+        .group_by(OutboxMessage.channel)).all()
+    for channel, number in waiting:
+        counts[f"{channel.value}_waiting"] = number
+    db.session.commit()
+    return counts
+
+
+# ---- the SMS gateway's export -------------------------------------------------------------
+
+def due_sms(now: datetime | None = None, *, lock: bool = False) -> list[OutboxMessage]:
+    """The pending SMS messages that are due, oldest first (``lock``: for marking them)."""
+    query = (select(OutboxMessage)
+             .where(_due(now or utcnow()), OutboxMessage.channel == Channel.SMS)
+             .order_by(OutboxMessage.due_at, OutboxMessage.id))
+    if lock:
+        query = query.with_for_update(skip_locked=True)
+    return list(db.session.scalars(query))
+
+
+def sms_csv(messages: list[OutboxMessage]) -> str:
+    """recipient,due_at,text: one row per message, due time in China, for the gateway."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["recipient", "due_at", "text"])
+    for message in messages:
+        writer.writerow([message.recipient, local_time(message.due_at), message.body])
+    return out.getvalue()
+
+
+def mark_exported(messages: list[OutboxMessage]) -> None:
+    """Record that these SMS went to the staff's gateway: sent, and when.  Flushes."""
+    if not messages:
+        return
+    moment = utcnow()
+    for message in messages:
+        message.status = OutboxStatus.SENT
+        message.sent_at = message.exported_at = moment
+    audit.record("outbox.sms_export", object_type="OutboxMessage",
+                 after={"count": len(messages), "ids": [m.id for m in messages]})
+    db.session.flush()
