@@ -43,6 +43,15 @@ class Config:
     TRUSTED_PROXIES = 0  # reverse proxies in front of the app whose X-Forwarded-* to trust
     DEMO_PASSWORD = "Tiaojie-Demo-2026"
 
+    # Reminders by email (flask send-reminders); without MAIL_SERVER all of them wait in
+    # the outbox for the staff's SMS gateway / for a mail server.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 587
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_USE_TLS = True  # STARTTLS
+    MAIL_SENDER: str | None = None  # the From address; default MAIL_USERNAME if it is one
+
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"

@@ -73,6 +73,13 @@ def load_config(app: Flask, config, overrides: dict) -> None:
         app.config["TRUSTED_PROXIES"] = int(env["TRUSTED_PROXIES"])
     if env.get("DEMO_PASSWORD"):
         app.config["DEMO_PASSWORD"] = env["DEMO_PASSWORD"]
+    for name in ("MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_SENDER"):
+        if env.get(name):
+            app.config[name] = env[name]
+    if env.get("MAIL_PORT"):
+        app.config["MAIL_PORT"] = int(env["MAIL_PORT"])
+    if env.get("MAIL_USE_TLS"):
+        app.config["MAIL_USE_TLS"] = _env_bool(env["MAIL_USE_TLS"])
 
     app.config.update(overrides)
 

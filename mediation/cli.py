@@ -1,4 +1,5 @@
-"""Flask commands: ``flask create-admin``, ``import-areas``, ``seed-demo``, ``audit-verify``."""
+"""Flask commands: ``flask create-admin``, ``import-areas``, ``seed-demo``, ``audit-verify``,
+``check-deadlines`` and ``send-reminders``."""
 
 import sys
 from pathlib import Path
@@ -13,12 +14,14 @@ from mediation.cases import operations as case_ops
 from mediation.core import audit
 from mediation.core.errors import OperationError
 from mediation.extensions import db
+from mediation.sessions import reminders
 from mediation.users import operations as user_ops
 from mediation.users.roles import Role
 
 
 def init_app(app) -> None:
-    for command in (create_admin, import_areas, seed_demo, audit_verify, check_deadlines):
+    for command in (create_admin, import_areas, seed_demo, audit_verify, check_deadlines,
+                    send_reminders):
         app.cli.add_command(command)
 
 
@@ -112,3 +115,39 @@ def check_deadlines(on) -> None:
     db.session.commit()
     click.echo(f"Checked {report.checked} open cases: {report.proposals} new escalation "
                f"proposals, {report.notices} new supervision notices.")
+
+
+@click.command("send-reminders")
+@click.option("--list-sms", is_flag=True,
+              help="Print the due text messages as CSV (recipient,due_at,text) for the SMS "
+                   "gateway instead of sending email.")
+@click.option("--mark-sent", is_flag=True,
+              help="With --list-sms: record the listed messages as sent.")
+@click.option("--max-attempts", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Give an email up after this many failed attempts.")
+@with_appcontext
+def send_reminders(list_sms: bool, mark_sent: bool, max_attempts: int) -> None:
+    """Send the due session reminders and cancellations by email (for cron).
+
+    Safe to run as often as you like, even twice at once: nothing is sent twice.
+    """
+    if mark_sent and not list_sms:
+        raise click.UsageError("--mark-sent goes with --list-sms.")
+    if list_sms:
+        messages = reminders.due_sms(lock=mark_sent)
+        click.echo(reminders.sms_csv(messages), nl=False)
+        if mark_sent:
+            reminders.mark_exported(messages)
+            db.session.commit()
+            click.echo(f"{len(messages)} text messages marked sent.", err=True)
+        else:
+            db.session.rollback()
+        return
+    counts = reminders.send_due(max_attempts=max_attempts)
+    click.echo(f"Reminders: {counts['sent']} sent, {counts['retrying']} to retry, "
+               f"{counts['failed']} failed.")
+    if counts["sms_waiting"]:
+        click.echo(f"{counts['sms_waiting']} text messages wait for the SMS gateway: "
+                   "flask send-reminders --list-sms --mark-sent")
+    if counts["email_waiting"]:
+        click.echo(f"{counts['email_waiting']} emails wait: MAIL_SERVER is not set.")

@@ -19,10 +19,11 @@ from mediation.core.audit import AuditEntry
 from mediation.core.calendar import CalendarDay
 from mediation.sessions.minutes import Minutes
 from mediation.sessions.models import MediationSession, Participant
+from mediation.sessions.reminders import OutboxMessage
 from mediation.users.models import User, UserSession, user_areas, user_committees
 
 __all__ = ["AreaNode", "Assignment", "Attachment", "AuditEntry", "CalendarDay", "Case",
            "CaseCounter", "CaseEvent", "Category", "Centre", "Committee",
            "EscalationProposal", "FollowUp", "HelpRequest", "LevelRule", "MediationSession",
-           "Minutes", "Participant", "Party", "Room",
+           "Minutes", "OutboxMessage", "Participant", "Party", "Room",
            "SupervisionNotice", "User", "UserSession", "user_areas", "user_committees"]

@@ -35,7 +35,7 @@ class SchedulingConflict(OperationError):
     """A clash: the message names the clashing session; ``slots`` are free alternatives."""
 
     def __init__(self, message: str, slots: list[datetime]):
-        super().__init__(message, field="start")
+        super().__init__(message)  # shown above the form, with the free slots
         self.slots = slots
 
 

@@ -150,33 +150,40 @@ def render(kind: str, session: MediationSession, participant: Participant) -> tu
     return template["subject"].format(**values), template["body"].format(**values)
 
 
-def _taken(session: MediationSession) -> set[tuple[int, str, datetime]]:
-    rows = db.session.execute(select(
-        OutboxMessage.participant_id, OutboxMessage.kind, OutboxMessage.due_at).where(
-        OutboxMessage.session_id == session.id))
-    return {(row.participant_id, row.kind, row.due_at) for row in rows}
-
-
 def _queue(session: MediationSession, kind: str, due_at: datetime,
            *, once_per_participant: bool = False) -> list[OutboxMessage]:
+    """One ``kind`` message due at ``due_at`` per reachable participant; returns the new ones.
+
+    A row already there for the same participant and time (the UNIQUE key) is brought up
+    to date if it was not sent, never duplicated.
+    """
     db.session.flush()  # participants need their ids
-    taken = _taken(session)
-    done = {(participant_id, k) for participant_id, k, _due in taken}
+    existing = list(db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.session_id == session.id, OutboxMessage.kind == kind)))
+    by_key = {(m.participant_id, m.due_at): m for m in existing}
+    told = {m.participant_id for m in existing}
     queued = []
     for participant in session.participants:
         recipient = address_of(participant)
-        if recipient is None or (participant.id, kind, due_at) in taken:
-            continue
-        if once_per_participant and (participant.id, kind) in done:
+        if recipient is None or (once_per_participant and participant.id in told):
             continue
         subject, body = render(kind, session, participant)
-        message = OutboxMessage(
-            session=session, participant=participant, kind=kind,
-            channel=Channel.EMAIL if "@" in recipient else Channel.SMS, recipient=recipient,
-            subject=subject, body=body, due_at=due_at, status=OutboxStatus.PENDING,
-            attempts=0)
-        db.session.add(message)
-        queued.append(message)
+        fields = {"channel": Channel.EMAIL if "@" in recipient else Channel.SMS,
+                  "recipient": recipient, "subject": subject, "body": body}
+        message = by_key.get((participant.id, due_at))
+        if message is None:
+            message = OutboxMessage(session=session, participant=participant, kind=kind,
+                                    due_at=due_at, status=OutboxStatus.PENDING, attempts=0,
+                                    **fields)
+            db.session.add(message)
+            queued.append(message)
+        elif message.status in (OutboxStatus.PENDING, OutboxStatus.CANCELLED):
+            if message.status is OutboxStatus.CANCELLED:  # e.g. moved away and back again
+                message.status, message.attempts, message.last_error = \
+                    OutboxStatus.PENDING, 0, None
+                queued.append(message)
+            for name, value in fields.items():
+                setattr(message, name, value)
     db.session.flush()
     return queued
 
@@ -185,9 +192,19 @@ def queue_for_session(session: MediationSession) -> list[OutboxMessage]:
     """Queue a reminder 24 hours before the start for every reachable participant.
 
     Nothing is queued when that moment has passed or the session is cancelled; queuing
-    again adds nothing.  Flushes, never commits.
+    again adds nothing but brings unsent reminders up to date (a reminder for another
+    time, or for someone no longer invited, is withdrawn).  Flushes, never commits.
     """
     due_at = session.starts_at - REMINDER_BEFORE
+    current = {p.id for p in session.participants}
+    stale = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.session_id == session.id, OutboxMessage.kind == REMINDER,
+        OutboxMessage.status == OutboxStatus.PENDING))
+    for message in stale:
+        if (not session.is_active or message.due_at != due_at
+                or message.participant_id not in current):
+            message.status = OutboxStatus.CANCELLED
+    db.session.flush()
     if not session.is_active or due_at <= utcnow():
         return []
     return _queue(session, REMINDER, due_at)

@@ -9,13 +9,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from mediation.areas.models import AreaNode, Centre
+from mediation.areas.models import Centre
 from mediation.cases import access
 from mediation.cases.models import Assignment, AssignmentRole, Case
 from mediation.cases.views import CASE_PAGE_EXTRAS
 from mediation.core.errors import OperationError
 from mediation.core.forms import ActionForm, options, show_operation_error
-from mediation.core.permissions import require, scope_query
+from mediation.core.permissions import require
 from mediation.extensions import db
 from mediation.sessions import documents, notices, operations
 from mediation.sessions.forms import CancelForm, MinutesForm, SessionForm
@@ -81,15 +81,18 @@ def new(number: str):
     if request.method == "GET":
         form.parties.data = [str(p.id) for p in case.parties if not p.refuses_mediation]
         form.lead.data = current_user.username
-        start = request.args.get("start")
-        if start:
-            moment = datetime.fromisoformat(start).astimezone(LOCAL)
-            form.day.data, form.start.data = moment.date(), moment.time()
-            length = request.args.get("minutes", type=int) or 90
-            form.end.data = (moment + timedelta(minutes=length)).time()
-        else:
-            form.day.data = date.today() + timedelta(days=1)
-    if form.validate_on_submit():
+        form.day.data = datetime.now(LOCAL).date() + timedelta(days=1)
+    slot = _slot(request.form.get("use_slot")) if request.method == "POST" else None
+    if slot is not None and form.start.data and form.end.data:
+        # A free slot was picked: move the session there, keep everything else as typed.
+        length = datetime.combine(date.min, form.end.data) - \
+            datetime.combine(date.min, form.start.data)
+        form.day.data, form.start.data = slot.date(), slot.time()
+        form.end.data = (slot + length).time()
+        for field in (form.day, form.start, form.end):
+            field.raw_data = None  # render the new values, not what was posted
+        flash(_("Moved to the free slot. Check the details and schedule."), "info")
+    elif form.validate_on_submit():
         users = {u.username: u for u in access.possible_handlers(case) + _volunteers(case)}
         data = operations.SessionInput(
             starts_at=form.starts_at, ends_at=form.ends_at,
@@ -118,10 +121,18 @@ def new(number: str):
             flash(_("Session scheduled. Give each participant the notice and the calendar "
                     "file."), "success")
             return redirect(url_for("sessions.detail", session_id=session.id))
-    minutes = int((form.ends_at - form.starts_at).total_seconds() // 60) \
-        if form.day.data and form.start.data and form.end.data else 90
-    return render_template("sessions/form.html", form=form, case=case, slots=slots,
-                           minutes=max(minutes, 30))
+    return render_template("sessions/form.html", form=form, case=case, slots=slots)
+
+
+def _slot(value: str | None) -> datetime | None:
+    """A free slot offered earlier (ISO 8601 with its offset); anything else is ignored."""
+    try:
+        moment = datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    if moment is None or moment.tzinfo is None:
+        return None
+    return moment.astimezone(LOCAL)
 
 
 @bp.get("/sessions/<int:session_id>")
@@ -263,23 +274,35 @@ def _bounds(day: date, days: int = 1) -> tuple[datetime, datetime]:
 @bp.get("/sessions/centre/<int:centre_id>")
 @require("cases.view")
 def centre_day(centre_id: int):
-    """A centre's day: rooms as columns, the sessions in them."""
+    """A centre's day or week: rooms as columns, the sessions in them."""
     centre = db.get_or_404(Centre, centre_id)
-    visible = scope_query(current_user, select(Centre).join(Centre.area), AreaNode.path)
-    if not current_user.has_global_scope and centre.id not in set(
-            db.session.scalars(visible.with_only_columns(Centre.id))) and not any(
-            node.path.startswith(centre.area.path) for node in current_user.jurisdiction_nodes):
+    if not _serves_user(centre):
         abort(404)
     day = _day(request.args.get("day"))
-    start, end = _bounds(day)
+    days = 7 if request.args.get("view") == "week" else 1
+    start, end = _bounds(day, days)
     sessions = db.session.scalars(select(MediationSession).where(
         MediationSession.room_id.in_([r.id for r in centre.rooms]),
         MediationSession.starts_at < end, MediationSession.ends_at > start)
         .order_by(MediationSession.starts_at)).all()
-    by_room = {room.id: [s for s in sessions if s.room_id == room.id] for room in centre.rooms}
-    return render_template("sessions/centre_day.html", centre=centre, day=day, by_room=by_room,
-                           prev=day - timedelta(days=1), next=day + timedelta(days=1),
+    dates = [day + timedelta(days=n) for n in range(days)]
+    grid = {(d, room.id): [s for s in sessions if s.room_id == room.id
+                           and s.starts_at.astimezone(LOCAL).date() == d]
+            for d in dates for room in centre.rooms}
+    return render_template("sessions/centre_day.html", centre=centre, day=day, days=days,
+                           dates=dates, grid=grid, prev=day - timedelta(days=days),
+                           next=day + timedelta(days=days),
                            can_open=lambda s: access.can_view(current_user, s.case))
+
+
+def _serves_user(centre: Centre) -> bool:
+    """A centre is visible to those whose jurisdiction it serves or lies in."""
+    if current_user.has_global_scope:
+        return True
+    return any(node.path.startswith(centre.area.path) or centre.area.path.startswith(node.path)
+               for node in current_user.jurisdiction_nodes) or any(
+        a.case.grid.path.startswith(centre.area.path) for a in db.session.scalars(
+            select(Assignment).where(Assignment.user_id == current_user.id)))
 
 
 @bp.get("/sessions/mine")
