@@ -18,7 +18,7 @@ from mediation.cases.models import (
 from mediation.core.audit import AuditEntry
 from mediation.core.calendar import CalendarDay
 from mediation.sessions.minutes import Minutes
-from mediation.sessions.models import MediationSession, Participant
+from mediation.sessions.models import MediationSession, Participant, VolunteerDuty
 from mediation.sessions.reminders import OutboxMessage
 from mediation.users.models import User, UserSession, user_areas, user_committees
 
@@ -26,4 +26,5 @@ __all__ = ["AreaNode", "Assignment", "Attachment", "AuditEntry", "CalendarDay", 
            "CaseCounter", "CaseEvent", "Category", "Centre", "Committee",
            "EscalationProposal", "FollowUp", "HelpRequest", "LevelRule", "MediationSession",
            "Minutes", "OutboxMessage", "Participant", "Party", "Room",
-           "SupervisionNotice", "User", "UserSession", "user_areas", "user_committees"]
+           "SupervisionNotice", "User", "UserSession", "VolunteerDuty", "user_areas",
+           "user_committees"]

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from cases_helpers import applicant, area, make_case, respondent, user, walk_to
+from conftest import Auth
 from sqlalchemy import func, select
 
 from mediation.areas.models import Centre, Room
@@ -39,6 +40,7 @@ from mediation.sessions.models import (
     ParticipantRole,
     PlaceKind,
     SessionStatus,
+    VolunteerDuty,
 )
 from mediation.sessions.operations import (
     Invitee,
@@ -581,7 +583,7 @@ def _no_room(city, case, data):
 
 
 def _volunteer_not_on_the_case(city, case, data):
-    return replace(data, legal_aid=[city.legalaid]), "lead"
+    return replace(data, legal_aid=[city.legalaid]), "legal_aid"
 
 
 def _too_long(city, case, data):
@@ -696,3 +698,45 @@ def test_two_mediators_racing_for_the_last_slot_one_wins(app, city):
     assert [s.starts_at for s in booked] == [at(TUESDAY, h, m) for h, m in ROUNDS]
     assert all(s.room_id == city.room1.id for s in booked)
     assert all(a.ends_at <= b.starts_at for a, b in zip(booked, booked[1:], strict=False))
+
+
+def test_a_volunteer_on_duty_is_offered_and_joining_opens_the_case(city, app):
+    from datetime import time as clock
+
+    from mediation.sessions.operations import add_duty, volunteers_for
+
+    case = new_case(city)  # the volunteer is not assigned to it
+    add_duty(city.legalaid, city.centre, TUESDAY.weekday(), clock(9, 0), clock(12, 0))
+    db.session.commit()
+    offered = volunteers_for(case, [city.centre])
+    assert [user.username for user, _duties in offered] == ["legalaid"]
+    # Outside the duty hours the volunteer may not be booked for a case they do not have.
+    with pytest.raises(OperationError):
+        schedule_session(city.mediator, case, plan(case, at(TUESDAY, 14), lead=city.mediator,
+                                                   room=city.room1, legal_aid=[city.legalaid]))
+    db.session.rollback()
+    session = schedule_session(city.mediator, case, plan(
+        case, at(TUESDAY, 10), lead=city.mediator, room=city.room1, legal_aid=[city.legalaid]))
+    db.session.commit()
+    assert any(p.user_id == city.legalaid.id for p in session.participants)
+    assert any(a.user_id == city.legalaid.id and a.role is AssignmentRole.LEGAL_AID
+               for a in case.assignments)
+
+
+def test_volunteers_manage_their_own_duty_hours(city, app):
+    client = app.test_client()
+    volunteer = Auth(client)
+    volunteer.login("legalaid")
+    response = volunteer.post("/sessions/duty", {"centre": str(city.centre.id), "weekday": "1",
+                                                 "starts_at": "09:00", "ends_at": "12:00"})
+    assert response.status_code == 302
+    duty = db.session.scalars(select(VolunteerDuty)).one()
+    assert (duty.weekday, duty.starts_at.hour, duty.ends_at.hour) == (1, 9, 12)
+    response = volunteer.post("/sessions/duty", {"centre": str(city.centre.id), "weekday": "1",
+                                                 "starts_at": "12:00", "ends_at": "09:00"})
+    assert response.status_code == 200 and count(VolunteerDuty) == 1
+    other = Auth(app.test_client())
+    other.login("mediator")
+    assert other.client.get("/sessions/duty").status_code == 403
+    volunteer.post(f"/sessions/duty/{duty.id}/delete", {}, form_url="/sessions/duty")
+    assert count(VolunteerDuty) == 0

@@ -4,7 +4,7 @@ import enum
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -72,7 +72,7 @@ def jsonable(value: Any) -> Any:
     """Turn model values into plain JSON (dates as ISO text, enums as their value)."""
     if isinstance(value, enum.Enum):
         return value.value
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)

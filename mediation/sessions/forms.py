@@ -57,12 +57,12 @@ class SessionForm(FlaskForm):
     prefill = HiddenField()
 
     def __init__(self, *args, case, rooms: list[Room], handlers: list[User],
-                 volunteers: list[User], **kwargs):
+                 volunteers: list[tuple[User, str]], **kwargs):
         super().__init__(*args, **kwargs)
         self.room.choices = options([("", "—"), *(
             (str(r.id), f"{r.centre.name} · {r.name}（{r.capacity}）") for r in rooms)])
         self.lead.choices = options((u.username, u.full_name) for u in handlers)
-        self.legal_aid.choices = options((u.username, u.full_name) for u in volunteers)
+        self.legal_aid.choices = options((u.username, label) for u, label in volunteers)
         self.parties.choices = options((str(p.id), f"{p.name}（{p.role.title}）")
                                        for p in case.parties)
         self.co_mediator_users: list[User] = []
@@ -108,3 +108,13 @@ class MinutesForm(FlaskForm):
     outcome = SelectField(_l("Outcome"), choices=enum_choices(MinutesOutcome))
     next_date = DateField(_l("Mediation continues on"), validators=[Optional()])
     recorder = SelectField(_l("Recorder"), validators=[Optional()])
+
+
+class DutyForm(FlaskForm):
+    centre = SelectField(_l("Centre"), validators=[DataRequired()])
+    weekday = SelectField(_l("Weekday"), choices=options([
+        ("0", _l("Monday")), ("1", _l("Tuesday")), ("2", _l("Wednesday")),
+        ("3", _l("Thursday")), ("4", _l("Friday")), ("5", _l("Saturday")),
+        ("6", _l("Sunday"))]))
+    starts_at = TimeField(_l("On duty from"), validators=[DataRequired()], default=time(9, 0))
+    ends_at = TimeField(_l("On duty until"), validators=[DataRequired()], default=time(12, 0))

@@ -1,17 +1,20 @@
 """Mediation sessions (调解会议): when, where, who — and whether they came."""
 
-from datetime import datetime
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mediation.areas.models import Room
+from mediation.areas.models import Centre, Room
 from mediation.cases.models import Case, Party
 from mediation.core.db import enum_column, utcnow
 from mediation.core.enums import TitledEnum
 from mediation.extensions import db
 from mediation.users.models import User
+
+LOCAL = ZoneInfo("Asia/Shanghai")
 
 
 class PlaceKind(TitledEnum):
@@ -144,3 +147,30 @@ class Participant(db.Model):
             return self.party.agent_name if self.role is ParticipantRole.AGENT and \
                 self.party.agent_name else self.party.name
         return self.name or ""
+
+
+class VolunteerDuty(db.Model):
+    """When a legal-aid volunteer is on duty at a centre (weekday, local hours)."""
+
+    __tablename__ = "volunteer_duties"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id", ondelete="CASCADE"),
+                                           index=True)
+    weekday: Mapped[int]  # Monday 0 … Sunday 6
+    starts_at: Mapped[time]
+    ends_at: Mapped[time]
+
+    user: Mapped[User] = relationship()
+    centre: Mapped[Centre] = relationship()
+
+    def covers(self, start: datetime, end: datetime) -> bool:
+        """Whether [start, end) (aware) lies inside this duty, in China's local time."""
+        local_start, local_end = start.astimezone(LOCAL), end.astimezone(LOCAL)
+        return (local_start.weekday() == self.weekday and local_start.date() == local_end.date()
+                and self.starts_at <= local_start.time() and local_end.time() <= self.ends_at)

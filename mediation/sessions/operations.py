@@ -5,11 +5,12 @@ from datetime import datetime, timedelta
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from mediation.areas.models import Room
 from mediation.cases import access
-from mediation.cases.models import Case, EventKind, Party
+from mediation.cases import operations as case_operations
+from mediation.cases.models import AssignmentRole, Case, EventKind, Party
 from mediation.cases.operations import check_version, log_event
 from mediation.core import audit
 from mediation.core.db import utcnow
@@ -23,6 +24,7 @@ from mediation.sessions.models import (
     ParticipantRole,
     PlaceKind,
     SessionStatus,
+    VolunteerDuty,
 )
 from mediation.users.models import User
 from mediation.users.roles import Role
@@ -100,14 +102,19 @@ def _check(case: Case, data: SessionInput, now: datetime) -> None:
         raise OperationError(_("%(names)s refused mediation (People’s Mediation Law, art. 17).",
                                names="、".join(refusing)), field="parties")
     staff = [data.lead_mediator, *data.co_mediators, *data.legal_aid]
-    for person in staff:
-        if not person.active or not access.can_view(person, case):
+    for person in [data.lead_mediator, *data.co_mediators]:
+        if not person.active or not access.can_view(person, case) or \
+                not person.can("cases.handle"):
             raise OperationError(_("%(name)s does not work on this case.",
                                    name=person.full_name), field="lead")
     for volunteer in data.legal_aid:
-        if volunteer.role is not Role.LEGAL_AID:
+        if volunteer.role is not Role.LEGAL_AID or not volunteer.active:
             raise OperationError(_("%(name)s is not a legal-aid volunteer.",
                                    name=volunteer.full_name), field="legal_aid")
+        if not access.can_view(volunteer, case) and not on_duty(volunteer, data):
+            raise OperationError(_("%(name)s is neither assigned to this case nor on duty at "
+                                   "the centre then.", name=volunteer.full_name),
+                                 field="legal_aid")
     if len({u.id for u in staff}) != len(staff):
         raise OperationError(_("The same person is listed twice."), field="lead")
     for person in data.invited:
@@ -115,6 +122,30 @@ def _check(case: Case, data: SessionInput, now: datetime) -> None:
             raise OperationError(_("Inviting %(name)s needs the parties' consent "
                                    "(People’s Mediation Law, art. 20).", name=person.name),
                                  field="consent")
+
+
+def on_duty(volunteer: User, data: SessionInput) -> bool:
+    """Whether the volunteer declared duty hours at the session's centre covering it."""
+    if data.room is None:
+        return False
+    duties = db.session.scalars(select(VolunteerDuty).where(
+        VolunteerDuty.user_id == volunteer.id, VolunteerDuty.centre_id == data.room.centre_id))
+    return any(duty.covers(data.starts_at, data.ends_at) for duty in duties)
+
+
+def volunteers_for(case: Case, centres) -> list[tuple[User, list[VolunteerDuty]]]:
+    """Legal-aid volunteers to offer: those on the case, and those on duty at its centres."""
+    assigned = {a.user_id: a.user for a in case.assignments
+                if a.role is AssignmentRole.LEGAL_AID and a.user.active}
+    duties = db.session.scalars(select(VolunteerDuty).where(
+        VolunteerDuty.centre_id.in_([c.id for c in centres])).order_by(
+        VolunteerDuty.weekday, VolunteerDuty.starts_at)).all()
+    people: dict[int, tuple[User, list[VolunteerDuty]]] = {
+        user_id: (user, []) for user_id, user in assigned.items()}
+    for duty in duties:
+        if duty.user.active and duty.user.role is Role.LEGAL_AID:
+            people.setdefault(duty.user_id, (duty.user, []))[1].append(duty)
+    return sorted(people.values(), key=lambda pair: pair[0].full_name)
 
 
 def _headcount(data: SessionInput) -> int:
@@ -184,6 +215,8 @@ def schedule_session(by: User, case: Case, data: SessionInput) -> MediationSessi
         session.participants.append(Participant(role=ParticipantRole.CO_MEDIATOR, user=user))
     for user in data.legal_aid:
         session.participants.append(Participant(role=ParticipantRole.LEGAL_AID, user=user))
+        if not access.can_view(user, case):  # on duty: joining the session opens the case
+            case_operations.assign(by, case, user, AssignmentRole.LEGAL_AID)
     for party in data.parties:
         session.participants.append(Participant(role=ParticipantRole.PARTY, party=party))
         if data.with_agents and party.agent_name:
@@ -234,4 +267,29 @@ def record_attendance(by: User, session: MediationSession,
     after = {p.id: p.attendance for p in session.participants}
     if after != before:
         audit.record("session.attendance", session, actor=by, before=before, after=after)
+    db.session.flush()
+
+
+def add_duty(by: User, centre, weekday: int, starts_at, ends_at) -> VolunteerDuty:
+    """A legal-aid volunteer declares hours on duty at a centre (offered for sessions then)."""
+    if by.role is not Role.LEGAL_AID:
+        raise OperationError(_("Only legal-aid volunteers declare duty hours."))
+    if not 0 <= weekday <= 6:
+        raise OperationError(_("Choose a weekday."), field="weekday")
+    if ends_at <= starts_at:
+        raise OperationError(_("The end must be after the start."), field="ends_at")
+    duty = VolunteerDuty(user=by, centre=centre, weekday=weekday, starts_at=starts_at,
+                         ends_at=ends_at)
+    db.session.add(duty)
+    db.session.flush()
+    audit.record("duty.add", duty, actor=by, after={"centre": centre.name, "weekday": weekday,
+                                                    "from": starts_at, "until": ends_at})
+    return duty
+
+
+def remove_duty(by: User, duty: VolunteerDuty) -> None:
+    if duty.user_id != by.id:
+        raise OperationError(_("These are someone else's duty hours."))
+    audit.record("duty.remove", duty, actor=by)
+    db.session.delete(duty)
     db.session.flush()

@@ -11,14 +11,14 @@ from sqlalchemy import or_, select
 
 from mediation.areas.models import Centre
 from mediation.cases import access
-from mediation.cases.models import Assignment, AssignmentRole, Case
+from mediation.cases.models import Assignment, Case
 from mediation.cases.views import CASE_PAGE_EXTRAS
 from mediation.core.errors import OperationError
 from mediation.core.forms import ActionForm, options, show_operation_error
 from mediation.core.permissions import require
 from mediation.extensions import db
 from mediation.sessions import documents, notices, operations
-from mediation.sessions.forms import CancelForm, MinutesForm, SessionForm
+from mediation.sessions.forms import CancelForm, DutyForm, MinutesForm, SessionForm
 from mediation.sessions.minutes import Minutes, MinutesOutcome, save_minutes
 from mediation.sessions.models import (
     Attendance,
@@ -26,6 +26,7 @@ from mediation.sessions.models import (
     Participant,
     PlaceKind,
     SessionStatus,
+    VolunteerDuty,
 )
 from mediation.users.models import User
 
@@ -62,8 +63,17 @@ def _centres_for(case: Case) -> list[Centre]:
     return [c for c in centres if case.grid.path.startswith(c.area.path)]
 
 
-def _volunteers(case: Case) -> list[User]:
-    return [a.user for a in case.assignments if a.role is AssignmentRole.LEGAL_AID]
+WEEKDAYS = "一二三四五六日"
+
+
+def _volunteers(case: Case) -> list[tuple[User, str]]:
+    """Volunteers on the case, and those on duty at its centres with their hours."""
+    offered = []
+    for user, duties in operations.volunteers_for(case, _centres_for(case)):
+        hours = "、".join(f"周{WEEKDAYS[d.weekday]} {d.starts_at:%H:%M}–{d.ends_at:%H:%M}"
+                         for d in duties)
+        offered.append((user, f"{user.full_name}（{hours}）" if hours else user.full_name))
+    return offered
 
 
 def _form(case: Case) -> SessionForm:
@@ -93,7 +103,8 @@ def new(number: str):
             field.raw_data = None  # render the new values, not what was posted
         flash(_("Moved to the free slot. Check the details and schedule."), "info")
     elif form.validate_on_submit():
-        users = {u.username: u for u in access.possible_handlers(case) + _volunteers(case)}
+        users = {u.username: u for u in access.possible_handlers(case)}
+        users.update({u.username: u for u, _label in _volunteers(case)})
         data = operations.SessionInput(
             starts_at=form.starts_at, ends_at=form.ends_at,
             place_kind=PlaceKind(form.place_kind.data),
@@ -324,3 +335,42 @@ def my_sessions():
     return render_template("sessions/mine.html", sessions=sessions, day=day, days=days,
                            prev=day - timedelta(days=days), next=day + timedelta(days=days),
                            cancelled=SessionStatus.CANCELLED)
+
+
+@bp.route("/sessions/duty", methods=["GET", "POST"])
+@require("cases.opinion")
+def duty():
+    """A legal-aid volunteer's duty hours at the centres."""
+    centres = db.session.scalars(select(Centre).order_by(Centre.name)).all()
+    form = DutyForm()
+    form.centre.choices = options((str(c.id), c.name) for c in centres)
+    if form.validate_on_submit():
+        try:
+            operations.add_duty(current_user, db.get_or_404(Centre, int(form.centre.data)),
+                                int(form.weekday.data), form.starts_at.data, form.ends_at.data)
+            db.session.commit()
+        except OperationError as error:
+            db.session.rollback()
+            show_operation_error(form, error)
+        else:
+            flash(_("Duty hours added."), "success")
+            return redirect(url_for("sessions.duty"))
+    duties = db.session.scalars(select(VolunteerDuty).where(
+        VolunteerDuty.user_id == current_user.id).order_by(
+        VolunteerDuty.weekday, VolunteerDuty.starts_at)).all()
+    return render_template("sessions/duty.html", form=form, duties=duties,
+                           weekdays=WEEKDAYS, action_form=ActionForm())
+
+
+@bp.post("/sessions/duty/<int:duty_id>/delete")
+@require("cases.opinion")
+def duty_delete(duty_id: int):
+    duty_row = db.get_or_404(VolunteerDuty, duty_id)
+    if duty_row.user_id != current_user.id:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    operations.remove_duty(current_user, duty_row)
+    db.session.commit()
+    flash(_("Removed."), "success")
+    return redirect(url_for("sessions.duty"))
