@@ -94,14 +94,17 @@ def test_a_case_from_intake_to_closure_through_the_pages(demo_city, app):
     assert response.status_code == 302
     case = _case(number)
     assert case.level is Level.COMMUNITY
-    # Now above the grid: the grid worker follows but no longer acts.
+    # Now above the grid: the grid worker follows but no longer acts; the mediator takes over.
     assert _act(gridworker, case, "note", text="跟进").status_code == 403
+    assert case.handler is None
+    assert _act(mediator, case, "take_over", "take_over").status_code == 302
+    case = _case(number)
+    assert case.handler.username == "mediator"
 
     # The community deadline passes: the nightly check proposes the street level.
     late = case.level_deadline + timedelta(days=1)
-    report = operations.check_deadlines(late)
-    db.session.commit()
-    assert report.notices == 1
+    result = app.test_cli_runner().invoke(args=["check-deadlines", "--date", late.isoformat()])
+    assert result.exit_code == 0 and "1 new supervision notices" in result.output
     coordinator_client = app.test_client()
     coordinator = Auth(coordinator_client)
     coordinator.login("coordinator")
@@ -117,8 +120,7 @@ def test_a_case_from_intake_to_closure_through_the_pages(demo_city, app):
     assert _act(coordinator, case, "supervise", message="请于三日内报告进展").status_code == 302
     notice = db.session.scalars(select(SupervisionNotice).where(
         SupervisionNotice.case_id == case.id, SupervisionNotice.automatic.is_(False))).one()
-    case.handler = user("mediator")
-    db.session.commit()
+    assert notice.to_user.username == "mediator"
     response = mediator.post(f"/cases/supervision/{notice.id}/respond",
                              {"response": "已约双方当事人本周五到街道调解室面谈"},
                              form_url=f"/cases/{number}")

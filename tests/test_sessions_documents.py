@@ -139,3 +139,14 @@ def test_outside_scope_gets_404(booked, app):
     Auth(client).login("legalaid")
     assert client.get(f"/sessions/{booked.id}").status_code == 404
     assert client.get(f"/sessions/{booked.id}/ics").status_code == 404
+
+
+def test_a_coordinator_sees_a_mediators_calendar_in_scope_only(booked, app):
+    coordinator = Auth(app.test_client())
+    coordinator.login("coordinator")
+    day = booked.starts_at.astimezone(LOCAL).date().isoformat()
+    page = coordinator.client.get(f"/sessions/mine?user=mediator&day={day}")
+    assert page.status_code == 200 and booked.case.number in page.get_data(as_text=True)
+    mediator = Auth(app.test_client())
+    mediator.login("mediator")
+    assert mediator.client.get("/sessions/mine?user=coordinator").status_code == 404

@@ -270,6 +270,25 @@ def attendance(session_id: int):
     return redirect(url_for("sessions.detail", session_id=session.id))
 
 
+def _calendar_owner(username: str | None) -> User:
+    """Whose calendar: one's own, or a colleague's whose areas lie in one's jurisdiction."""
+    if not username or username == current_user.username:
+        return current_user._get_current_object()
+    person = db.session.scalar(select(User).where(User.username == username))
+    if person is None or not current_user.can("cases.assign"):
+        abort(404)
+    if not _may_see_calendar(person):
+        abort(404)
+    return person
+
+
+def _may_see_calendar(person: User) -> bool:
+    nodes = person.jurisdiction_nodes
+    return current_user.has_global_scope or bool(nodes) and all(
+        any(n.path.startswith(own.path) for own in current_user.jurisdiction_nodes)
+        for n in nodes)
+
+
 def _day(arg: str | None) -> date:
     try:
         return date.fromisoformat(arg) if arg else datetime.now(LOCAL).date()
@@ -319,20 +338,25 @@ def _serves_user(centre: Centre) -> bool:
 @bp.get("/sessions/mine")
 @require("cases.view")
 def my_sessions():
-    """My day (or week): the sessions I lead, join or that concern my cases."""
+    """My day (or week), or — for a coordinator — a mediator's in their jurisdiction."""
+    person = _calendar_owner(request.args.get("user"))
     day = _day(request.args.get("day"))
     days = 7 if request.args.get("view") == "week" else 1
     start, end = _bounds(day, days)
-    mine = select(Participant.session_id).where(Participant.user_id == current_user.id)
+    mine = select(Participant.session_id).where(Participant.user_id == person.id)
     stmt = select(MediationSession).where(
         MediationSession.starts_at < end, MediationSession.ends_at > start,
         or_(MediationSession.id.in_(mine),
             MediationSession.case_id.in_(select(Case.id).where(
-                Case.handler_id == current_user.id)),
+                Case.handler_id == person.id)),
             MediationSession.case_id.in_(select(Assignment.case_id).where(
-                Assignment.user_id == current_user.id))))
+                Assignment.user_id == person.id))))
     sessions = db.session.scalars(stmt.order_by(MediationSession.starts_at)).all()
+    colleagues = [u for u in db.session.scalars(select(User).where(User.active).order_by(
+        User.full_name)) if u.id != current_user.id and u.can("cases.handle")
+        and _may_see_calendar(u)] if current_user.can("cases.assign") else []
     return render_template("sessions/mine.html", sessions=sessions, day=day, days=days,
+                           person=person, colleagues=colleagues,
                            prev=day - timedelta(days=days), next=day + timedelta(days=days),
                            cancelled=SessionStatus.CANCELLED)
 
