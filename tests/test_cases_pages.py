@@ -403,3 +403,34 @@ def test_escalation_hands_the_case_over(demo_city):
         [("gridworker", "co_handler")]
     operations.set_handler(user("mediator"), case, user("mediator"))
     assert case.handler.username == "mediator"
+
+
+def test_the_overall_time_limit_is_supervised_too(demo_city):
+    admin = user("admin")
+    case = make_case(admin, grid=area("370599001001-01"))
+    operations.accept_case(admin, case, handler=user("mediator"))
+    operations.move_level(admin, case, Level.STREET, "高风险")
+    db.session.commit()
+    # At street level the level deadline (15 days) outlasts an overall limit cut short.
+    case.overall_deadline = rules.today() - timedelta(days=1)
+    db.session.commit()
+    report = operations.check_deadlines()
+    db.session.commit()
+    assert report.notices == 1
+    notice = db.session.scalars(select(SupervisionNotice)).one()
+    assert notice.deadline == case.overall_deadline and notice.automatic
+    assert operations.check_deadlines().notices == 0  # once only
+    page_case = _case(case.number)
+    assert rules.deadline_status(page_case, rules.today()).colour == "red"
+
+
+def test_fixing_a_typo_does_not_move_the_deadlines(demo_city, auth):
+    admin = user("admin")
+    case = make_case(admin, grid=area("370599001001-01"))
+    db.session.commit()
+    before = (case.level_deadline, case.overall_deadline)
+    operations.update_case(admin, case, operations.CaseInput(
+        title="楼上漏水导致天花板受损（已更正）", source=case.source, grid=case.grid,
+        category=case.category, narrative=case.narrative), case.version)
+    db.session.commit()
+    assert (case.level_deadline, case.overall_deadline) == before

@@ -240,22 +240,25 @@ def starting_level(user: User) -> Level:
 def update_case(by: User, case: Case, data: CaseInput, seen_version: int | None) -> None:
     """Edit the intake details; the parties are edited on their own."""
     check_version(case, seen_version)
-    before = audit.snapshot(case, ["title", "narrative", "address", "amount_fen",
-                                   "risk_level", *RISK_FACTORS])
+    fields = ["title", "narrative", "address", "amount_fen", "source", "risk_level",
+              *RISK_FACTORS]
+    before = audit.snapshot(case, fields)
     before["grid"], before["category"] = case.grid.code, case.category.code
     if data.grid.kind is not AreaKind.GRID:
         raise OperationError(_("Choose a grid."), field="grid")
+    recategorised = data.category.id != case.category_id
+    if recategorised and not data.category.active:
+        raise OperationError(_("This category is no longer in use."), field="category")
     case.title, case.narrative = data.title.strip(), data.narrative.strip()
     case.address, case.amount_fen = data.address or None, data.amount_fen
     case.source, case.grid, case.category = data.source, data.grid, data.category
     for name in RISK_FACTORS:
         setattr(case, name, bool(data.risks.get(name)))
     case.risk_level = assess_risk(case.risk_flags)
-    if case.is_open:
+    if case.is_open and recategorised:  # new time limits; a typo fix moves no deadline
         case.level_deadline = rules.level_deadline(case)
         case.overall_deadline = rules.overall_deadline(case)
-    after = audit.snapshot(case, ["title", "narrative", "address", "amount_fen",
-                                  "risk_level", *RISK_FACTORS])
+    after = audit.snapshot(case, fields)
     after["grid"], after["category"] = case.grid.code, case.category.code
     if after != before:
         log_event(case, by, EventKind.NOTE, reason=_("Intake details edited."),
@@ -576,16 +579,18 @@ def decide_proposal(by: User, proposal: EscalationProposal, confirm: bool,
 # ---- supervision, help, people ----------------------------------------------------------
 
 def issue_supervision(by: User | None, case: Case, message: str, respond_by: date | None,
-                      *, automatic: bool = False) -> SupervisionNotice | None:
-    """督办: press the handler; the automatic one is issued once per level deadline."""
+                      *, automatic: bool = False,
+                      deadline: date | None = None) -> SupervisionNotice | None:
+    """督办: press the handler; the automatic one is issued once per level and deadline."""
     if not case.is_open:
         raise OperationError(_("Only an open case is supervised."))
+    deadline = deadline or case.level_deadline
     if automatic and db.session.scalar(select(SupervisionNotice.id).where(
             SupervisionNotice.case_id == case.id, SupervisionNotice.automatic,
             SupervisionNotice.level == case.level,
-            SupervisionNotice.deadline == case.level_deadline)):
+            SupervisionNotice.deadline == deadline)):
         return None
-    notice = SupervisionNotice(case=case, level=case.level, deadline=case.level_deadline,
+    notice = SupervisionNotice(case=case, level=case.level, deadline=deadline,
                                automatic=automatic, issued_by=by, to_user_id=case.handler_id,
                                message=message, respond_by=respond_by)
     db.session.add(notice)
@@ -712,6 +717,14 @@ def check_deadlines(on: date | None = None) -> DeadlineReport:
                               "and what is being done.", level=case.level.title,
                               date=case.level_deadline.isoformat()),
                 None, automatic=True)
+            if notice:
+                report.notices += 1
+        if case.overall_deadline is not None and on > case.overall_deadline:
+            notice = issue_supervision(
+                None, case, _("The overall time limit of the mediation ended on %(date)s: "
+                              "conclude it, or record the parties' consent to go on.",
+                              date=case.overall_deadline.isoformat()),
+                None, automatic=True, deadline=case.overall_deadline)
             if notice:
                 report.notices += 1
     return report
