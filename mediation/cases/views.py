@@ -4,6 +4,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -75,6 +76,15 @@ def _work_panel():
 
 
 HOME_PANELS.append(("cases/_home_panel.html", _work_panel))
+
+@bp.app_template_global("deadline_status")
+def deadline_status_of(case: Case) -> rules.DeadlineStatus:
+    """Yellow/red for lists and pages alike, with the level's own warning days."""
+    if "level_rules" not in g:
+        g.level_rules = rules.level_rules()
+    rule = g.level_rules.get(case.level)
+    return rules.deadline_status(case, rules.today(), rule.warn_days_before if rule else 1)
+
 
 # Domains above cases add to the case page's context: functions of the case giving a dict.
 CASE_PAGE_EXTRAS: list = []
@@ -273,13 +283,12 @@ def _detail_context(case: Case, forms: dict | None = None) -> dict:
         Attachment.case_id == case.id).order_by(Attachment.id)).all()
     repeats = {p.id: [c for c in operations.other_cases_of(p) if access.can_view(current_user, c)]
                for p in case.parties}
-    rule = rules.level_rules().get(case.level)
     on = rules.today()
     return {
         "case": case, "forms": {**_action_forms(case), **(forms or {})},
         "proposals": proposals, "notices": notices, "helps": helps, "visits": visits,
         "files": files, "repeats": repeats, "today": on,
-        "status": rules.deadline_status(case, on, rule.warn_days_before if rule else 1),
+        "status": deadline_status_of(case),
         "calendar_warning": rules.calendar_warning(case),
         "action_form": ActionForm(), "decision_form": DecisionForm(),
         "response_form": ResponseForm(), "risk_factors": RISK_FACTORS,
