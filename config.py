@@ -36,6 +36,7 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     PAGE_SIZE = 50
+    CALENDAR_UID_DOMAIN = "mediation.local"  # stable .ics UIDs, whatever host name is used
     MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     ATTACHMENT_DIR: str | None = None  # default: <instance>/attachments, outside the web root

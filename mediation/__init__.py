@@ -66,7 +66,7 @@ def load_config(app: Flask, config, overrides: dict) -> None:
     if env.get("LOGIN_MAX_FAILURES"):
         app.config["LOGIN_MAX_FAILURES"] = int(env["LOGIN_MAX_FAILURES"])
     for name in ("FIELD_ENCRYPTION_KEY", "FIELD_ENCRYPTION_OLD_KEYS", "ATTACHMENT_DIR",
-                 "RATELIMIT_STORAGE_URI"):
+                 "RATELIMIT_STORAGE_URI", "CALENDAR_UID_DOMAIN"):
         if env.get(name):
             app.config[name] = env[name]
     if env.get("TRUSTED_PROXIES"):

@@ -150,3 +150,15 @@ def test_a_coordinator_sees_a_mediators_calendar_in_scope_only(booked, app):
     mediator = Auth(app.test_client())
     mediator.login("mediator")
     assert mediator.client.get("/sessions/mine?user=coordinator").status_code == 404
+
+
+def test_a_case_leaving_mediation_cancels_its_future_sessions(booked):
+    from mediation.cases import operations as case_ops
+    from mediation.sessions.models import SessionStatus
+
+    case_ops.withdraw_case(user("mediator"), booked.case, "申请人撤回调解申请")
+    db.session.commit()
+    session = db.session.get(MediationSession, booked.id)
+    assert session.status is SessionStatus.CANCELLED
+    assert session.cancel_reason == "申请人撤回调解申请"
+

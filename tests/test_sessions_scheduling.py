@@ -29,7 +29,7 @@ from mediation.cases.operations import PartyInput, assign
 from mediation.cases.states import CaseState
 from mediation.core.audit import AuditEntry, verify_chain
 from mediation.core.calendar import CalendarDay, is_working_day
-from mediation.core.db import write_intent
+from mediation.core.db import utcnow, write_intent
 from mediation.core.errors import OperationError
 from mediation.extensions import db
 from mediation.sessions import scheduling
@@ -431,6 +431,13 @@ def test_attendance_is_recorded_and_audited(city):
                                                          lead=city.mediator, room=city.room1))
     db.session.commit()
     lead, first, second = session.participants
+    # Before the session only confirmations count: who attended is known afterwards.
+    with pytest.raises(OperationError):
+        record_attendance(city.mediator, session, {first.id: Attendance.ATTENDED})
+    db.session.rollback()
+    session.starts_at = utcnow() - timedelta(hours=2)
+    session.ends_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
     record_attendance(city.mediator, session, {first.id: Attendance.ATTENDED,
                                                second.id: Attendance.ABSENT})
     db.session.commit()

@@ -330,6 +330,10 @@ def record_refusal(by: User, party: Party, reason: str) -> None:
 
 # ---- the state machine ------------------------------------------------------------------
 
+# Domains above cases react when a case leaves mediation (e.g. future sessions are cancelled).
+LEAVING_MEDIATION: list = []
+
+
 def can_transition(case: Case, to: CaseState) -> bool:
     return to in ALLOWED[case.state]
 
@@ -358,6 +362,8 @@ def transition(case: Case, to: CaseState, by: User | None, reason: str | None = 
     for key, value in details.items():
         setattr(case, key, value)
     if before in OPEN_STATES and to not in OPEN_STATES:
+        for hook in LEAVING_MEDIATION:
+            hook(by, case, reason or to.title)
         for proposal in open_proposals(case):
             proposal.status = ProposalStatus.DISMISSED
             proposal.decided_at = now

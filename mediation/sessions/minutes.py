@@ -14,7 +14,7 @@ from mediation.core.db import enum_column, utcnow
 from mediation.core.enums import TitledEnum
 from mediation.core.errors import OperationError
 from mediation.extensions import db
-from mediation.sessions.models import MediationSession, SessionStatus
+from mediation.sessions.models import LOCAL, MediationSession, SessionStatus
 from mediation.users.models import User
 
 
@@ -60,8 +60,12 @@ def save_minutes(by: User, session: MediationSession, *, matter: str, body: str,
         raise OperationError(_("Minutes are written once the session has begun."))
     if not body.strip() or not matter.strip():
         raise OperationError(_("Write the matter and the record."), field="body")
-    if outcome is MinutesOutcome.ADJOURNED and next_date is None:
-        raise OperationError(_("Give the date the mediation continues."), field="next_date")
+    session_day = session.starts_at.astimezone(LOCAL).date()
+    if outcome is MinutesOutcome.ADJOURNED and (next_date is None or next_date <= session_day):
+        raise OperationError(_("Give the date the mediation continues (after this session)."),
+                             field="next_date")
+    if outcome is not MinutesOutcome.ADJOURNED:
+        next_date = None
     minutes = db.session.query(Minutes).filter_by(session_id=session.id).one_or_none()
     before = None if minutes is None else audit.snapshot(minutes, ["outcome", "next_date"])
     if minutes is None:
@@ -76,7 +80,7 @@ def save_minutes(by: User, session: MediationSession, *, matter: str, body: str,
     if before is None:
         log_event(session.case, by, EventKind.SESSION,
                   reason=_("Minutes of the session on %(day)s: %(outcome)s",
-                           day=session.starts_at.date().isoformat(), outcome=outcome.title),
+                           day=session_day.isoformat(), outcome=outcome.title),
                   data={"session": session.id, "minutes": minutes.id})
     audit.record("session.minutes", minutes, actor=by, before=before,
                  after=audit.snapshot(minutes, ["outcome", "next_date"]))

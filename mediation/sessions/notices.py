@@ -1,6 +1,6 @@
 """What participants receive: an iCalendar (RFC 5545) file for their calendar program."""
 
-from flask import request
+from flask import current_app
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from mediation.core.db import utcnow
@@ -25,21 +25,21 @@ def session_ics(session: MediationSession) -> bytes:
     cancelled = session.status is SessionStatus.CANCELLED
     calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
     event = Event()
-    host = request.host.split(":")[0] if request else "mediation.local"
-    event.add("uid", f"session-{session.id}@{host}")
+    event.add("uid", f"session-{session.id}@{current_app.config['CALENDAR_UID_DOMAIN']}")
     event.add("sequence", session.version)
     event.add("dtstamp", utcnow())
     event.add("dtstart", session.starts_at)
     event.add("dtend", session.ends_at)
-    event.add("summary", f"人民调解：{session.case.title}（{session.case.number}）")
+    # Calendars sync to phones and clouds: no party names or dispute details in them.
+    event.add("summary", f"人民调解会议（案件{session.case.number}）")
     event.add("location", place_text(session))
-    event.add("description", session.purpose)
+    event.add("description", "请携带身份证件及相关证据材料准时参加。")
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     if session.place_kind is PlaceKind.VIDEO and session.video_link:
         event.add("url", session.video_link)
     lead = next((p for p in session.participants if p.role.value == "lead_mediator"), None)
-    if lead is not None and lead.user is not None:
-        organizer = vCalAddress(f"mailto:{lead.user.email or lead.user.username + '@' + host}")
+    if lead is not None and lead.user is not None and lead.user.email:
+        organizer = vCalAddress(f"mailto:{lead.user.email}")
         organizer.params["cn"] = vText(lead.user.full_name)
         event.add("organizer", organizer)
     calendar.add_component(event)

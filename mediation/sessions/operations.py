@@ -80,6 +80,8 @@ def _check(case: Case, data: SessionInput, now: datetime) -> None:
         raise OperationError(_("The end must be after the start."), field="end")
     if data.starts_at < now:
         raise OperationError(_("A session cannot start in the past."), field="start")
+    if data.starts_at > now + timedelta(days=366):
+        raise OperationError(_("A session is scheduled at most a year ahead."), field="day")
     if data.ends_at - data.starts_at > timedelta(hours=12):
         raise OperationError(_("A session lasts at most 12 hours."), field="end")
     if not (data.purpose or "").strip():
@@ -103,8 +105,7 @@ def _check(case: Case, data: SessionInput, now: datetime) -> None:
                                names="、".join(refusing)), field="parties")
     staff = [data.lead_mediator, *data.co_mediators, *data.legal_aid]
     for person in [data.lead_mediator, *data.co_mediators]:
-        if not person.active or not access.can_view(person, case) or \
-                not person.can("cases.handle"):
+        if not person.active or not access.can(person, "cases.handle", case):
             raise OperationError(_("%(name)s does not work on this case.",
                                    name=person.full_name), field="lead")
     for volunteer in data.legal_aid:
@@ -244,6 +245,8 @@ def cancel_session(by: User, session: MediationSession, reason: str,
     check_version(session, seen_version)
     if session.status is not SessionStatus.PLANNED:
         raise OperationError(_("Only a planned session can be cancelled."))
+    if session.starts_at <= utcnow():
+        raise OperationError(_("The session has already begun: record its minutes instead."))
     if not (reason or "").strip():
         raise OperationError(_("Please give the reason."), field="reason")
     session.status = SessionStatus.CANCELLED
@@ -260,6 +263,11 @@ def cancel_session(by: User, session: MediationSession, reason: str,
 
 def record_attendance(by: User, session: MediationSession,
                       attendance: dict[int, Attendance]) -> None:
+    if not session.is_active:
+        raise OperationError(_("A cancelled session has no attendance."))
+    if session.starts_at > utcnow() and any(
+            value in (Attendance.ATTENDED, Attendance.ABSENT) for value in attendance.values()):
+        raise OperationError(_("Who attended is recorded once the session has begun."))
     before = {p.id: p.attendance for p in session.participants}
     for participant in session.participants:
         if participant.id in attendance:
@@ -293,3 +301,15 @@ def remove_duty(by: User, duty: VolunteerDuty) -> None:
     audit.record("duty.remove", duty, actor=by)
     db.session.delete(duty)
     db.session.flush()
+
+
+def _cancel_future_sessions(by: User | None, case: Case, reason: str) -> None:
+    """A case that leaves mediation keeps no planned sessions (nor their reminders)."""
+    for session in db.session.scalars(select(MediationSession).where(
+            MediationSession.case_id == case.id,
+            MediationSession.status == SessionStatus.PLANNED,
+            MediationSession.starts_at > utcnow())):
+        cancel_session(by, session, str(reason))
+
+
+case_operations.LEAVING_MEDIATION.append(_cancel_future_sessions)

@@ -42,6 +42,11 @@ REMINDER_BEFORE = timedelta(hours=24)
 # The texts participants receive.  Written in Chinese on purpose, whatever the interface
 # language: the recipients are residents of a Chinese city.  Short enough for an SMS.
 TEMPLATES: dict[str, dict[str, str]] = {
+    NOTICE: {
+        "subject": "调解会议通知（案件{number}）",
+        "body": "【人民调解】{name}您好：案件{number}的调解会议定于{when}在{place}举行，"
+                "请携带身份证件及相关证据材料准时参加。如需改期，请尽早与调解员联系。",
+    },
     REMINDER: {
         "subject": "调解会议提醒（案件{number}）",
         "body": "【人民调解】{name}您好：案件{number}的调解会议将于{when}在{place}举行，"
@@ -205,9 +210,14 @@ def queue_for_session(session: MediationSession) -> list[OutboxMessage]:
                 or message.participant_id not in current):
             message.status = OutboxStatus.CANCELLED
     db.session.flush()
-    if not session.is_active or due_at <= utcnow():
+    if not session.is_active:
         return []
-    return _queue(session, REMINDER, due_at)
+    # Everyone hears of the session at once; a reminder follows the day before, if there
+    # is still a day to go (a session booked for tomorrow morning gets the notice only).
+    queued = _queue(session, NOTICE, utcnow(), once_per_participant=True)
+    if due_at > utcnow():
+        queued += _queue(session, REMINDER, due_at)
+    return queued
 
 
 def queue_cancellation(session: MediationSession) -> list[OutboxMessage]:

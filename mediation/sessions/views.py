@@ -141,7 +141,7 @@ def _slot(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value) if value else None
     except ValueError:
         return None
-    if moment is None or moment.tzinfo is None:
+    if moment is None or moment.tzinfo is None or not 2000 <= moment.year <= 2100:
         return None
     return moment.astimezone(LOCAL)
 
@@ -178,7 +178,7 @@ def notice(session_id: int, participant_id: int):
     """The mediation notice (调解通知书) for one participant."""
     session = _session(session_id)
     participant = next((p for p in session.participants if p.id == participant_id), None)
-    if participant is None:
+    if participant is None or not session.is_active:
         abort(404)
     try:
         data = documents.notice_pdf(session, participant)
@@ -239,8 +239,9 @@ def cancel(session_id: int):
     form = CancelForm()
     if form.validate_on_submit():
         try:
+            version = form.version.data
             operations.cancel_session(current_user, session, form.reason.data,
-                                      int(form.version.data or 0) or None)
+                                      int(version) if (version or "").isdigit() else None)
             db.session.commit()
         except OperationError as error:
             db.session.rollback()
@@ -264,9 +265,14 @@ def attendance(session_id: int):
         value = request.form.get(f"p{participant.id}")
         if value in {a.value for a in Attendance}:
             values[participant.id] = Attendance(value)
-    operations.record_attendance(current_user, session, values)
-    db.session.commit()
-    flash(_("Attendance saved."), "success")
+    try:
+        operations.record_attendance(current_user, session, values)
+        db.session.commit()
+    except OperationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(_("Attendance saved."), "success")
     return redirect(url_for("sessions.detail", session_id=session.id))
 
 
@@ -290,10 +296,14 @@ def _may_see_calendar(person: User) -> bool:
 
 
 def _day(arg: str | None) -> date:
+    """A day from the address bar, within reach (calendars step by a week either way)."""
     try:
-        return date.fromisoformat(arg) if arg else datetime.now(LOCAL).date()
+        day = date.fromisoformat(arg) if arg else datetime.now(LOCAL).date()
     except ValueError:
         abort(400)
+    if not 2000 <= day.year <= 2100:
+        abort(400)
+    return day
 
 
 def _bounds(day: date, days: int = 1) -> tuple[datetime, datetime]:
@@ -357,6 +367,7 @@ def my_sessions():
         and _may_see_calendar(u)] if current_user.can("cases.assign") else []
     return render_template("sessions/mine.html", sessions=sessions, day=day, days=days,
                            person=person, colleagues=colleagues,
+                           can_open=lambda s: access.can_view(current_user, s.case),
                            prev=day - timedelta(days=days), next=day + timedelta(days=days),
                            cancelled=SessionStatus.CANCELLED)
 
