@@ -747,3 +747,21 @@ def test_volunteers_manage_their_own_duty_hours(city, app):
     assert other.client.get("/sessions/duty").status_code == 403
     volunteer.post(f"/sessions/duty/{duty.id}/delete", {}, form_url="/sessions/duty")
     assert count(VolunteerDuty) == 0
+
+
+def test_one_agent_cannot_be_in_two_sessions_at_once(city):
+    lawyer = {"agent_name": "赵律师", "agent_phone": "13900001111"}
+    first = new_case(city, [applicant("王建国", **lawyer), respondent()])
+    second = new_case(city, [applicant("周晓梅", **lawyer), respondent("钱立新")])
+    schedule_session(city.mediator, first, plan(first, at(TUESDAY, 10), lead=city.mediator,
+                                                room=city.room1))
+    db.session.commit()
+    with pytest.raises(SchedulingConflict) as refused:
+        schedule_session(city.mediator2, second, plan(second, at(TUESDAY, 10, 30),
+                                                      lead=city.mediator2, room=city.room2))
+    assert "赵律师" in refused.value.message
+    db.session.rollback()
+    # Without the agents invited, the parties themselves are free.
+    schedule_session(city.mediator2, second, plan(second, at(TUESDAY, 10, 30),
+                                                  lead=city.mediator2, room=city.room2,
+                                                  with_agents=False))

@@ -161,7 +161,9 @@ def _resources(data: SessionInput) -> scheduling.Resources:
     return scheduling.Resources(
         room_id=data.room.id if data.place_kind is PlaceKind.ROOM else None,
         user_ids=frozenset(users),
-        person_keys=frozenset(scheduling.person_key(p) for p in data.parties))
+        person_keys=frozenset(scheduling.person_key(p) for p in data.parties),
+        agent_phones=frozenset(p.agent_phone for p in data.parties
+                               if data.with_agents and p.agent_name and p.agent_phone))
 
 
 def check_availability(data: SessionInput, *, exclude_id: int | None = None) -> None:

@@ -11,7 +11,12 @@ from mediation.areas.models import Centre
 from mediation.cases.models import Party
 from mediation.core.calendar import is_working_day
 from mediation.extensions import db
-from mediation.sessions.models import MediationSession, Participant, SessionStatus
+from mediation.sessions.models import (
+    MediationSession,
+    Participant,
+    ParticipantRole,
+    SessionStatus,
+)
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 STEP = timedelta(minutes=30)
@@ -25,6 +30,8 @@ class Resources:
     room_id: int | None
     user_ids: frozenset[int]
     person_keys: frozenset[str]
+    # Agents (often one lawyer for several clients) are known by their phone number.
+    agent_phones: frozenset[str] = frozenset()
 
 
 def person_key(party: Party) -> str:
@@ -57,6 +64,11 @@ def busy_sessions(start: datetime, end: datetime, resources: Resources,
         people = select(Participant.session_id).join(Party, Participant.party_id == Party.id)
         people = people.where(or_(Party.id.in_(ids), Party.id_number_index.in_(indexes)))
         conditions.append(MediationSession.id.in_(people))
+    if resources.agent_phones:
+        agents = select(Participant.session_id).join(Party, Participant.party_id == Party.id)
+        conditions.append(MediationSession.id.in_(agents.where(
+            Participant.role == ParticipantRole.AGENT,
+            Party.agent_phone.in_(resources.agent_phones))))
     if not conditions:
         return []
     stmt = select(MediationSession).where(
@@ -78,6 +90,10 @@ def clashes(start: datetime, end: datetime, resources: Resources,
         for participant in other.participants:
             if participant.user_id in resources.user_ids:
                 found.append(Clash(other, "user", participant.display_name))
+                break
+            if participant.role is ParticipantRole.AGENT and participant.party is not None \
+                    and participant.party.agent_phone in resources.agent_phones:
+                found.append(Clash(other, "person", participant.display_name))
                 break
             if participant.party is not None and \
                     person_key(participant.party) in resources.person_keys:
