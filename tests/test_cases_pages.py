@@ -171,10 +171,16 @@ def test_other_roles_get_404_for_cases_outside_their_scope(demo_city, app):
         listing = client.get("/cases/?queue=all").get_data(as_text=True)
         assert (elsewhere.number in listing) == (other == 200), username
         # Actions on an unseen case are 404 too, not 403: no hint that it exists.
-        assert Auth(client).post(f"/cases/{elsewhere.number}/do/note",
-                                 {"note-text": "x", "note-version": "1"},
-                                 form_url="/").status_code in (other if other == 200 else 404,
-                                                                302)
+        events = len(_case(elsewhere.number).events)
+        response = Auth(client).post(f"/cases/{elsewhere.number}/do/note",
+                                     {"note-text": "x", "note-version": str(elsewhere.version)},
+                                     form_url="/")
+        if other == 200:
+            assert response.status_code == 302, username
+            events += 1
+        else:
+            assert response.status_code == 404, username
+        assert len(_case(elsewhere.number).events) == events, username
 
 
 def test_legal_aid_sees_only_assigned_cases_and_adds_an_opinion(demo_city, app):

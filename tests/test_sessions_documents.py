@@ -162,3 +162,22 @@ def test_a_case_leaving_mediation_cancels_its_future_sessions(booked):
     assert session.status is SessionStatus.CANCELLED
     assert session.cancel_reason == "申请人撤回调解申请"
 
+
+
+def test_centre_calendars_follow_the_areas_they_serve(booked, app):
+    from mediation.areas.models import Centre
+
+    street = db.session.scalars(select(Centre).where(
+        Centre.name == "文汇街道矛盾纠纷调处化解中心")).one()
+    day = booked.starts_at.astimezone(LOCAL).date().isoformat()
+    expected = {"mediator": 200, "coordinator": 200, "gridworker": 200, "legalaid": 404}
+    for username, status in expected.items():
+        client = app.test_client()
+        Auth(client).login(username)
+        response = client.get(f"/sessions/centre/{street.id}?day={day}")
+        assert response.status_code == status, username
+    client = app.test_client()
+    Auth(client).login("gridworker")
+    district = db.session.scalars(select(Centre).where(
+        Centre.name == "东湖区社会治理综合服务中心")).one()
+    assert client.get(f"/sessions/centre/{district.id}").status_code == 200  # serves them

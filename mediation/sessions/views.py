@@ -17,6 +17,7 @@ from mediation.core.errors import OperationError
 from mediation.core.forms import ActionForm, options, show_operation_error
 from mediation.core.permissions import require
 from mediation.extensions import db
+from mediation.sessions import access as calendar_access
 from mediation.sessions import documents, notices, operations
 from mediation.sessions.forms import CancelForm, DutyForm, MinutesForm, SessionForm
 from mediation.sessions.minutes import Minutes, MinutesOutcome, save_minutes
@@ -277,22 +278,13 @@ def attendance(session_id: int):
 
 
 def _calendar_owner(username: str | None) -> User:
-    """Whose calendar: one's own, or a colleague's whose areas lie in one's jurisdiction."""
+    """Whose calendar: one's own, or a colleague's the viewer may see (404 otherwise)."""
     if not username or username == current_user.username:
         return current_user._get_current_object()
     person = db.session.scalar(select(User).where(User.username == username))
-    if person is None or not current_user.can("cases.assign"):
-        abort(404)
-    if not _may_see_calendar(person):
+    if person is None or not calendar_access.can_see_calendar(current_user, person):
         abort(404)
     return person
-
-
-def _may_see_calendar(person: User) -> bool:
-    nodes = person.jurisdiction_nodes
-    return current_user.has_global_scope or bool(nodes) and all(
-        any(n.path.startswith(own.path) for own in current_user.jurisdiction_nodes)
-        for n in nodes)
 
 
 def _day(arg: str | None) -> date:
@@ -316,7 +308,7 @@ def _bounds(day: date, days: int = 1) -> tuple[datetime, datetime]:
 def centre_day(centre_id: int):
     """A centre's day or week: rooms as columns, the sessions in them."""
     centre = db.get_or_404(Centre, centre_id)
-    if not _serves_user(centre):
+    if not calendar_access.can_see_centre(current_user, centre):
         abort(404)
     day = _day(request.args.get("day"))
     days = 7 if request.args.get("view") == "week" else 1
@@ -333,16 +325,6 @@ def centre_day(centre_id: int):
                            dates=dates, grid=grid, prev=day - timedelta(days=days),
                            next=day + timedelta(days=days),
                            can_open=lambda s: access.can_view(current_user, s.case))
-
-
-def _serves_user(centre: Centre) -> bool:
-    """A centre is visible to those whose jurisdiction it serves or lies in."""
-    if current_user.has_global_scope:
-        return True
-    return any(node.path.startswith(centre.area.path) or centre.area.path.startswith(node.path)
-               for node in current_user.jurisdiction_nodes) or any(
-        a.case.grid.path.startswith(centre.area.path) for a in db.session.scalars(
-            select(Assignment).where(Assignment.user_id == current_user.id)))
 
 
 @bp.get("/sessions/mine")
@@ -364,7 +346,8 @@ def my_sessions():
     sessions = db.session.scalars(stmt.order_by(MediationSession.starts_at)).all()
     colleagues = [u for u in db.session.scalars(select(User).where(User.active).order_by(
         User.full_name)) if u.id != current_user.id and u.can("cases.handle")
-        and _may_see_calendar(u)] if current_user.can("cases.assign") else []
+        and calendar_access.can_see_calendar(current_user, u)] \
+        if current_user.can("cases.assign") else []
     return render_template("sessions/mine.html", sessions=sessions, day=day, days=days,
                            person=person, colleagues=colleagues,
                            can_open=lambda s: access.can_view(current_user, s.case),
