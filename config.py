@@ -29,6 +29,13 @@ class Config:
     LOGIN_RATE_LIMIT = "20 per minute; 200 per day"
     RATELIMIT_STORAGE_URI = "memory://"  # redis://127.0.0.1:6379 with several app servers
     RATELIMIT_HEADERS_ENABLED = True
+    # The public verification page: enough for people checking a few agreements.
+    VERIFY_RATE_LIMIT = "30 per minute; 300 per day"
+    # The address printed under an agreement's QR code; without it, the address the issuing
+    # mediator used (set it when the app sits behind a proxy or on an intranet name).
+    PUBLIC_BASE_URL = None
+    # Default numbering of agreements; a committee may set its own.
+    AGREEMENT_NUMBER_PATTERN = "（{year}）{short_name}人调字第{n}号"
 
     BABEL_DEFAULT_LOCALE = "zh"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"

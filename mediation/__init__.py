@@ -66,7 +66,8 @@ def load_config(app: Flask, config, overrides: dict) -> None:
     if env.get("LOGIN_MAX_FAILURES"):
         app.config["LOGIN_MAX_FAILURES"] = int(env["LOGIN_MAX_FAILURES"])
     for name in ("FIELD_ENCRYPTION_KEY", "FIELD_ENCRYPTION_OLD_KEYS", "ATTACHMENT_DIR",
-                 "RATELIMIT_STORAGE_URI", "CALENDAR_UID_DOMAIN"):
+                 "RATELIMIT_STORAGE_URI", "CALENDAR_UID_DOMAIN", "PUBLIC_BASE_URL",
+                 "AGREEMENT_NUMBER_PATTERN"):
         if env.get(name):
             app.config[name] = env[name]
     if env.get("TRUSTED_PROXIES"):
@@ -153,6 +154,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from mediation.agreements.views import bp as agreements_bp
     from mediation.areas.views import bp as areas_bp
     from mediation.cases.settings_views import bp as settings_bp
     from mediation.cases.views import bp as cases_bp
@@ -166,6 +168,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cases_bp)
     app.register_blueprint(settings_bp)
     app.register_blueprint(sessions_bp)
+    app.register_blueprint(agreements_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

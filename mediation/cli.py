@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from mediation import demo
+from mediation.agreements import operations as agreement_ops
 from mediation.areas import importer
 from mediation.cases import operations as case_ops
 from mediation.core import audit
@@ -107,14 +108,18 @@ def audit_verify() -> None:
               help="Check as of this day (default: today in China).")
 @with_appcontext
 def check_deadlines(on) -> None:
-    """Raise escalation proposals and supervision notices for overdue cases (for cron).
+    """Raise escalation proposals and supervision notices for overdue cases, and follow-ups
+    for overdue agreement terms (for cron).
 
     Safe to run as often as you like: what was raised before is not raised again.
     """
-    report = case_ops.check_deadlines(on.date() if on else None)
+    day = on.date() if on else None
+    report = case_ops.check_deadlines(day)
+    overdue_terms = agreement_ops.check_performance(day)
     db.session.commit()
     click.echo(f"Checked {report.checked} open cases: {report.proposals} new escalation "
-               f"proposals, {report.notices} new supervision notices.")
+               f"proposals, {report.notices} new supervision notices; {overdue_terms} "
+               f"agreement terms newly overdue.")
 
 
 @click.command("send-reminders")

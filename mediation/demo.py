@@ -6,7 +6,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from mediation.areas import operations as area_ops
-from mediation.areas.models import AreaNode, Centre, Committee
+from mediation.areas.models import AreaNode, Centre, Committee, Court
 from mediation.cases.demo import ESTATES, seed_cases
 from mediation.extensions import db
 from mediation.users import operations as user_ops
@@ -61,6 +61,10 @@ def _grid_hints(community_name: str, grid_no: int, grid_count: int) -> str:
     return "\n".join(lines)
 
 
+# The district's basic court, which confirms the demo committees' agreements.
+COURT = ("东湖区人民法院", "东湖区府前大街66号", "0546-8316000")
+
+
 def _committee(area: AreaNode, name: str, short_name: str, number: int) -> None:
     if db.session.scalar(select(Committee).where(Committee.short_name == short_name)):
         return
@@ -98,6 +102,9 @@ def seed() -> bool:
             for room_name, capacity, video in rooms:
                 area_ops.save_room(None, None, centre=centre, name=room_name,
                                    capacity=capacity, video_capable=video)
+    if db.session.scalar(select(Court).where(Court.name == COURT[0])) is None:
+        area_ops.save_court(None, None, area=district, name=COURT[0], address=COURT[1],
+                            phone=COURT[2], active=True)
     password = current_app.config["DEMO_PASSWORD"]
     for username, full_name, role, area_codes, committee_names in ACCOUNTS:
         if user_ops.find_user(username):

@@ -1,6 +1,14 @@
 """Every model module, so that the metadata (migrations, tests) sees all tables."""
 
-from mediation.areas.models import AreaNode, Centre, Committee, Room
+from mediation.agreements.models import (
+    Agreement,
+    AgreementCounter,
+    AgreementParty,
+    Instalment,
+    JudicialConfirmation,
+    Term,
+)
+from mediation.areas.models import AreaNode, Centre, Committee, Court, Room
 from mediation.cases.models import (
     Assignment,
     Attachment,
@@ -22,9 +30,9 @@ from mediation.sessions.models import MediationSession, Participant, VolunteerDu
 from mediation.sessions.reminders import OutboxMessage
 from mediation.users.models import User, UserSession, user_areas, user_committees
 
-__all__ = ["AreaNode", "Assignment", "Attachment", "AuditEntry", "CalendarDay", "Case",
-           "CaseCounter", "CaseEvent", "Category", "Centre", "Committee",
-           "EscalationProposal", "FollowUp", "HelpRequest", "LevelRule", "MediationSession",
-           "Minutes", "OutboxMessage", "Participant", "Party", "Room",
-           "SupervisionNotice", "User", "UserSession", "VolunteerDuty", "user_areas",
-           "user_committees"]
+__all__ = ["Agreement", "AgreementCounter", "AgreementParty", "AreaNode", "Assignment",
+           "Attachment", "AuditEntry", "CalendarDay", "Case", "CaseCounter", "CaseEvent",
+           "Category", "Centre", "Committee", "Court", "EscalationProposal", "FollowUp",
+           "HelpRequest", "Instalment", "JudicialConfirmation", "LevelRule", "MediationSession",
+           "Minutes", "OutboxMessage", "Participant", "Party", "Room", "SupervisionNotice",
+           "Term", "User", "UserSession", "VolunteerDuty", "user_areas", "user_committees"]

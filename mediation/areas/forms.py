@@ -43,6 +43,10 @@ class CommitteeForm(FlaskForm):
     short_name = StringField(_l("Short name"), validators=[DataRequired(), Length(max=30)],
                              description=_l("Used in agreement numbers: （2026）<short name>"
                                             "人调字第N号"))
+    agreement_number_pattern = StringField(
+        _l("Agreement number pattern"), validators=[Optional(), Length(max=80)],
+        description=_l("Leave empty for （{year}）{short_name}人调字第{n}号. {year} and {n} are "
+                       "required."))
     area_code = AreaCodeField(_l("Area code"), validators=[DataRequired()],
                               description=_l("The community or street it is set up in."))
     registration_number = StringField(_l("Registration number"),
@@ -72,3 +76,15 @@ class RoomForm(FlaskForm):
                             validators=[DataRequired(), NumberRange(min=1, max=500)])
     video_capable = BooleanField(_l("Equipped for video mediation"))
     active = BooleanField(_l("In use"), default=True)
+
+
+class CourtForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)],
+                       description=_l("e.g. 东营市东湖区人民法院"))
+    area_code = AreaCodeField(_l("Area code"), validators=[DataRequired()],
+                              description=_l("The district (or other area) it serves: it is "
+                                             "competent for parties, places and committees "
+                                             "there."))
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30), check_phone])
+    active = BooleanField(_l("Active"), default=True)

@@ -104,6 +104,8 @@ class Committee(db.Model):
     seal_holder: Mapped[str | None] = mapped_column(String(60))
     address: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(30))
+    # How its agreements are numbered; None uses the installation's default pattern.
+    agreement_number_pattern: Mapped[str | None] = mapped_column(String(80))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -152,3 +154,24 @@ class Room(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
 
     centre: Mapped[Centre] = relationship(back_populates="rooms")
+
+
+class Court(db.Model):
+    """A people's court (人民法院) and the area it serves: where agreements are confirmed."""
+
+    __tablename__ = "courts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    # Usually a district: a basic court serves the district and everything below it.
+    area_id: Mapped[int] = mapped_column(ForeignKey("area_nodes.id", ondelete="RESTRICT"),
+                                         index=True)
+    address: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    area: Mapped[AreaNode] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Court {self.name}>"

@@ -1,19 +1,25 @@
 """The verbs on the area tree, committees, centres and rooms.  Callers commit."""
 
+import string
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from mediation.areas.models import AreaKind, AreaNode, Centre, Committee, Room
+from mediation.areas.models import AreaKind, AreaNode, Centre, Committee, Court, Room
 from mediation.core import audit
 from mediation.core.errors import OperationError
 from mediation.core.validators import is_valid_code
 from mediation.extensions import db
 
 AREA_FIELDS = ["code", "name", "kind", "parent_id", "households", "address_hints"]
-COMMITTEE_FIELDS = ["name", "short_name", "area_id", "registration_number", "registered_on",
+COMMITTEE_FIELDS = ["name", "short_name", "agreement_number_pattern", "area_id",
+                    "registration_number", "registered_on",
                     "registration_authority", "seal_holder", "address", "phone", "active"]
 CENTRE_FIELDS = ["name", "area_id", "address", "phone", "notes"]
+COURT_FIELDS = ["name", "area_id", "address", "phone", "active"]
+# Agreement numbers: {year} and {n} keep them unique per committee and year.
+NUMBER_PATTERN_FIELDS = {"year", "short_name", "n"}
 ROOM_FIELDS = ["centre_id", "name", "capacity", "video_capable", "active"]
 
 COMMITTEE_AREA_KINDS = {AreaKind.COMMUNITY, AreaKind.STREET}
@@ -122,9 +128,25 @@ def _check_kind(area: AreaNode, allowed: set[AreaKind], what: str) -> None:
             field="area_code")
 
 
+def check_number_pattern(pattern: str) -> str:
+    """An agreement-number pattern must hold {year} and {n} and may hold {short_name}."""
+    try:
+        names = {name for _text, name, _spec, _conv in string.Formatter().parse(pattern)
+                 if name is not None}
+    except ValueError:
+        names = None
+    if names is None or not names <= NUMBER_PATTERN_FIELDS or not {"year", "n"} <= names:
+        raise OperationError(_("The pattern needs {year} and {n} and may use {short_name}, "
+                               "e.g. （{year}）{short_name}人调字第{n}号."),
+                             field="agreement_number_pattern")
+    return pattern
+
+
 def save_committee(by, committee: Committee | None, *, area: AreaNode, **fields) -> Committee:
     """Create (``committee`` None) or update a mediation committee."""
     _check_kind(area, COMMITTEE_AREA_KINDS, _("A mediation committee"))
+    pattern = (fields.get("agreement_number_pattern") or "").strip()
+    fields["agreement_number_pattern"] = check_number_pattern(pattern) if pattern else None
     short_name = fields["short_name"].strip()
     clash = db.session.scalar(select(Committee).where(Committee.short_name == short_name))
     if clash is not None and clash is not committee:
@@ -199,3 +221,25 @@ def save_room(by, room: Room | None, *, centre: Centre, name: str, capacity: int
         audit.record("room.create" if created else "room.update", room, actor=by,
                      before=before, after=after)
     return room
+
+
+def save_court(by, court: Court | None, *, area: AreaNode, **fields) -> Court:
+    """Create or update a court; it confirms agreements for the area it serves."""
+    fields["name"] = fields["name"].strip()
+    clash = db.session.scalar(select(Court).where(Court.name == fields["name"]))
+    if clash is not None and clash is not court:
+        raise OperationError(_("A court with this name already exists."), field="name")
+    created = court is None
+    before = None if created else audit.snapshot(court, COURT_FIELDS)
+    if created:
+        court = Court(area=area)
+        db.session.add(court)
+    court.area = area
+    for key, value in fields.items():
+        setattr(court, key, value)
+    db.session.flush()
+    after = audit.snapshot(court, COURT_FIELDS)
+    if after != before:
+        audit.record("court.create" if created else "court.update", court, actor=by,
+                     before=before, after=after)
+    return court

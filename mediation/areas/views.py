@@ -6,8 +6,8 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from mediation.areas import operations
-from mediation.areas.forms import AreaForm, CentreForm, CommitteeForm, RoomForm
-from mediation.areas.models import AreaNode, Centre, Committee, Room
+from mediation.areas.forms import AreaForm, CentreForm, CommitteeForm, CourtForm, RoomForm
+from mediation.areas.models import AreaNode, Centre, Committee, Court, Room
 from mediation.core.errors import OperationError
 from mediation.core.forms import ActionForm, show_operation_error
 from mediation.core.permissions import can_view_path, require, scope_query
@@ -131,7 +131,8 @@ def area_delete(area_id: int):
 
 def _committee_fields(form: CommitteeForm) -> dict:
     return {key: getattr(form, key).data or (False if key == "active" else None)
-            for key in ("name", "short_name", "registration_number", "registered_on",
+            for key in ("name", "short_name", "agreement_number_pattern",
+                        "registration_number", "registered_on",
                         "registration_authority", "seal_holder", "address", "phone", "active")}
 
 
@@ -235,3 +236,37 @@ def room_form(centre_id: int | None = None, room_id: int | None = None):
             flash(_("Room %(name)s saved.", name=form.name.data), "success")
             return redirect(url_for("areas.centre_detail", centre_id=centre.id))
     return render_template("areas/room_form.html", form=form, room=room, centre=centre)
+
+
+# ---- courts --------------------------------------------------------------------------
+
+@bp.get("/courts/")
+@require("areas.view")
+def court_list():
+    courts = db.session.scalars(select(Court).join(Court.area).order_by(AreaNode.path,
+                                                                         Court.name)).all()
+    return render_template("areas/court_list.html", courts=courts)
+
+
+@bp.route("/courts/new", methods=["GET", "POST"])
+@bp.route("/courts/<int:court_id>/edit", methods=["GET", "POST"])
+@require("areas.edit")
+def court_form(court_id: int | None = None):
+    court = db.get_or_404(Court, court_id) if court_id else None
+    form = CourtForm(obj=court)
+    if request.method == "GET" and court is not None:
+        form.area_code.data = court.area.code
+    if form.validate_on_submit():
+        try:
+            court = operations.save_court(
+                current_user, court, area=form.area_code.node, name=form.name.data,
+                address=form.address.data or None, phone=form.phone.data or None,
+                active=form.active.data)
+        except OperationError as error:
+            db.session.rollback()
+            show_operation_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(name)s saved.", name=court.name), "success")
+            return redirect(url_for("areas.court_list"))
+    return render_template("areas/court_form.html", form=form, court=court)

@@ -250,11 +250,12 @@ class EventKind(TitledEnum):
     ATTACHMENT = "attachment"
     FOLLOW_UP = "follow_up"
     SESSION = "session"
+    AGREEMENT = "agreement"
 
     @classmethod
     def __titles__(cls):
         return {
-            cls.SESSION: _l("Mediation session"),
+            cls.SESSION: _l("Mediation session"), cls.AGREEMENT: _l("Written agreement"),
             cls.STATE: _l("Status"), cls.LEVEL: _l("Level"), cls.NOTE: _l("Note"),
             cls.OPINION: _l("Legal opinion"), cls.PROPOSAL: _l("Escalation proposal"),
             cls.SUPERVISION: _l("Supervision"), cls.HELP: _l("Help from departments"),

@@ -177,3 +177,11 @@ def mask_phone(value: str | None) -> str:
         return _mask_middle(phone, 3, 4)
     area, local, *extension = phone.split("-")
     return "-".join([area, _mask_middle(local, 0, 2), *extension])
+
+
+def mask_name(value: str | None) -> str:
+    """张** for a person; an organisation keeps its first two and last two characters."""
+    value = (value or "").strip()
+    if len(value) >= 6:
+        return _mask_middle(value, 2, 2)
+    return value[:1] + "*" * (len(value) - 1)

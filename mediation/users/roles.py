@@ -29,14 +29,15 @@ _CASE_WORK = {"cases.view", "cases.create", "cases.handle", "cases.request_escal
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.GRID_WORKER: frozenset({"areas.view", *_CASE_WORK}),
     Role.MEDIATOR: frozenset({"areas.view", *_CASE_WORK, "cases.decide", "cases.assign",
-                              "cases.request_help", "cases.reveal"}),
+                              "cases.request_help", "cases.reveal", "agreements.issue"}),
     Role.COORDINATOR: frozenset({"areas.view", *_CASE_WORK, "cases.decide", "cases.assign",
-                                 "cases.request_help", "cases.supervise", "cases.reveal"}),
+                                 "cases.request_help", "cases.supervise", "cases.reveal",
+                                 "agreements.issue"}),
     Role.LEGAL_AID: frozenset({"cases.view", "cases.opinion"}),
     Role.ADMIN: frozenset({"areas.view", "areas.edit", "users.view", "users.manage",
                            "audit.view", "rules.edit", *_CASE_WORK, "cases.decide",
                            "cases.assign", "cases.request_help", "cases.supervise",
-                           "cases.reveal"}),
+                           "cases.reveal", "agreements.issue"}),
 }
 
 # What each role is attached to (jurisdiction): area kinds it may hold, whether it may

@@ -1,0 +1,143 @@
+"""The agreement (人民调解协议书) and the joint application for judicial confirmation
+(司法确认申请书) as Chinese PDFs."""
+
+import segno
+from flask_babel import force_locale
+
+from mediation.agreements import rules
+from mediation.cases.models import Party, PartyKind
+from mediation.core.identity import DocumentType
+from mediation.core.pdf import render_pdf
+
+ARCHIVAL = "pdf/a-3b"  # agreements are kept for years: archival PDF with embedded fonts
+
+
+def party_lines(party: Party) -> str:
+    """A party's block as the law lists it (PML 29): who they are and how to reach them."""
+    if party.kind is PartyKind.ORGANISATION:
+        parts = [party.name, f"住所：{party.address or ''}"]
+        if party.uscc:
+            parts.append(f"统一社会信用代码：{party.uscc}")
+        parts.append(f"法定代表人：{party.legal_representative or ''}，"
+                     f"职务：{party.legal_representative_title or ''}")
+        if party.phone:
+            parts.append(f"联系电话：{party.phone}")
+    else:
+        parts = [party.name]
+        if party.gender:
+            parts.append(str(party.gender.title))
+        if party.ethnicity:
+            parts.append(party.ethnicity if party.ethnicity.endswith("族")
+                         else f"{party.ethnicity}族")
+        if party.birth_date:
+            parts.append(f"{rules.chinese_date(party.birth_date)}出生")
+        if party.occupation:
+            parts.append(f"职业：{party.occupation}")
+        parts.append(f"住址：{party.address or ''}")
+        if party.phone:
+            parts.append(f"联系电话：{party.phone}")
+        if party.id_number_masked:
+            parts.append(f"{_document_name(party.id_type)}号码：{party.id_number_masked}")
+    text = "，".join(parts) + "。"
+    if party.agent_name:
+        text += f"委托代理人：{party.agent_name}" + (
+            f"，联系电话：{party.agent_phone}" if party.agent_phone else "") + "。"
+    return text
+
+
+def _document_name(id_type: str | None) -> str:
+    try:
+        return str(DocumentType(id_type or DocumentType.RESIDENT_ID).title)
+    except ValueError:
+        return id_type or ""
+
+
+def term_details(term) -> str:
+    """Obligor, obligee, amount (also in capitals), method, place, deadline or schedule."""
+    parts = []
+    if term.obligor:
+        parts.append(f"义务人：{term.obligor.name}")
+    if term.obligee:
+        parts.append(f"权利人：{term.obligee.name}")
+    if term.amount_fen:
+        parts.append(f"金额：人民币{term.amount_yuan}元（大写：{term.amount_capital}）")
+    if term.method:
+        parts.append(f"履行方式：{term.method}")
+    if term.place:
+        parts.append(f"履行地点：{term.place}")
+    if term.instalments:
+        schedule = "；".join(
+            f"第{rules.chinese_ordinal(i)}期于{rules.chinese_date(part.due_on)}前支付人民币"
+            f"{part.amount_yuan}元" for i, part in enumerate(term.instalments, start=1))
+        parts.append(f"分期履行：{schedule}")
+    elif term.on_the_spot:
+        parts.append("履行期限：本协议签订时当场履行")
+    elif term.due_on:
+        parts.append(f"履行期限：{rules.chinese_date(term.due_on)}前")
+    return "；".join(parts) + "。" if parts else ""
+
+
+def qr_data_uri(url: str) -> str:
+    return segno.make(url, error="m").svg_data_uri(scale=4, border=0)
+
+
+def _role(party: Party, position: int) -> str:
+    return f"当事人{'甲乙丙丁戊己庚辛壬癸'[position] if position < 10 else position + 1}" \
+           f"（{party.role.title}）"
+
+
+def agreement_pdf(agreement, *, verify_url: str | None = None, draft: bool = False) -> bytes:
+    """The agreement in the standard layout; a draft carries a watermark and no number."""
+    with force_locale("zh"):
+        parties = [(_role(e.party, i), e.party, party_lines(e.party), e.responsibility)
+                   for i, e in enumerate(agreement.parties)]
+        return render_pdf(
+            "agreement.html",
+            title=f"人民调解协议书 {agreement.number or '（草稿）'}",
+            author=agreement.committee.name,
+            keywords=f"{agreement.case.number} {agreement.number or ''}".strip(),
+            subject=f"案件编号 {agreement.case.number}",
+            pdf_variant=None if draft else ARCHIVAL,
+            agreement=agreement, case=agreement.case, parties=parties,
+            terms=[(rules.chinese_ordinal(i), t, term_details(t))
+                   for i, t in enumerate(agreement.terms, start=1)],
+            copies=rules.chinese_ordinal(agreement.copies), draft=draft,
+            dated=rules.chinese_date(agreement.issued_on),
+            verify_url=verify_url, qr=qr_data_uri(verify_url) if verify_url else None)
+
+
+def materials(agreement) -> list[str]:
+    """What goes with the application (CPL-Interp 354; SPC-2011 art. 3)."""
+    items = ["司法确认申请书", f"人民调解协议书（{agreement.number}）",
+             f"{agreement.committee.name}主持调解的证明（调解组织登记证明、调解记录）"]
+    for entry in agreement.parties:
+        party = entry.party
+        if party.kind is PartyKind.ORGANISATION:
+            items.append(f"{party.name}：营业执照或登记证书复印件、法定代表人身份证明书，"
+                         f"住所、送达地址及联系电话")
+        else:
+            items.append(f"{party.name}：身份证明复印件，住所、送达地址及联系电话")
+        if party.agent_name:
+            items.append(f"{party.name}的委托代理人{party.agent_name}：授权委托书"
+                         f"（由委托人签名或盖章）及代理人身份证明")
+    items.append("与调解协议相关的财产权利证明（涉及财产权利的）")
+    return items
+
+
+def application_pdf(agreement, *, court_name: str) -> bytes:
+    """The parties' joint application (司法确认申请书), prefilled, for them to sign."""
+    with force_locale("zh"):
+        deadline = rules.confirmation_deadline(agreement.effective_on) \
+            if agreement.effective_on else None
+        return render_pdf(
+            "confirmation_application.html",
+            title=f"司法确认申请书 {agreement.number}", author=agreement.committee.name,
+            keywords=f"{agreement.case.number} {agreement.number}",
+            subject=f"案件编号 {agreement.case.number}",
+            agreement=agreement, case=agreement.case, court_name=court_name,
+            parties=[(e.party, party_lines(e.party)) for e in agreement.parties],
+            terms=[(rules.chinese_ordinal(i), t) for i, t in enumerate(agreement.terms,
+                                                                     start=1)],
+            issued=rules.chinese_date(agreement.issued_on),
+            effective=rules.chinese_date(agreement.effective_on),
+            deadline=rules.chinese_date(deadline), materials=materials(agreement))

@@ -1,0 +1,137 @@
+"""Forms for drafting, issuing, signing and confirming agreements, and for verifying one."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from mediation.agreements.models import ConfirmationResult, SignMethod
+from mediation.core.forms import enum_choices, options
+
+
+def _optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class DraftForm(FlaskForm):
+    """The agreement's text; one responsibility box per party is added by ``draft_form``."""
+
+    version = HiddenField()
+    facts = TextAreaField(_l("Main facts of the dispute"),
+                          validators=[Optional(), Length(max=20000)])
+    disputed_matters = TextAreaField(_l("Disputed matters"),
+                                     validators=[Optional(), Length(max=10000)])
+    copies = IntegerField(_l("Number of copies"),
+                          validators=[DataRequired(), NumberRange(min=2, max=50)],
+                          description=_l("One for each party and one for the committee."))
+    mediator_id = SelectField(_l("Mediator who signs"), coerce=_optional_int)
+    recorder_name = StringField(_l("Recorder"), validators=[Optional(), Length(max=60)])
+    inviting_court_id = SelectField(_l("Court that invited the mediation"),
+                                    coerce=_optional_int,
+                                    description=_l("Only for disputes the court referred "
+                                                   "before filing: that court confirms."))
+    concerns_status = BooleanField(_l("The agreement confirms or dissolves a status "
+                                      "relationship (marriage, parent–child, adoption)"))
+    determines_ownership = BooleanField(_l("The agreement determines who owns property or "
+                                           "intellectual property"))
+
+
+def draft_form(agreement, mediators, courts, **kwargs) -> DraftForm:
+    fields = {f"responsibility_{entry.party_id}": TextAreaField(
+        _l("Responsibility of %(name)s", name=entry.party.name),
+        validators=[Optional(), Length(max=5000)]) for entry in agreement.parties}
+    form = type("AgreementDraftForm", (DraftForm,), fields)(obj=agreement, **kwargs)
+    form.mediator_id.choices = options([("", "—")] + [(u.id, u.full_name) for u in mediators])
+    form.inviting_court_id.choices = options([("", "—")] + [(c.id, c.name) for c in courts])
+    if not form.is_submitted():
+        form.version.data = agreement.lock_version
+        for entry in agreement.parties:
+            form[f"responsibility_{entry.party_id}"].data = entry.responsibility
+    return form
+
+
+class TermForm(FlaskForm):
+    obligor_id = SelectField(_l("Obligor (who performs)"), coerce=_optional_int)
+    obligee_id = SelectField(_l("Obligee (to whom)"), coerce=_optional_int,
+                             validators=[Optional()])
+    content = TextAreaField(_l("What is agreed"), validators=[DataRequired(), Length(max=5000)],
+                            description=_l("e.g. 乙方赔偿甲方房屋漏水造成的损失"))
+    amount = StringField(_l("Amount (yuan)"), validators=[Optional(), Length(max=30)],
+                         description=_l("Leave empty if nothing is paid."))
+    method = StringField(_l("Method of performance"), validators=[Optional(), Length(max=120)],
+                         description=_l("e.g. 银行转账、现金"))
+    place = StringField(_l("Place of performance"), validators=[Optional(), Length(max=200)])
+    due_on = DateField(_l("Deadline"), validators=[Optional()])
+    instalments = TextAreaField(_l("Instalments"), validators=[Optional(), Length(max=2000)],
+                                description=_l("One a line: date and amount, e.g. "
+                                               "2026-12-31 5000"))
+    on_the_spot = BooleanField(_l("Performed on the spot when the agreement is signed"))
+
+
+def term_form(agreement, **kwargs) -> TermForm:
+    form = TermForm(**kwargs)
+    parties = [(e.party_id, e.party.name) for e in agreement.parties]
+    form.obligor_id.choices = options([("", "—")] + parties)
+    form.obligee_id.choices = options([("", "—")] + parties)
+    return form
+
+
+class IssueForm(FlaskForm):
+    version = HiddenField()
+
+
+class SignatureForm(FlaskForm):
+    signer = SelectField(_l("Who"), validators=[DataRequired()])
+    signed_on = DateField(_l("Date"), validators=[DataRequired()])
+    method = SelectField(_l("How (parties)"), choices=enum_choices(SignMethod))
+
+
+class SignedCopyForm(FlaskForm):
+    file = FileField(_l("Scanned signed copy (PDF or photo)"), validators=[FileRequired()])
+    completed_on = DateField(_l("Date of the last signature or the seal"),
+                             validators=[DataRequired()])
+
+
+class PerformanceForm(FlaskForm):
+    performed_on = DateField(_l("Performed on"), validators=[DataRequired()])
+    on_the_spot = BooleanField(_l("On the spot"))
+
+
+class InstalmentForm(FlaskForm):
+    paid_on = DateField(_l("Paid on"), validators=[DataRequired()])
+
+
+class ConfirmationForm(FlaskForm):
+    court_id = SelectField(_l("Court"), coerce=_optional_int)
+    court_name = StringField(_l("Other court"), validators=[Optional(), Length(max=120)],
+                             description=_l("If the court is not in the list."))
+    filed_on = DateField(_l("Filed on"), validators=[DataRequired()])
+    case_reference = StringField(_l("Court's case number"),
+                                 validators=[Optional(), Length(max=80)])
+
+
+class RulingForm(FlaskForm):
+    result = SelectField(_l("Decision"), choices=[
+        (value, label) for value, label in ConfirmationResult.choices() if value != "pending"])
+    ruling_number = StringField(_l("Ruling number"), validators=[Optional(), Length(max=80)])
+    ruled_on = DateField(_l("Date of the ruling"), validators=[DataRequired()])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+
+
+class VerifyForm(FlaskForm):
+    code = StringField(_l("Verification code"), validators=[DataRequired(), Length(max=40)],
+                       description=_l("Printed at the foot of the agreement, e.g. "
+                                      "ABCD-EFGH-JKLM-NPQR"))
+
+
+class CompareForm(FlaskForm):
+    file = FileField(_l("The PDF you were given"), validators=[FileRequired()])

@@ -1,0 +1,658 @@
+"""The verbs on agreements.  Each validates, changes the objects, writes the case's timeline
+and the audit log, and flushes; the caller commits once."""
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from mediation.agreements import documents, rules
+from mediation.agreements.models import (
+    Agreement,
+    AgreementCounter,
+    AgreementParty,
+    AgreementStatus,
+    ConfirmationResult,
+    Instalment,
+    JudicialConfirmation,
+    SignMethod,
+    Term,
+)
+from mediation.areas.models import Court
+from mediation.cases import attachments
+from mediation.cases.models import Case, EventKind, Party
+from mediation.cases.operations import audit_case, log_event, transition
+from mediation.cases.queries import committee_for
+from mediation.cases.rules import today
+from mediation.cases.states import CaseState
+from mediation.core.db import utcnow
+from mediation.core.errors import OperationError
+from mediation.core.money import format_yuan, parse_yuan
+from mediation.extensions import db
+from mediation.users.models import User
+
+S = CaseState
+# A written agreement is drafted while the parties are settling, or after they have.
+DRAFTING_STATES = frozenset({S.IN_MEDIATION, S.SETTLED, S.PARTLY_SETTLED, S.FOLLOW_UP})
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
+
+
+class StaleAgreement(OperationError):
+    """Someone else changed the draft (or issued it) since this person loaded it."""
+
+
+def _check_version(agreement: Agreement, seen_version: int | None) -> None:
+    if seen_version is not None and seen_version != agreement.lock_version:
+        raise StaleAgreement(_("Someone else changed this agreement while you were editing it. "
+                               "Nothing was saved: reload the page and try again."))
+
+
+def _event(agreement: Agreement, by: User | None, reason: str, **data) -> None:
+    log_event(agreement.case, by, EventKind.AGREEMENT, reason=reason,
+              data={"agreement_id": agreement.id, **data})
+
+
+def _audit(action: str, agreement: Agreement, by: User | None, **kwargs) -> None:
+    audit_case(f"agreement.{action}", agreement.case, by, **kwargs)
+
+
+def _require_draft(agreement: Agreement) -> None:
+    if not agreement.is_draft:
+        raise OperationError(_("Agreement %(number)s has been issued and can no longer change: "
+                               "make a correction instead.", number=agreement.number))
+
+
+def open_draft(case: Case) -> Agreement | None:
+    return db.session.scalar(select(Agreement).where(Agreement.case_id == case.id,
+                                                     Agreement.status == AgreementStatus.DRAFT))
+
+
+# ---- drafting ---------------------------------------------------------------------------
+
+def start_draft(by: User, case: Case) -> Agreement:
+    """A new draft from the case: its parties, facts and handler filled in."""
+    if case.state not in DRAFTING_STATES:
+        raise OperationError(_("A written agreement is drawn up while the case is in "
+                               "mediation or after it has been settled."))
+    if open_draft(case) is not None:
+        raise OperationError(_("This case already has a draft agreement."))
+    committee = committee_for(case)
+    if committee is None:
+        raise OperationError(_("No active mediation committee serves this case's area: an "
+                               "administrator must set one up before an agreement can be "
+                               "issued in its name."))
+    parties = [p for p in case.parties if not p.refuses_mediation]
+    version = 1 + (db.session.scalar(select(db.func.max(Agreement.version))
+                                     .where(Agreement.case_id == case.id)) or 0)
+    agreement = Agreement(case=case, committee=committee, version=version,
+                          facts=case.narrative, disputed_matters="",
+                          copies=max(len(parties) + 1, 2),
+                          mediator=case.handler if case.handler else by, created_by_id=by.id)
+    agreement.parties = [AgreementParty(party=p, position=i) for i, p in enumerate(parties)]
+    db.session.add(agreement)
+    db.session.flush()
+    _event(agreement, by, _("Draft agreement started."))
+    _audit("draft", agreement, by)
+    return agreement
+
+
+@dataclass
+class DraftInput:
+    facts: str
+    disputed_matters: str
+    copies: int
+    mediator: User | None
+    recorder_name: str | None
+    inviting_court: Court | None
+    concerns_status: bool
+    determines_ownership: bool
+    responsibilities: dict[int, str]  # party id → that party's responsibility
+
+
+def update_draft(by: User, agreement: Agreement, data: DraftInput,
+                 seen_version: int | None = None) -> None:
+    _check_version(agreement, seen_version)
+    _require_draft(agreement)
+    if data.copies < len(agreement.parties) + 1:
+        raise OperationError(_("Each party holds a copy and the committee keeps one: at least "
+                               "%(n)d copies.", n=len(agreement.parties) + 1), field="copies")
+    if data.mediator is not None and not data.mediator.can("cases.handle"):
+        raise OperationError(_("%(name)s is not a mediator.", name=data.mediator.full_name),
+                             field="mediator")
+    agreement.facts = data.facts.strip()
+    agreement.disputed_matters = data.disputed_matters.strip()
+    agreement.copies = data.copies
+    agreement.mediator = data.mediator
+    agreement.recorder_name = (data.recorder_name or "").strip() or None
+    agreement.inviting_court = data.inviting_court
+    agreement.concerns_status = data.concerns_status
+    agreement.determines_ownership = data.determines_ownership
+    for entry in agreement.parties:
+        entry.responsibility = (data.responsibilities.get(entry.party_id) or "").strip()
+    agreement.updated_at = utcnow()
+    db.session.flush()
+
+
+@dataclass
+class TermInput:
+    content: str
+    obligor_id: int | None = None
+    obligee_id: int | None = None
+    amount: str | None = None  # yuan, as typed
+    method: str | None = None
+    place: str | None = None
+    due_on: date | None = None
+    instalments: str | None = None  # "YYYY-MM-DD amount" a line
+    on_the_spot: bool = False
+
+
+INSTALMENT_LINE = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2})\s*[,，\s]\s*(.+?)\s*$")
+
+
+def parse_instalments(text: str | None) -> list[tuple[date, int]]:
+    """One instalment a line, ``2026-12-31 5000``; each bad line is named."""
+    schedule = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        match = INSTALMENT_LINE.match(line)
+        try:
+            due = date.fromisoformat(_iso(match.group(1))) if match else None
+        except ValueError:
+            due = None
+        if due is None:
+            raise OperationError(_("Instalment line %(n)d: write the date and the amount, e.g. "
+                                   "2026-12-31 5000.", n=number), field="instalments")
+        try:
+            amount = parse_yuan(match.group(2), field="instalments")
+        except OperationError as error:
+            raise OperationError(_("Instalment line %(n)d: %(problem)s", n=number,
+                                   problem=error.message), field="instalments") from None
+        schedule.append((due, amount))
+    dates = [due for due, _amount in schedule]
+    if len(set(dates)) != len(dates):
+        raise OperationError(_("Two instalments fall on the same day."), field="instalments")
+    return sorted(schedule)
+
+
+def _iso(text: str) -> str:
+    year, month, day = text.split("-")
+    return f"{year}-{int(month):02d}-{int(day):02d}"
+
+
+def save_term(by: User, agreement: Agreement, term: Term | None, data: TermInput) -> Term:
+    """Add or change a numbered term; its obligor and obligee must be parties to the draft."""
+    _require_draft(agreement)
+    content = (data.content or "").strip()
+    if not content:
+        raise OperationError(_("Write what the term says."), field="content")
+    party_ids = {entry.party_id for entry in agreement.parties}
+    if data.obligor_id not in party_ids:
+        raise OperationError(_("Choose who performs the term (the obligor)."), field="obligor_id")
+    if data.obligee_id is not None and data.obligee_id not in party_ids:
+        raise OperationError(_("Choose a party to the agreement."), field="obligee_id")
+    if data.obligee_id == data.obligor_id:
+        raise OperationError(_("A party cannot owe itself."), field="obligee_id")
+    amount = parse_yuan(data.amount)
+    schedule = parse_instalments(data.instalments)
+    if schedule:
+        total = sum(part for _due, part in schedule)
+        if amount is None:
+            amount = total
+        elif total != amount:
+            raise OperationError(_("The instalments add up to %(total)s yuan, not %(amount)s.",
+                                   total=format_yuan(total), amount=format_yuan(amount)),
+                                 field="instalments")
+        if data.due_on is not None and data.due_on < schedule[-1][0]:
+            raise OperationError(_("The last instalment falls after the term's deadline."),
+                                 field="due_on")
+    if term is None:
+        term = Term(agreement=agreement, position=len(agreement.terms))
+        db.session.add(term)
+    term.content = content
+    term.obligor_id, term.obligee_id = data.obligor_id, data.obligee_id
+    term.amount_fen = amount
+    term.method = (data.method or "").strip() or None
+    term.place = (data.place or "").strip() or None
+    term.due_on = data.due_on or (schedule[-1][0] if schedule else None)
+    term.on_the_spot = data.on_the_spot
+    term.instalments = [Instalment(due_on=due, amount_fen=part) for due, part in schedule]
+    agreement.updated_at = utcnow()
+    db.session.flush()
+    return term
+
+
+def delete_term(by: User, term: Term) -> None:
+    agreement = term.agreement
+    _require_draft(agreement)
+    agreement.terms.remove(term)
+    for position, other in enumerate(agreement.terms):
+        other.position = position
+    db.session.flush()
+
+
+def move_term(by: User, term: Term, step: int) -> None:
+    """Move a term up (-1) or down (+1) in the numbering."""
+    agreement = term.agreement
+    _require_draft(agreement)
+    terms = list(agreement.terms)
+    index = terms.index(term)
+    target = index + step
+    if 0 <= target < len(terms):
+        terms[index], terms[target] = terms[target], terms[index]
+        for position, other in enumerate(terms):
+            other.position = position
+    db.session.flush()
+
+
+def discard_draft(by: User, agreement: Agreement) -> None:
+    _require_draft(agreement)
+    _event(agreement, by, _("Draft agreement discarded."))
+    _audit("discard", agreement, by)
+    db.session.delete(agreement)
+    db.session.flush()
+
+
+def problems(agreement: Agreement) -> list[tuple[str, str]]:
+    """What stops the draft from being issued, as (field, message) pairs."""
+    found = []
+    if len(agreement.parties) < 2:
+        found.append(("parties", _("An agreement needs at least two parties.")))
+    for entry in agreement.parties:
+        missing = rules.missing_details(entry.party)
+        if missing:
+            found.append(("parties", _("%(name)s: the agreement must state the %(details)s — "
+                                       "add them on the case's party form.",
+                                       name=entry.party.name, details="、".join(missing))))
+        if not entry.responsibility:
+            found.append(("parties", _("%(name)s: state this party's responsibility.",
+                                       name=entry.party.name)))
+    if not agreement.facts.strip():
+        found.append(("facts", _("State the main facts of the dispute.")))
+    if not agreement.disputed_matters.strip():
+        found.append(("disputed_matters", _("State the disputed matters.")))
+    if not agreement.terms:
+        found.append(("terms", _("An agreement needs at least one term.")))
+    for index, term in enumerate(agreement.terms, start=1):
+        if term.obligor_id is None or not term.content.strip():
+            found.append(("terms", _("Term %(n)s has no obligor or no content.",
+                                     n=rules.chinese_ordinal(index))))
+    if agreement.mediator is None:
+        found.append(("mediator", _("Name the mediator who signs the agreement.")))
+    if not agreement.recorder_name:
+        found.append(("recorder_name", _("Name the recorder.")))
+    if agreement.copies < len(agreement.parties) + 1:
+        found.append(("copies", _("Each party holds a copy and the committee keeps one: at "
+                                  "least %(n)d copies.", n=len(agreement.parties) + 1)))
+    if agreement.case.state not in DRAFTING_STATES:
+        found.append(("case", _("The case is no longer in mediation or settled.")))
+    return found
+
+
+# ---- issuing ----------------------------------------------------------------------------
+
+def _allocate(committee_id: int, year: int) -> int:
+    """The next number of the committee's year, gapless: the counter row is updated in the
+    same transaction as the issue, so a failed issue gives its number back."""
+    stmt = (update(AgreementCounter)
+            .where(AgreementCounter.committee_id == committee_id, AgreementCounter.year == year)
+            .values(last=AgreementCounter.last + 1).returning(AgreementCounter.last))
+    seq = db.session.execute(stmt).scalar()
+    if seq is None:
+        try:
+            with db.session.begin_nested():
+                db.session.execute(insert(AgreementCounter).values(committee_id=committee_id,
+                                                                    year=year, last=0))
+        except IntegrityError:
+            pass  # created by a concurrent issue: fine
+        seq = db.session.execute(stmt).scalar_one()
+    return seq
+
+
+def _verification_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _i in range(16))
+    return "-".join(raw[i:i + 4] for i in range(0, 16, 4))
+
+
+def normalise_code(text: str | None) -> str:
+    raw = re.sub(r"[^A-Z0-9]", "", (text or "").upper())
+    return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+
+
+def issue(by: User, agreement: Agreement, *, verify_url: str,
+          seen_version: int | None = None) -> Agreement:
+    """Number the draft, render its PDF once and keep the bytes; a correction supersedes.
+
+    ``verify_url`` is the public verification page's address with ``{code}`` in it.
+    """
+    # Lock the row (PostgreSQL) so that a double click waits and then finds it issued.
+    db.session.execute(select(Agreement.id).where(Agreement.id == agreement.id)
+                       .with_for_update())
+    db.session.refresh(agreement)
+    if not agreement.is_draft:
+        raise OperationError(_("This agreement has already been issued as %(number)s.",
+                               number=agreement.number))
+    _check_version(agreement, seen_version)
+    found = problems(agreement)
+    if found:
+        raise OperationError(found[0][1], field=found[0][0])
+    committee = agreement.committee
+    issued_on = today()
+    seq = _allocate(committee.id, issued_on.year)
+    # The row's CHECKs want number, code, PDF and status together: no flush in between.
+    with db.session.no_autoflush:
+        agreement.year, agreement.seq = issued_on.year, seq
+        agreement.number = rules.format_number(rules.number_pattern(committee),
+                                               year=issued_on.year,
+                                               short_name=committee.short_name, n=seq)
+        agreement.verification_code = _verification_code()
+        agreement.issued_on, agreement.issued_at = issued_on, utcnow()
+        agreement.issued_by_id = by.id
+        pdf = documents.agreement_pdf(agreement, verify_url=verify_url.format(
+            code=agreement.verification_code))
+        agreement.pdf, agreement.sha256 = pdf, hashlib.sha256(pdf).hexdigest()
+        agreement.status = AgreementStatus.ISSUED
+    previous = agreement.supersedes
+    if previous is not None:
+        previous.status = AgreementStatus.SUPERSEDED
+        _event(previous, by, _("Agreement %(old)s superseded by %(new)s.", old=previous.number,
+                               new=agreement.number))
+    case = agreement.case
+    if case.state is S.IN_MEDIATION:
+        transition(case, S.SETTLED, by, _("Written agreement %(number)s issued.",
+                                          number=agreement.number))
+    _event(agreement, by, _("Agreement %(number)s issued.", number=agreement.number),
+           number=agreement.number, sha256=agreement.sha256)
+    _audit("issue", agreement, by, after={"number": agreement.number,
+                                          "sha256": agreement.sha256,
+                                          "version": agreement.version})
+    db.session.flush()
+    return agreement
+
+
+def correct(by: User, agreement: Agreement) -> Agreement:
+    """A new draft version from an issued agreement; issuing it supersedes this one."""
+    if agreement.status is not AgreementStatus.ISSUED:
+        raise OperationError(_("Only the agreement in force can be corrected."))
+    if agreement.superseded_by is not None or open_draft(agreement.case) is not None:
+        raise OperationError(_("A correction of this agreement is already being drafted."))
+    version = 1 + db.session.scalar(select(db.func.max(Agreement.version))
+                                    .where(Agreement.case_id == agreement.case_id))
+    draft = Agreement(
+        case=agreement.case, committee=agreement.committee, version=version,
+        supersedes=agreement, facts=agreement.facts,
+        disputed_matters=agreement.disputed_matters, copies=agreement.copies,
+        mediator=agreement.mediator, recorder_name=agreement.recorder_name,
+        inviting_court=agreement.inviting_court, concerns_status=agreement.concerns_status,
+        determines_ownership=agreement.determines_ownership, created_by_id=by.id)
+    draft.parties = [AgreementParty(party_id=e.party_id, position=e.position,
+                                    responsibility=e.responsibility)
+                     for e in agreement.parties]
+    draft.terms = [Term(position=t.position, obligor_id=t.obligor_id, obligee_id=t.obligee_id,
+                        content=t.content, amount_fen=t.amount_fen, method=t.method,
+                        place=t.place, due_on=t.due_on, on_the_spot=t.on_the_spot,
+                        instalments=[Instalment(due_on=i.due_on, amount_fen=i.amount_fen)
+                                     for i in t.instalments])
+                   for t in agreement.terms]
+    db.session.add(draft)
+    db.session.flush()
+    _event(draft, by, _("Correction of %(number)s started (version %(version)d).",
+                        number=agreement.number, version=version))
+    _audit("correct", draft, by, after={"supersedes": agreement.number})
+    return draft
+
+
+# ---- signatures and effect (PML 29) -----------------------------------------------------
+
+SIGNERS = ("mediator", "recorder", "seal")
+
+
+def _check_signing_date(agreement: Agreement, signed_on: date | None) -> date:
+    if agreement.status is not AgreementStatus.ISSUED:
+        raise OperationError(_("Only an issued agreement in force is signed."))
+    if signed_on is None:
+        raise OperationError(_("Give the date."), field="signed_on")
+    if signed_on < agreement.issued_on:
+        raise OperationError(_("The date is before the agreement was issued (%(date)s).",
+                               date=agreement.issued_on.isoformat()), field="signed_on")
+    if signed_on > today():
+        raise OperationError(_("The date is in the future."), field="signed_on")
+    return signed_on
+
+
+def _update_effect(agreement: Agreement, by: User) -> None:
+    """In force from the latest of all signatures and the seal, or the signed copy's date."""
+    dates = [e.signed_on for e in agreement.parties] + [
+        agreement.mediator_signed_on, agreement.sealed_on]
+    if all(dates):
+        effective = max(dates)
+        if agreement.recorder_signed_on:
+            effective = max(effective, agreement.recorder_signed_on)
+    else:
+        effective = None
+    if agreement.signed_copy_on is not None:
+        effective = max(filter(None, [agreement.signed_copy_on, effective]))
+    if effective != agreement.effective_on:
+        agreement.effective_on = effective
+        if effective is not None:
+            _event(agreement, by, _("Agreement %(number)s in force from %(date)s.",
+                                    number=agreement.number, date=effective.isoformat()),
+                   effective_on=effective.isoformat())
+
+
+def record_signature(by: User, agreement: Agreement, signer: str, signed_on: date | None,
+                     method: SignMethod | None = None) -> None:
+    """``signer`` is ``party:<id>``, ``mediator``, ``recorder`` or ``seal``."""
+    signed_on = _check_signing_date(agreement, signed_on)
+    if signer.startswith("party:"):
+        entry = next((e for e in agreement.parties if str(e.party_id) == signer[6:]), None)
+        if entry is None:
+            raise OperationError(_("Choose who signed."), field="signer")
+        entry.signed_on, entry.sign_method = signed_on, method or SignMethod.SIGNATURE
+        who = entry.party.name
+    elif signer in SIGNERS:
+        setattr(agreement, {"mediator": "mediator_signed_on", "recorder": "recorder_signed_on",
+                            "seal": "sealed_on"}[signer], signed_on)
+        who = {"mediator": _("the mediator"), "recorder": _("the recorder"),
+               "seal": _("the committee's seal")}[signer]
+    else:
+        raise OperationError(_("Choose who signed."), field="signer")
+    _event(agreement, by, _("Signature of %(who)s on %(date)s recorded.", who=who,
+                            date=signed_on.isoformat()))
+    _audit("sign", agreement, by, after={"signer": signer, "signed_on": signed_on})
+    _update_effect(agreement, by)
+    db.session.flush()
+
+
+def attach_signed_copy(by: User, agreement: Agreement, filename: str, data: bytes,
+                       completed_on: date | None) -> None:
+    """The scanned paper copy with every signature and the seal, completed on that day."""
+    completed_on = _check_signing_date(agreement, completed_on)
+    attachment = attachments.add_attachment(by, agreement.case, filename, data,
+                                            _("Signed copy of %(number)s",
+                                              number=agreement.number))
+    agreement.signed_copy, agreement.signed_copy_on = attachment, completed_on
+    _audit("signed_copy", agreement, by, after={"sha256": attachment.sha256,
+                                                "completed_on": completed_on})
+    _update_effect(agreement, by)
+    db.session.flush()
+
+
+# ---- performance (履行) -----------------------------------------------------------------
+
+def record_performance(by: User, term: Term, performed_on: date | None,
+                       on_the_spot: bool = False) -> None:
+    agreement = term.agreement
+    if agreement.status is not AgreementStatus.ISSUED:
+        raise OperationError(_("Performance is recorded on the agreement in force."))
+    if performed_on is None or performed_on > today():
+        raise OperationError(_("Give the day it was performed (not in the future)."),
+                             field="performed_on")
+    term.performed_on, term.on_the_spot = performed_on, on_the_spot or term.on_the_spot
+    for instalment in term.instalments:
+        instalment.paid_on = instalment.paid_on or performed_on
+    term.overdue_since = None
+    _event(agreement, by, _("Term %(n)s performed on %(date)s.",
+                            n=rules.chinese_ordinal(term.position + 1),
+                            date=performed_on.isoformat()))
+    _audit("perform", agreement, by, after={"term": term.position + 1,
+                                            "performed_on": performed_on})
+    db.session.flush()
+
+
+def record_instalment(by: User, instalment: Instalment, paid_on: date | None) -> None:
+    term = instalment.term
+    if term.agreement.status is not AgreementStatus.ISSUED:
+        raise OperationError(_("Performance is recorded on the agreement in force."))
+    if paid_on is None or paid_on > today():
+        raise OperationError(_("Give the day it was paid (not in the future)."),
+                             field="paid_on")
+    instalment.paid_on = paid_on
+    if all(i.paid_on for i in term.instalments):
+        term.performed_on = max(i.paid_on for i in term.instalments)
+    if not overdue_parts(term, today()):
+        term.overdue_since = None
+    _event(term.agreement, by, _("Instalment of %(amount)s yuan due %(due)s (term %(n)s) paid "
+                                 "on %(date)s.", amount=instalment.amount_yuan,
+                                 due=instalment.due_on.isoformat(),
+                                 n=rules.chinese_ordinal(term.position + 1),
+                                 date=paid_on.isoformat()))
+    _audit("instalment", term.agreement, by, after={"term": term.position + 1,
+                                                    "due_on": instalment.due_on,
+                                                    "paid_on": paid_on})
+    db.session.flush()
+
+
+def overdue_parts(term: Term, on: date) -> list[date]:
+    """The due days that have passed unperformed."""
+    if term.performed_on is not None:
+        return []
+    if term.instalments:
+        return [i.due_on for i in term.instalments if i.paid_on is None and i.due_on < on]
+    return [term.due_on] if term.due_on and term.due_on < on else []
+
+
+def check_performance(on: date | None = None) -> int:
+    """Mark overdue terms of agreements in force and put a follow-up on the case's timeline
+    for its mediator; running it again adds nothing."""
+    on = on or today()
+    flagged = 0
+    terms = db.session.scalars(
+        select(Term).join(Term.agreement)
+        .where(Agreement.status == AgreementStatus.ISSUED, Term.performed_on.is_(None),
+               Term.overdue_since.is_(None))).all()
+    for term in terms:
+        late = overdue_parts(term, on)
+        if not late:
+            continue
+        term.overdue_since = min(late)
+        agreement = term.agreement
+        _event(agreement, None, _("Term %(n)s of %(number)s is overdue since %(date)s: visit "
+                                  "the parties and record a follow-up.",
+                                  n=rules.chinese_ordinal(term.position + 1),
+                                  number=agreement.number, date=min(late).isoformat()),
+               overdue_term=term.position + 1)
+        flagged += 1
+    db.session.flush()
+    return flagged
+
+
+# ---- judicial confirmation (司法确认) ---------------------------------------------------
+
+def file_confirmation(by: User, agreement: Agreement, *, court: Court | None,
+                      court_name: str | None, filed_on: date | None,
+                      case_reference: str | None) -> JudicialConfirmation:
+    """The parties have filed their joint application with a court."""
+    if not agreement.in_force:
+        raise OperationError(_("Only an agreement in force can be confirmed: record the "
+                               "signatures and the seal first."))
+    verdict = rules.eligibility(agreement)
+    if not verdict.eligible:
+        raise OperationError(verdict.refusals[0])
+    if any(c.result in (ConfirmationResult.PENDING, ConfirmationResult.CONFIRMED)
+           for c in agreement.confirmations):
+        raise OperationError(_("An application for this agreement is already with a court or "
+                               "has been confirmed."))
+    name = court.name if court else (court_name or "").strip()
+    if not name:
+        raise OperationError(_("Choose the court."), field="court_id")
+    if filed_on is None or filed_on > today():
+        raise OperationError(_("Give the day it was filed (not in the future)."),
+                             field="filed_on")
+    if filed_on < agreement.effective_on:
+        raise OperationError(_("The agreement took effect on %(date)s: it cannot have been "
+                               "filed before.", date=agreement.effective_on.isoformat()),
+                             field="filed_on")
+    confirmation = JudicialConfirmation(agreement=agreement, court=court, court_name=name,
+                                        filed_on=filed_on,
+                                        case_reference=(case_reference or "").strip() or None,
+                                        created_by_id=by.id)
+    db.session.add(confirmation)
+    deadline = rules.confirmation_deadline(agreement.effective_on)
+    _event(agreement, by, _("Application for judicial confirmation filed with %(court)s on "
+                            "%(date)s.", court=name, date=filed_on.isoformat()),
+           late=filed_on > deadline)
+    _audit("confirmation.file", agreement, by, after={"court": name, "filed_on": filed_on})
+    db.session.flush()
+    return confirmation
+
+
+def record_ruling(by: User, confirmation: JudicialConfirmation, *, result: ConfirmationResult,
+                  ruling_number: str | None, ruled_on: date | None,
+                  note: str | None) -> None:
+    if confirmation.result is not ConfirmationResult.PENDING:
+        raise OperationError(_("The court's decision has already been recorded."))
+    if result is ConfirmationResult.PENDING:
+        raise OperationError(_("Choose the court's decision."), field="result")
+    if ruled_on is None or ruled_on > today() or ruled_on < confirmation.filed_on:
+        raise OperationError(_("Give the day of the ruling (after filing, not in the future)."),
+                             field="ruled_on")
+    if result is ConfirmationResult.CONFIRMED and not (ruling_number or "").strip():
+        raise OperationError(_("Give the ruling's number, e.g. （2026）鲁0502民特12号."),
+                             field="ruling_number")
+    confirmation.result, confirmation.ruled_on = result, ruled_on
+    confirmation.ruling_number = (ruling_number or "").strip() or None
+    confirmation.note = (note or "").strip() or None
+    _event(confirmation.agreement, by, _("%(court)s: %(result)s on %(date)s.",
+                                         court=confirmation.court_name, result=result.title,
+                                         date=ruled_on.isoformat()),
+           ruling_number=confirmation.ruling_number)
+    _audit("confirmation.ruling", confirmation.agreement, by,
+           after={"result": result, "ruling_number": confirmation.ruling_number,
+                  "ruled_on": ruled_on})
+    db.session.flush()
+
+
+# ---- reading ----------------------------------------------------------------------------
+
+def read_pdf(by: User, agreement: Agreement) -> bytes:
+    """The issued bytes; the parties' details are in them, so each read is in the audit log."""
+    if agreement.is_draft:
+        raise OperationError(_("A draft has no issued PDF."))
+    _audit("pdf.read", agreement, by, note=agreement.number)
+    return agreement.pdf
+
+
+def find_by_code(code: str | None) -> Agreement | None:
+    code = normalise_code(code)
+    if len(code) != 19:
+        return None
+    return db.session.scalar(select(Agreement).where(Agreement.verification_code == code))
+
+
+def same_bytes(agreement: Agreement, data: bytes) -> bool:
+    return secrets.compare_digest(hashlib.sha256(data).hexdigest(), agreement.sha256 or "")
+
+
+def agreements_of(case: Case) -> list[Agreement]:
+    return list(db.session.scalars(select(Agreement).where(Agreement.case_id == case.id)
+                                   .order_by(Agreement.version)))
+
+
+def party_options(agreement: Agreement) -> list[Party]:
+    return [entry.party for entry in agreement.parties]

@@ -1,0 +1,109 @@
+"""Reading agreements for pages: what needs attention, how terms stand, the public facts."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from mediation.agreements import rules
+from mediation.agreements.models import (
+    Agreement,
+    AgreementStatus,
+    ConfirmationResult,
+    JudicialConfirmation,
+    Term,
+)
+from mediation.cases.access import visible_cases
+from mediation.cases.models import Case
+from mediation.core.identity import mask_name
+from mediation.extensions import db
+
+CONFIRMATION_WARN_DAYS = 7
+
+
+@dataclass
+class TermStatus:
+    term: Term
+    numeral: str
+    label: str
+    colour: str | None  # None, "yellow" or "red"
+
+
+def term_status(term: Term, on: date) -> TermStatus:
+    """Performed (on the spot), instalments paid so far, due by a day, or overdue."""
+    numeral = rules.chinese_ordinal(term.position + 1)
+    if term.performed_on is not None:
+        label = _("Performed on the spot") if term.on_the_spot else \
+            _("Performed on %(date)s", date=term.performed_on.isoformat())
+        return TermStatus(term, numeral, label, None)
+    late = [i for i in term.instalments if i.paid_on is None and i.due_on < on] \
+        if term.instalments else ([term] if term.due_on and term.due_on < on else [])
+    if late:
+        return TermStatus(term, numeral, _("Overdue since %(date)s", date=min(
+            x.due_on for x in late).isoformat()), "red")
+    if term.instalments:
+        paid = sum(1 for i in term.instalments if i.paid_on)
+        return TermStatus(term, numeral, _("%(paid)d of %(total)d instalments paid",
+                                           paid=paid, total=len(term.instalments)), None)
+    if term.due_on:
+        return TermStatus(term, numeral, _("Due by %(date)s", date=term.due_on.isoformat()),
+                          "yellow" if (term.due_on - on).days <= 3 else None)
+    return TermStatus(term, numeral, _("No deadline"), None)
+
+
+def performance(agreement: Agreement, on: date) -> list[TermStatus]:
+    if agreement.status is not AgreementStatus.ISSUED:
+        return []
+    return [term_status(term, on) for term in agreement.terms]
+
+
+def attention(user, on: date) -> dict | None:
+    """For a mediator's home page: confirmation windows closing, and overdue terms."""
+    cases = visible_cases(user, select(Case.id)).subquery()
+    in_force = db.session.scalars(
+        select(Agreement).where(Agreement.case_id.in_(select(cases.c.id)),
+                                Agreement.status == AgreementStatus.ISSUED,
+                                Agreement.effective_on.is_not(None),
+                                Agreement.effective_on >= on - timedelta(days=45))
+        .order_by(Agreement.effective_on)).all()
+    filed = set(db.session.scalars(select(JudicialConfirmation.agreement_id).where(
+        JudicialConfirmation.agreement_id.in_([a.id for a in in_force]),
+        JudicialConfirmation.result != ConfirmationResult.NOT_ACCEPTED)))
+    closing = []
+    for agreement in in_force:
+        if agreement.id in filed or not rules.eligibility(agreement).eligible:
+            continue
+        deadline = rules.confirmation_deadline(agreement.effective_on)
+        if on <= deadline <= on + timedelta(days=CONFIRMATION_WARN_DAYS):
+            closing.append((agreement, deadline))
+    overdue = db.session.scalars(
+        select(Term).join(Term.agreement)
+        .where(Agreement.case_id.in_(select(cases.c.id)),
+               Agreement.status == AgreementStatus.ISSUED, Term.performed_on.is_(None),
+               Term.overdue_since.is_not(None))
+        .order_by(Term.overdue_since)).all()
+    if not closing and not overdue:
+        return None
+    return {"closing": closing, "overdue": overdue}
+
+
+def public_facts(agreement: Agreement) -> dict:
+    """All the verification page shows: nothing about the case beyond these."""
+    newer = agreement.superseded_by
+    if newer is not None and newer.is_draft:
+        newer = None
+    return {
+        "number": agreement.number,
+        "committee": agreement.committee.name,
+        "issued_on": agreement.issued_on,
+        "effective_on": agreement.effective_on,
+        "parties": [mask_name(entry.party.name) for entry in agreement.parties],
+        "sha256": agreement.sha256,
+        "status": _("Superseded by a correction") if agreement.status is
+        AgreementStatus.SUPERSEDED else (_("In force") if agreement.effective_on
+                                         else _("Issued, not yet in force")),
+        "superseded_by": newer.number if newer is not None else None,
+        "confirmed": any(c.result is ConfirmationResult.CONFIRMED
+                         for c in agreement.confirmations),
+    }
