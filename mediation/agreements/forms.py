@@ -27,9 +27,10 @@ class DraftForm(FlaskForm):
 
     version = HiddenField()
     facts = TextAreaField(_l("Main facts of the dispute"),
-                          validators=[Optional(), Length(max=20000)])
+                          validators=[Optional(), Length(max=20000)], render_kw={"rows": 8})
     disputed_matters = TextAreaField(_l("Disputed matters"),
-                                     validators=[Optional(), Length(max=10000)])
+                                     validators=[Optional(), Length(max=10000)],
+                                     render_kw={"rows": 3})
     copies = IntegerField(_l("Number of copies"),
                           validators=[DataRequired(), NumberRange(min=2, max=50)],
                           description=_l("One for each party and one for the committee."))
@@ -120,8 +121,8 @@ class ConfirmationForm(FlaskForm):
 
 
 class RulingForm(FlaskForm):
-    result = SelectField(_l("Decision"), choices=[
-        (value, label) for value, label in ConfirmationResult.choices() if value != "pending"])
+    result = SelectField(_l("Decision"), choices=options(
+        (value, label) for value, label in ConfirmationResult.choices() if value != "pending"))
     ruling_number = StringField(_l("Ruling number"), validators=[Optional(), Length(max=80)])
     ruled_on = DateField(_l("Date of the ruling"), validators=[DataRequired()])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])

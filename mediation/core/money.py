@@ -11,6 +11,7 @@ DIGITS = "零壹贰叁肆伍陆柒捌玖"
 UNITS = ("", "拾", "佰", "仟")
 GROUP_UNITS = ("", "万", "亿", "万亿")
 MAX_FEN = 10**16 - 1  # below 一百万亿元: the capital numerals stop at 万亿
+MAX_YUAN = Decimal(MAX_FEN) / 100
 
 
 def parse_yuan(text: str | None, *, field: str = "amount") -> int | None:
@@ -27,12 +28,12 @@ def parse_yuan(text: str | None, *, field: str = "amount") -> int | None:
                                text=text), field=field)
     if value <= 0:
         raise OperationError(_("The amount must be more than zero."), field=field)
+    # Before quantize: 1e30 has more digits than the decimal context holds and would raise.
+    if value > MAX_YUAN:
+        raise OperationError(_("The amount is too large."), field=field)
     if value != value.quantize(Decimal("0.01")):
         raise OperationError(_("An amount has at most two decimals (fen)."), field=field)
-    fen = int(value * 100)
-    if fen > MAX_FEN:
-        raise OperationError(_("The amount is too large."), field=field)
-    return fen
+    return int(value * 100)
 
 
 def format_yuan(fen: int | None) -> str:

@@ -1,0 +1,97 @@
+"""A mediator draws up, previews and issues an agreement; anyone checks it by its code."""
+
+from datetime import date
+
+import pytest
+from agreements_helpers import full_person
+from browser import screenshot
+from cases_helpers import applicant, area, make_case, respondent, user, walk_to
+from conftest import DEMO_PASSWORD
+from playwright.sync_api import expect
+
+from mediation.cases.models import Gender
+from mediation.cases.states import CaseState
+from mediation.extensions import db
+
+pytestmark = pytest.mark.browser
+
+
+def _settled_case() -> str:
+    mediator = user("mediator")
+    case = make_case(mediator, grid=area("370599001001-01"), title="楼上漏水导致天花板受损",
+                     parties=[full_person(applicant, "董金凤", gender=Gender.FEMALE),
+                              full_person(respondent, "袁斌", birth_date=date(1988, 8, 14))])
+    walk_to(case, CaseState.SETTLED, mediator)
+    case.handler = mediator
+    number = case.number
+    db.session.commit()
+    db.session.remove()
+    return number
+
+
+def test_a_mediator_issues_an_agreement_that_anyone_can_verify(live_server, page, browser):
+    number = _settled_case()
+    page.goto(live_server.url + "/login")
+    page.get_by_label("用户名").fill("mediator")
+    page.get_by_label("密码").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(live_server.url + "/")
+
+    page.goto(f"{live_server.url}/cases/{number}")
+    page.locator("#agreements form button").click()
+    page.wait_for_url("**/agreements/*")
+    page.locator("#disputed_matters").fill("漏水损失的赔偿数额，以及防水层由谁维修。")
+    boxes = page.locator("textarea[id^=responsibility_]")
+    boxes.nth(0).fill("对损失无过错。")
+    boxes.nth(1).fill("卫生间防水层老化未及时维修，应承担全部责任。")
+    page.locator("#recorder_name").fill("刘晓燕")
+    page.locator("form.card button[type=submit]").first.click()
+    expect(page.locator(".flash--success")).to_be_visible()
+
+    page.locator("a[href$='/terms/new']").first.click()
+    page.locator("#content").fill("袁斌赔偿董金凤天花板修复费用")
+    page.locator("#obligor_id").select_option(label="袁斌")
+    page.locator("#obligee_id").select_option(label="董金凤")
+    page.locator("#amount").fill("3千8")
+    page.locator("#due_on").fill("2026-12-31")
+    page.locator("form.card button[type=submit]").click()
+    expect(page.locator("#amount-error")).to_be_visible()  # not an amount: said, not saved
+    page.locator("#amount").fill("3800")
+    page.locator("#method").fill("微信转账")
+    page.locator("form.card button[type=submit]").click()
+    expect(page.locator("ol.terms")).to_contain_text("袁斌赔偿董金凤天花板修复费用")
+    expect(page.locator("ol.terms")).to_contain_text("人民币叁仟捌佰元整")
+
+    preview = page.request.get(page.locator("a[href$='preview.pdf']").get_attribute("href")
+                               .replace("/", live_server.url + "/", 1))
+    assert preview.status == 200 and preview.headers["content-type"] == "application/pdf"
+    screenshot(page, "agreement-draft")
+
+    page.locator("form[action$='/issue'] button").click()
+    expect(page.locator("h1")).to_contain_text("人调字第1号")
+    code = page.locator("dd.mono").first.inner_text().strip()
+    pdf = page.request.get(page.url + "/pdf").body()
+    assert pdf.startswith(b"%PDF")
+    screenshot(page, "agreement-issued")
+
+    # Anyone holding the paper types the code (lower case, spaces: it is normalised).
+    public = browser.new_context(locale="zh-CN").new_page()
+    public.goto(live_server.url + "/verify")
+    public.locator("#code").fill(code.lower().replace("-", " "))
+    public.locator("form button[type=submit]").last.click()
+    public.wait_for_url(f"**/v/{code}")
+    expect(public.locator("main")).to_contain_text("人调字第1号")
+    expect(public.locator("main")).to_contain_text("董**")
+    expect(public.locator("main")).not_to_contain_text("董金凤")
+    tampered = bytearray(pdf)
+    tampered[len(tampered) // 2] ^= 1
+    public.locator("#file").set_input_files(
+        files=[{"name": "copy.pdf", "mimeType": "application/pdf", "buffer": bytes(tampered)}])
+    public.locator("form[enctype] button").click()
+    expect(public.locator(".banner--red")).to_be_visible()
+    public.locator("#file").set_input_files(
+        files=[{"name": "copy.pdf", "mimeType": "application/pdf", "buffer": pdf}])
+    public.locator("form[enctype] button").click()
+    expect(public.locator(".banner--green")).to_be_visible()
+    screenshot(public, "agreement-verified")
+    public.context.close()
