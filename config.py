@@ -31,6 +31,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     # The public verification page: enough for people checking a few agreements.
     VERIFY_RATE_LIMIT = "30 per minute; 300 per day"
+    # Per API token (per address for the public endpoints).
+    API_RATE_LIMIT = "120 per minute"
     # The address printed under an agreement's QR code; without it, the address the issuing
     # mediator used (set it when the app sits behind a proxy or on an intranet name).
     PUBLIC_BASE_URL = None
@@ -47,6 +49,9 @@ class Config:
     MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     ATTACHMENT_DIR: str | None = None  # default: <instance>/attachments, outside the web root
+    # Subsets of the Chinese font cut once for fast, small PDFs (mediation/core/pdf.py);
+    # made on first use, safe to delete.
+    PDF_FONT_CACHE_DIR: str | None = None  # default: <instance>/font-cache
     FIELD_ENCRYPTION_KEY: str | None = None
     TRUSTED_PROXIES = 0  # reverse proxies in front of the app whose X-Forwarded-* to trust
     DEMO_PASSWORD = "Tiaojie-Demo-2026"

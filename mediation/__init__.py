@@ -169,6 +169,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(settings_bp)
     app.register_blueprint(sessions_bp)
     app.register_blueprint(agreements_bp)
+    from mediation import api
+
+    api.init_app(app)
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 
 from mediation import demo
 from mediation.agreements import operations as agreement_ops
+from mediation.api import tokens as api_tokens
 from mediation.areas import importer
 from mediation.cases import operations as case_ops
 from mediation.core import audit
@@ -22,7 +23,7 @@ from mediation.users.roles import Role
 
 def init_app(app) -> None:
     for command in (create_admin, import_areas, seed_demo, audit_verify, check_deadlines,
-                    send_reminders):
+                    send_reminders, create_api_token):
         app.cli.add_command(command)
 
 
@@ -156,3 +157,25 @@ def send_reminders(list_sms: bool, mark_sent: bool, max_attempts: int) -> None:
                    "flask send-reminders --list-sms --mark-sent")
     if counts["email_waiting"]:
         click.echo(f"{counts['email_waiting']} emails wait: MAIL_SERVER is not set.")
+
+
+@click.command("create-api-token")
+@click.argument("username")
+@click.option("--name", required=True, help="What uses the token, e.g. '12345 hotline'.")
+@click.option("--days", type=click.IntRange(min=1, max=api_tokens.MAX_DAYS), default=365,
+              show_default=True, help="How long it is valid.")
+@with_appcontext
+def create_api_token(username: str, name: str, days: int) -> None:
+    """Create an API token for an account and print it (once: only its hash is kept)."""
+    user = user_ops.find_user(username)
+    if user is None:
+        raise click.ClickException(f"No account {username!r}.")
+    try:
+        token, secret = api_tokens.create_token(None, user, name, days)
+    except OperationError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
+    db.session.commit()
+    click.echo(f"Token {token.name!r} for {user.username}, valid until "
+               f"{token.expires_at:%Y-%m-%d}. Copy it now, it is not shown again:", err=True)
+    click.echo(secret)

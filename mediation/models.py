@@ -8,6 +8,7 @@ from mediation.agreements.models import (
     JudicialConfirmation,
     Term,
 )
+from mediation.api.models import ApiToken, IdempotentReply
 from mediation.areas.models import AreaNode, Centre, Committee, Court, Room
 from mediation.cases.models import (
     Assignment,
@@ -30,9 +31,10 @@ from mediation.sessions.models import MediationSession, Participant, VolunteerDu
 from mediation.sessions.reminders import OutboxMessage
 from mediation.users.models import User, UserSession, user_areas, user_committees
 
-__all__ = ["Agreement", "AgreementCounter", "AgreementParty", "AreaNode", "Assignment",
-           "Attachment", "AuditEntry", "CalendarDay", "Case", "CaseCounter", "CaseEvent",
-           "Category", "Centre", "Committee", "Court", "EscalationProposal", "FollowUp",
-           "HelpRequest", "Instalment", "JudicialConfirmation", "LevelRule", "MediationSession",
-           "Minutes", "OutboxMessage", "Participant", "Party", "Room", "SupervisionNotice",
-           "Term", "User", "UserSession", "VolunteerDuty", "user_areas", "user_committees"]
+__all__ = ["Agreement", "AgreementCounter", "AgreementParty", "ApiToken", "AreaNode",
+           "Assignment", "Attachment", "AuditEntry", "CalendarDay", "Case", "CaseCounter",
+           "CaseEvent", "Category", "Centre", "Committee", "Court", "EscalationProposal",
+           "FollowUp", "HelpRequest", "IdempotentReply", "Instalment", "JudicialConfirmation",
+           "LevelRule", "MediationSession", "Minutes", "OutboxMessage", "Participant", "Party",
+           "Room", "SupervisionNotice", "Term", "User", "UserSession", "VolunteerDuty",
+           "user_areas", "user_committees"]

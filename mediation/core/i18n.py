@@ -1,11 +1,18 @@
 """Language selection: Simplified Chinese unless the person switched to English."""
 
-from flask import current_app, has_request_context, session
+from flask import current_app, has_request_context, request, session
+
+# Machine clients say their language in Accept-Language; people choose it in the session.
+HEADER_LANGUAGE_PREFIXES = ("/api/",)
 
 
 def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    if has_request_context() and request.path.startswith(HEADER_LANGUAGE_PREFIXES):
+        return request.accept_languages.best_match(list(languages)) \
+            or current_app.config["BABEL_DEFAULT_LOCALE"]
     lang = session.get("lang") if has_request_context() else None
-    if lang in current_app.config["LANGUAGES"]:
+    if lang in languages:
         return lang
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 

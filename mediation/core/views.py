@@ -18,6 +18,14 @@ bp = Blueprint("core", __name__)
 
 # Domains above core add panels to the workbench: (template, function giving its context).
 HOME_PANELS: list[tuple[str, object]] = []
+# Parts that answer errors in their own format (the JSON API): a function of the error that
+# returns a response, or None to leave it to the HTML error pages.
+ERROR_RESPONDERS: list = []
+
+
+def _responded(error):
+    return next((r for r in (respond(error) for respond in ERROR_RESPONDERS) if r is not None),
+                None)
 
 
 @bp.get("/")
@@ -82,10 +90,10 @@ def register_error_pages(app) -> None:
     def http_error(error):
         if error.code is None or error.code < 400:
             return error
-        return _error_page(error.code)
+        return _responded(error) or _error_page(error.code)
 
     @app.errorhandler(500)
     def server_error(error):
         db.session.rollback()
-        return _error_page(500)
+        return _responded(error) or _error_page(500)
 

@@ -1,0 +1,45 @@
+"""The JSON API (/api/v1), described by an OpenAPI document generated from the code by
+flask-smorest and served at /api/v1/openapi.json."""
+
+from flask_smorest import Api
+
+from mediation.api import schemas
+
+
+class MediationApi(Api):
+    """flask-smorest without its app-wide error handler: the app's own handlers answer
+    problem+json under /api/ (``http.respond_to_error``) and HTML pages elsewhere."""
+
+    ERROR_SCHEMA = schemas.Problem
+
+    def _register_error_handlers(self):
+        pass
+
+
+api = MediationApi()
+
+
+def init_app(app) -> None:
+    from mediation.api import admin, agreements, cases, docs, http, sessions
+    from mediation.core.views import ERROR_RESPONDERS
+
+    app.config.setdefault("API_TITLE", "人民调解案件管理系统 API")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", http.PREFIX)
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("API_SPEC_OPTIONS", {
+        "info": {"description": docs.DESCRIPTION},
+        "components": {"securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer",
+                       "description": "An API token from the admin pages or "
+                                      "`flask create-api-token`."}}},
+        "security": [{"bearer": []}],
+    })
+    api.init_app(app)
+    for blueprint in (cases.areas_bp, cases.bp, sessions.bp, agreements.bp,
+                      agreements.public_bp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(docs.bp)
+    app.register_blueprint(admin.bp)
+    ERROR_RESPONDERS.append(http.respond_to_error)

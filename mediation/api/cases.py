@@ -1,0 +1,223 @@
+"""/api/v1/areas and /api/v1/cases: read the tree; list, create, read and move cases."""
+
+from flask import url_for
+from flask.views import MethodView
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from mediation.api import schemas
+from mediation.api.http import blueprint, caller, commit_or_problem, idempotent, problem, writes
+from mediation.areas import operations as area_ops
+from mediation.areas.models import AreaKind, AreaNode
+from mediation.cases import access, operations
+from mediation.cases.models import Case, Category, Gender, PartyKind, PartyRole
+from mediation.cases.operations import CaseInput, PartyInput, StaleEdit
+from mediation.cases.queries import overdue
+from mediation.cases.states import RISK_FACTORS, Level, Source
+from mediation.core.errors import OperationError
+from mediation.core.money import parse_yuan
+from mediation.core.permissions import scope_query
+from mediation.extensions import db
+from mediation.users.operations import find_user
+
+areas_bp = blueprint("areas_api", "/areas", "The area tree (district → street → community "
+                     "→ grid) within the token's jurisdiction.")
+bp = blueprint("cases_api", "/cases", "Disputes, their parties and their workflow.")
+
+
+def page(stmt, query: dict) -> dict:
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = db.session.scalars(stmt.limit(query["per_page"])
+                               .offset((query["page"] - 1) * query["per_page"])).all()
+    return {"items": items, "total": total, "page": query["page"],
+            "per_page": query["per_page"]}
+
+
+@areas_bp.route("")
+class Areas(MethodView):
+    @areas_bp.arguments(schemas.PageQuery, location="query")
+    @areas_bp.response(200, schemas.AreaPage)
+    @areas_bp.alt_response(401, schema=schemas.Problem, content_type="application/problem+json")
+    def get(self, query):
+        """The areas the token's account may see, from the top down."""
+        if not caller().can("areas.view"):
+            return problem(403)
+        stmt = scope_query(caller(), select(AreaNode), AreaNode.path).order_by(AreaNode.path)
+        return page(stmt, query)
+
+
+def load_case(number: str, permission: str = "cases.view") -> Case | None:
+    """The case if the caller may see it; None is a 404 (no hint that it exists)."""
+    case = db.session.scalar(select(Case).where(Case.number == number))
+    if case is None or not access.can_view(caller(), case):
+        return None
+    return case
+
+
+def _party_input(data: dict) -> PartyInput:
+    return PartyInput(
+        role=PartyRole(data["role"]), kind=PartyKind(data.get("kind") or "person"),
+        name=data["name"], gender=Gender(data["gender"]) if data.get("gender") else None,
+        **{key: data.get(key) for key in (
+            "ethnicity", "birth_date", "occupation", "id_type", "id_number", "phone",
+            "address", "uscc", "legal_representative", "legal_representative_title",
+            "agent_name", "agent_phone")})
+
+
+def _case_input(data: dict) -> CaseInput:
+    category = db.session.scalar(select(Category).where(Category.code == data["category"],
+                                                        Category.active))
+    if category is None:
+        raise OperationError(_("Unknown category."), field="category")
+    grids = list(db.session.scalars(scope_query(caller(), select(AreaNode), AreaNode.path)
+                                    .where(AreaNode.kind == AreaKind.GRID)))
+    if data.get("grid"):
+        grid = next((g for g in grids if g.code == data["grid"]), None)
+        if grid is None:
+            raise OperationError(_("No grid with this code in your jurisdiction."),
+                                 field="grid")
+    else:
+        grid = area_ops.grid_for_address(data.get("address") or "", grids)
+        if grid is None:
+            raise OperationError(_("Give the grid: it could not be found from the address."),
+                                 field="grid")
+    return CaseInput(
+        title=data["title"], source=Source(data["source"]), grid=grid, category=category,
+        narrative=data["narrative"], address=data.get("address"),
+        amount_fen=parse_yuan(data.get("amount")),
+        risks={name: name in data.get("risks", []) for name in RISK_FACTORS},
+        parties=[_party_input(p) for p in data.get("parties", [])])
+
+
+@bp.route("")
+class Cases(MethodView):
+    @bp.arguments(schemas.CaseQuery, location="query")
+    @bp.response(200, schemas.CasePage)
+    @bp.alt_response(401, schema=schemas.Problem, content_type="application/problem+json")
+    def get(self, query):
+        """Cases in the token's jurisdiction, most recently updated first."""
+        stmt = access.visible_cases(caller())
+        for name in ("state", "level", "risk"):
+            if query.get(name):
+                column = {"risk": Case.risk_level}.get(name, getattr(Case, name))
+                stmt = stmt.where(column == query[name])
+        if query.get("category"):
+            stmt = stmt.where(Case.category_id.in_(
+                select(Category.id).where(Category.code == query["category"])))
+        if query.get("grid"):
+            stmt = stmt.where(AreaNode.code == query["grid"])
+        if query.get("overdue") is not None:
+            stmt = stmt.where(overdue() if query["overdue"] else ~overdue())
+        if query.get("updated_since"):
+            stmt = stmt.where(Case.updated_at >= query["updated_since"])
+        return page(stmt.order_by(Case.updated_at.desc(), Case.id.desc()), query)
+
+    @idempotent
+    @bp.arguments(schemas.CaseIn)
+    @bp.response(201, schemas.Case)
+    @bp.alt_response(422, schema=schemas.Problem, content_type="application/problem+json")
+    def post(self, data):
+        """Register a dispute (the hotline's hand-over); send an Idempotency-Key to retry
+        safely."""
+        if not caller().can("cases.create"):
+            return problem(403)
+        case, failure = commit_or_problem(lambda: operations.create_case(caller(),
+                                                                         _case_input(data)))
+        if failure:
+            return failure
+        return case, 201, {"Location": url_for("cases_api.CaseByNumber", number=case.number)}
+
+
+@bp.route("/<number>")
+class CaseByNumber(MethodView):
+    @bp.response(200, schemas.Case)
+    @bp.alt_response(404, schema=schemas.Problem, content_type="application/problem+json")
+    def get(self, number):
+        """One case by its number."""
+        case = load_case(number)
+        return case if case is not None else problem(404)
+
+
+@bp.route("/<number>/parties")
+class Parties(MethodView):
+    @bp.response(200, schemas.PartyList)
+    @bp.alt_response(404, schema=schemas.Problem, content_type="application/problem+json")
+    def get(self, number):
+        """The parties, ID numbers and phones masked."""
+        case = load_case(number)
+        if case is None:
+            return problem(404)
+        return {"items": case.parties, "total": len(case.parties)}
+
+    @idempotent
+    @bp.arguments(schemas.PartyIn)
+    @bp.response(201, schemas.Party)
+    @bp.alt_response(422, schema=schemas.Problem, content_type="application/problem+json")
+    def post(self, data, number):
+        """Add a party."""
+        case = load_case(number)
+        if case is None:
+            return problem(404)
+        if not access.can(caller(), "cases.handle", case):
+            return problem(403)
+        party, failure = commit_or_problem(
+            lambda: operations.add_party(caller(), case, _party_input(data)))
+        return failure or (party, 201)
+
+
+def _handler(data):
+    if not data.get("handler"):
+        return None
+    user = find_user(data["handler"])
+    if user is None:
+        raise OperationError(_("No account has this username."), field="handler")
+    return user
+
+
+# Workflow actions: (permission, the operation given the caller, the case and the body).
+ACTIONS = {
+    "accept": ("cases.handle", lambda by, case, d: operations.accept_case(
+        by, case, handler=_handler(d), seen_version=d.get("version"))),
+    "decline": ("cases.handle", lambda by, case, d: operations.decline_case(
+        by, case, d.get("reason") or "", d.get("referred_to"), seen_version=d.get("version"))),
+    "start": ("cases.handle", lambda by, case, d: operations.start_mediation(
+        by, case, seen_version=d.get("version"))),
+    "escalate": ("cases.decide", lambda by, case, d: operations.move_level(
+        by, case, Level(d["to_level"]) if d.get("to_level") else case.level.next,
+        d.get("reason") or "")),
+    "refer_out": ("cases.handle", lambda by, case, d: operations.refer_out(
+        by, case, d.get("referred_to") or "", d.get("reason") or "",
+        seen_version=d.get("version"))),
+    "settle": ("cases.handle", lambda by, case, d: operations.settle_case(
+        by, case, partly=d.get("partly", False), oral_agreement=d.get("oral_agreement"),
+        note=d.get("note"), seen_version=d.get("version"))),
+    "fail": ("cases.handle", lambda by, case, d: operations.fail_case(
+        by, case, d.get("reason") or "", d.get("routes_told", []),
+        seen_version=d.get("version"))),
+    "withdraw": ("cases.handle", lambda by, case, d: operations.withdraw_case(
+        by, case, d.get("reason") or "", seen_version=d.get("version"))),
+    "close": ("cases.handle", lambda by, case, d: operations.close_case(
+        by, case, d.get("note"), seen_version=d.get("version"))),
+}
+
+
+@bp.route("/<number>/<any(" + ", ".join(ACTIONS) + "):action>", methods=["POST"])
+@writes
+@bp.arguments(schemas.ActionIn)
+@bp.response(200, schemas.Case)
+@bp.alt_response(409, schema=schemas.Problem, content_type="application/problem+json")
+@bp.alt_response(422, schema=schemas.Problem, content_type="application/problem+json")
+def case_action(data, number, action):
+    """A workflow step: accept, decline, start, escalate, refer_out, settle, fail, withdraw,
+    close.  Refused moves answer 422 with the reason; a stale ``version`` 409."""
+    case = load_case(number)
+    if case is None:
+        return problem(404)
+    permission, operation = ACTIONS[action]
+    if not access.can(caller(), permission, case):
+        return problem(403)
+    if action == "escalate" and case.level.next is None and not data.get("to_level"):
+        return problem(422, _("The case is already at the street level."))
+    _result, failure = commit_or_problem(lambda: operation(caller(), case, data),
+                                         conflict_types=(StaleEdit,))
+    return failure or case

@@ -1,0 +1,284 @@
+"""What every API call shares: bearer tokens, problem+json errors, one commit per call, and
+replies kept for retried creating POSTs (Idempotency-Key)."""
+
+import functools
+import hashlib
+import json
+import re
+from datetime import timedelta
+
+from flask import Response, current_app, g, jsonify, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_smorest import Blueprint
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from mediation.api import tokens
+from mediation.api.models import IdempotentReply
+from mediation.core import audit
+from mediation.core.db import utcnow
+from mediation.core.errors import OperationError
+from mediation.extensions import csrf, db, limiter
+
+PROBLEM = "application/problem+json"
+PREFIX = "/api/v1"
+PUBLIC_PREFIX = f"{PREFIX}/public"
+
+TITLES = {
+    400: _l("Bad request"), 401: _l("Authentication required"), 403: _l("Not allowed"),
+    404: _l("No such resource"), 405: _l("Method not allowed"), 409: _l("Conflict"),
+    413: _l("Too large"), 415: _l("Unsupported media type"),
+    422: _l("The request could not be processed"), 429: _l("Too many requests"),
+    500: _l("Server error"),
+}
+DETAILS = {
+    401: _l("Send an API token: Authorization: Bearer <token>."),
+    403: _l("The token's account may not do this."),
+    404: _l("There is no such resource, or the token's account may not see it."),
+    405: _l("This address does not take that method."),
+    429: _l("Too many requests with this token: wait a moment and try again."),
+    500: _l("The server could not finish this. Nothing was saved."),
+}
+
+# marshmallow's and webargs's English messages, in the caller's language.
+FIELD_MESSAGES = [
+    (re.compile(r"^Missing data for required field\.$"), _l("This field is required.")),
+    (re.compile(r"^Field may not be null\.$"), _l("This field may not be empty.")),
+    (re.compile(r"^Unknown field\.$"), _l("Unknown field.")),
+    (re.compile(r"^Not a valid string\.$"), _l("Not a valid text.")),
+    (re.compile(r"^Not a valid integer\.$"), _l("Not a valid whole number.")),
+    (re.compile(r"^Not a valid boolean\.$"), _l("Not a valid true/false value.")),
+    (re.compile(r"^Not a valid date\.$"), _l("Not a valid date (YYYY-MM-DD).")),
+    (re.compile(r"^Not a valid datetime\.$"),
+     _l("Not a valid date and time (ISO 8601, with its time zone).")),
+    (re.compile(r"^Not a valid list\.$"), _l("Not a valid list.")),
+    (re.compile(r"^Invalid input type\.$"), _l("Wrong type of value.")),
+    (re.compile(r"^Invalid value\.$"), _l("Invalid value.")),
+    (re.compile(r"^Must be one of: (?P<choices>.*)\.$"), _l("Must be one of: %(choices)s.")),
+    (re.compile(r"^Must be greater than or equal to (?P<min>\S+) and less than or equal to "
+                r"(?P<max>\S+)\.$"), _l("Must be between %(min)s and %(max)s.")),
+    (re.compile(r"^Must be greater than or equal to (?P<min>\S+)\.$"),
+     _l("Must be at least %(min)s.")),
+    (re.compile(r"^Must be less than or equal to (?P<max>\S+)\.$"),
+     _l("Must be at most %(max)s.")),
+    (re.compile(r"^Length must be between (?P<min>\d+) and (?P<max>\d+)\.$"),
+     _l("Length must be between %(min)s and %(max)s.")),
+    (re.compile(r"^Shorter than minimum length (?P<min>\d+)\.$"),
+     _l("At least %(min)s characters.")),
+    (re.compile(r"^Longer than maximum length (?P<max>\d+)\.$"),
+     _l("At most %(max)s characters.")),
+    (re.compile(r"^Invalid JSON body\.$"), _l("The body is not valid JSON.")),
+]
+
+
+def translate(message: str) -> str:
+    for pattern, template in FIELD_MESSAGES:
+        match = pattern.match(str(message))
+        if match:
+            return str(template) % match.groupdict() if match.groupdict() else str(template)
+    return str(message)
+
+
+def _flatten(messages, path=()) -> list[dict]:
+    """webargs' {location: {field: [messages]}} as [{field, message}], in the caller's language."""
+    if isinstance(messages, dict):
+        found = []
+        for key, value in messages.items():
+            found += _flatten(value, path + (str(key),))
+        return found
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        field = ".".join(p for p in path if p not in {"json", "query", "form", "files",
+                                                       "headers", "view_args", "_schema"})
+        return [{"field": field or None, "message": translate(m)} for m in messages]
+    if isinstance(messages, list):
+        return [e for i, m in enumerate(messages) for e in _flatten(m, path + (str(i),))]
+    return [{"field": ".".join(path) or None, "message": translate(str(messages))}]
+
+
+def problem(status: int, detail: str | None = None, *, errors: list[dict] | None = None,
+            headers: dict | None = None, **extra) -> Response:
+    """An RFC 9457 problem document."""
+    body = {"type": "about:blank", "title": str(TITLES.get(status, TITLES[500])),
+            "status": status, "detail": str(detail or DETAILS.get(status, "")) or None}
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    response = jsonify({k: v for k, v in body.items() if v is not None})
+    response.status_code = status
+    response.mimetype = PROBLEM
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def respond_to_error(error) -> Response | None:
+    """For the app's error handlers: API paths get problem+json instead of an HTML page."""
+    if not request.path.startswith(PREFIX):
+        return None
+    if not isinstance(error, HTTPException):
+        db.session.rollback()
+        return problem(500)
+    data = getattr(error, "data", None) or {}
+    errors = _flatten(data["messages"]) if "messages" in data else None
+    status = error.code or 500
+    if status == 422 and errors:
+        return problem(422, _("Some fields are not valid."), errors=errors)
+    detail = data.get("message") or (None if status in DETAILS else error.description)
+    headers = {"WWW-Authenticate": 'Bearer realm="api"'} if status == 401 else None
+    return problem(status, detail, headers=headers)
+
+
+def operation_problem(error: OperationError, status: int = 422) -> Response:
+    errors = [{"field": error.field, "message": str(error.message)}] if error.field else None
+    return problem(status, str(error.message), errors=errors)
+
+
+# ---- authentication ---------------------------------------------------------------------
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def authenticate():
+    """Before each call of a token-protected blueprint: the token's account is the caller.
+
+    Cookies are never accepted here, so a page cannot be tricked into calling the API.
+    """
+    secret = _bearer()
+    token = tokens.find_token(secret) if secret else None
+    if token is None:
+        return problem(401, _("The API token is missing, unknown, expired or revoked."),
+                       headers={"WWW-Authenticate": 'Bearer realm="api"'})
+    g.api_token = token
+    g._login_user = token.user  # Flask-Login's current_user for this request
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(hours=1):
+        token.last_used_at = now
+    return None
+
+
+def rate_limit_key() -> str:
+    """Per token (by its hash, before the database is asked), else per client address."""
+    secret = _bearer()
+    if secret:
+        return "token:" + hashlib.sha256(secret.encode()).hexdigest()[:32]
+    return "ip:" + (request.remote_addr or "")
+
+
+def blueprint(name: str, url_prefix: str, description: str, *, public: bool = False):
+    """A flask-smorest blueprint under /api/v1, tokens required unless ``public``."""
+    blp = Blueprint(name, __name__, url_prefix=PREFIX + url_prefix, description=description)
+    csrf.exempt(blp)
+    limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_limit_key)(blp)
+    if not public:
+        blp.before_request(authenticate)
+    return blp
+
+
+def caller():
+    return g.api_token.user
+
+
+# ---- one commit per call ----------------------------------------------------------------
+
+def commit_or_problem(action, *, conflict_types=()):
+    """Run an operation and commit; a refused rule is a 422 (409 for conflicts), nothing saved."""
+    try:
+        result = action()
+        db.session.flush()
+    except conflict_types as error:
+        db.session.rollback()
+        return None, operation_problem(error, 409)
+    except OperationError as error:
+        db.session.rollback()
+        return None, operation_problem(error)
+    except (StaleDataError, IntegrityError):
+        db.session.rollback()
+        return None, problem(409, _("Someone else changed this at the same time. Nothing was "
+                                    "saved: read it again and retry."))
+    return result, None
+
+
+def audit_call(status: int) -> None:
+    """Every changing API call in the audit log, beside what its operation records."""
+    if request.method not in {"GET", "HEAD", "OPTIONS"} and getattr(g, "api_token", None):
+        audit.record("api.call", g.api_token, actor=g.api_token.user,
+                     note=f"{request.method} {request.path} → {status}")
+
+
+# ---- Idempotency-Key --------------------------------------------------------------------
+
+def _request_hash() -> str:
+    body = request.get_data(cache=True) or b""
+    return hashlib.sha256(request.method.encode() + request.path.encode() + b"\0" + body) \
+        .hexdigest()
+
+
+def idempotent(view):
+    """A creating POST: with an Idempotency-Key, a retry gets the first reply, not a second
+    resource.  The key is claimed in the same transaction as the creation."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        key = (request.headers.get("Idempotency-Key") or "").strip()
+        if not key:
+            return _finish(view(*args, **kwargs))
+        if len(key) > 255:
+            return problem(400, _("The Idempotency-Key is longer than 255 characters."))
+        token = g.api_token
+        fingerprint = _request_hash()
+        earlier = db.session.scalar(select(IdempotentReply).where(
+            IdempotentReply.token_id == token.id, IdempotentReply.key == key))
+        if earlier is not None:
+            db.session.rollback()
+            if earlier.request_hash != fingerprint:
+                return problem(422, _("This Idempotency-Key was used for a different request."))
+            response = jsonify(earlier.body)
+            response.status_code = earlier.status
+            if earlier.location:
+                response.headers["Location"] = earlier.location
+            response.headers["Idempotent-Replayed"] = "true"
+            return response
+        response = current_app.make_response(view(*args, **kwargs))
+        if response.status_code >= 400:
+            db.session.rollback()
+            return response
+        reply = IdempotentReply(token_id=token.id, key=key, request_hash=fingerprint,
+                                status=response.status_code,
+                                body=json.loads(response.get_data(as_text=True)),
+                                location=response.headers.get("Location"))
+        try:
+            with db.session.begin_nested():
+                db.session.add(reply)
+        except IntegrityError:
+            db.session.rollback()  # a concurrent retry claimed the key first: its reply counts
+            return problem(409, _("A request with this Idempotency-Key is being processed: "
+                                  "retry in a moment."))
+        return _finish(response)
+
+    return wrapped
+
+
+def _finish(result):
+    response = current_app.make_response(result)
+    if response.status_code < 400:
+        audit_call(response.status_code)
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+def writes(view):
+    """A changing call that is not a creation: commit on success, roll back otherwise."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        return _finish(view(*args, **kwargs))
+
+    return wrapped

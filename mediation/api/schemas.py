@@ -1,0 +1,344 @@
+"""The API's request and response shapes (marshmallow), from which the OpenAPI document is
+generated.  Personal data leaves masked: ID numbers and phones are never sent in full."""
+
+import marshmallow as ma
+from marshmallow import validate
+
+from mediation.agreements.models import AgreementStatus, ConfirmationResult
+from mediation.areas.models import AreaKind
+from mediation.cases.models import Gender, PartyKind, PartyRole
+from mediation.cases.operations import FAILURE_ROUTES
+from mediation.cases.states import RISK_FACTORS, CaseState, Level, RiskLevel, Source
+from mediation.core.identity import DocumentType, mask_phone
+from mediation.sessions.models import PlaceKind, SessionStatus
+
+
+def _values(enum_cls) -> list[str]:
+    return [member.value for member in enum_cls]
+
+
+def one_of(enum_cls, metadata=None, **kwargs):
+    return ma.fields.String(validate=validate.OneOf(_values(enum_cls)),
+                            metadata={"enum": _values(enum_cls), **(metadata or {})}, **kwargs)
+
+
+def text(max_length: int, **kwargs):
+    return ma.fields.String(validate=validate.Length(max=max_length), **kwargs)
+
+
+def required_text(max_length: int, **kwargs):
+    return ma.fields.String(required=True, validate=validate.Length(min=1, max=max_length),
+                            **kwargs)
+
+
+class Strict(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+class Problem(ma.Schema):
+    """RFC 9457 problem details, with the invalid fields under ``errors``."""
+
+    type = ma.fields.String()
+    title = ma.fields.String()
+    status = ma.fields.Integer()
+    detail = ma.fields.String()
+    errors = ma.fields.List(ma.fields.Dict())
+    slots = ma.fields.List(ma.fields.DateTime(),
+                           metadata={"description": "Free alternatives, for a clash."})
+
+
+class PageQuery(Strict):
+    page = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+def page_of(item_schema, name: str):
+    return type(name, (ma.Schema,), {
+        "items": ma.fields.List(ma.fields.Nested(item_schema)),
+        "total": ma.fields.Integer(), "page": ma.fields.Integer(),
+        "per_page": ma.fields.Integer()})
+
+
+# ---- areas ------------------------------------------------------------------------------
+
+class Area(ma.Schema):
+    id = ma.fields.Integer()
+    code = ma.fields.String()
+    name = ma.fields.String()
+    kind = one_of(AreaKind)
+    parent_id = ma.fields.Integer(allow_none=True)
+
+
+AreaPage = page_of(Area, "AreaPage")
+
+
+# ---- cases ------------------------------------------------------------------------------
+
+class PartyIn(Strict):
+    role = one_of(PartyRole, required=True)
+    kind = one_of(PartyKind, load_default=PartyKind.PERSON.value)
+    name = required_text(120)
+    gender = one_of(Gender, allow_none=True)
+    ethnicity = text(20, allow_none=True)
+    birth_date = ma.fields.Date(allow_none=True)
+    occupation = text(60, allow_none=True)
+    id_type = one_of(DocumentType, allow_none=True)
+    id_number = text(40, allow_none=True)
+    phone = text(20, allow_none=True)
+    address = text(200, allow_none=True)
+    uscc = text(18, allow_none=True)
+    legal_representative = text(60, allow_none=True)
+    legal_representative_title = text(40, allow_none=True)
+    agent_name = text(60, allow_none=True)
+    agent_phone = text(20, allow_none=True)
+
+
+class Party(ma.Schema):
+    id = ma.fields.Integer()
+    role = ma.fields.Function(lambda p: p.role.value)
+    kind = ma.fields.Function(lambda p: p.kind.value)
+    name = ma.fields.String()
+    gender = ma.fields.Function(lambda p: p.gender.value if p.gender else None)
+    ethnicity = ma.fields.String(allow_none=True)
+    birth_date = ma.fields.Date(allow_none=True)
+    occupation = ma.fields.String(allow_none=True)
+    id_type = ma.fields.String(allow_none=True)
+    id_number_masked = ma.fields.String(allow_none=True)
+    phone_masked = ma.fields.Function(lambda p: mask_phone(p.phone) if p.phone else None)
+    address = ma.fields.String(allow_none=True)
+    agent_name = ma.fields.String(allow_none=True)
+    refuses_mediation = ma.fields.Boolean()
+
+
+class PartyList(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(Party))
+    total = ma.fields.Integer()
+
+
+class CaseIn(Strict):
+    title = required_text(120)
+    source = one_of(Source, required=True)
+    category = required_text(32, metadata={"description": "A category code, e.g. water_leak."})
+    grid = text(32, allow_none=True,
+                metadata={"description": "The grid's code; omitted: picked from the address."})
+    narrative = required_text(10000)
+    address = text(200, allow_none=True)
+    amount = text(30, allow_none=True, metadata={"description": "Amount in dispute, in yuan."})
+    risks = ma.fields.List(ma.fields.String(validate=validate.OneOf(list(RISK_FACTORS))),
+                           load_default=list)
+    parties = ma.fields.List(ma.fields.Nested(PartyIn), load_default=list,
+                             validate=validate.Length(max=50))
+
+
+class Case(ma.Schema):
+    number = ma.fields.String()
+    title = ma.fields.String()
+    state = ma.fields.Function(lambda c: c.state.value, metadata={"enum": _values(CaseState)})
+    level = ma.fields.Function(lambda c: c.level.value, metadata={"enum": _values(Level)})
+    source = ma.fields.Function(lambda c: c.source.value)
+    category = ma.fields.Function(lambda c: c.category.code)
+    grid = ma.fields.Function(lambda c: c.grid.code)
+    risk_level = ma.fields.Function(lambda c: c.risk_level.value)
+    narrative = ma.fields.String()
+    address = ma.fields.String(allow_none=True)
+    amount = ma.fields.Function(lambda c: c.amount_yuan.replace(",", "") if c.amount_fen
+                                is not None else None)
+    handler = ma.fields.Function(lambda c: c.handler.username if c.handler else None)
+    reported_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
+    level_deadline = ma.fields.Date(allow_none=True)
+    overall_deadline = ma.fields.Date(allow_none=True)
+    version = ma.fields.Integer()
+    parties = ma.fields.List(ma.fields.Nested(Party))
+
+
+CasePage = page_of(Case, "CasePage")
+
+
+class CaseQuery(PageQuery):
+    state = one_of(CaseState)
+    level = one_of(Level)
+    category = text(32)
+    grid = text(32)
+    risk = one_of(RiskLevel)
+    overdue = ma.fields.Boolean()
+    updated_since = ma.fields.AwareDateTime(default_timezone=None)
+
+
+class ActionIn(Strict):
+    """What a workflow action takes; each action uses the fields it needs."""
+
+    reason = text(5000, allow_none=True, metadata={"description": "Why (decline, fail, "
+                                                   "withdraw, refer_out, escalate)."})
+    note = text(5000, allow_none=True)
+    handler = text(64, allow_none=True, metadata={"description": "accept: the handler's "
+                                                  "username (default: the caller)."})
+    to_level = one_of(Level, allow_none=True, metadata={"description": "escalate."})
+    referred_to = text(120, allow_none=True, metadata={"description": "decline, refer_out."})
+    partly = ma.fields.Boolean(load_default=False, metadata={"description": "settle."})
+    oral_agreement = text(10000, allow_none=True, metadata={"description": "settle."})
+    routes_told = ma.fields.List(ma.fields.String(validate=validate.OneOf(FAILURE_ROUTES)),
+                                 load_default=list, metadata={"description": "fail."})
+    version = ma.fields.Integer(allow_none=True, metadata={
+        "description": "The case version the client saw; a newer one answers 409."})
+
+
+# ---- sessions ---------------------------------------------------------------------------
+
+class SessionIn(Strict):
+    starts_at = ma.fields.AwareDateTime(required=True)
+    ends_at = ma.fields.AwareDateTime(required=True)
+    place_kind = one_of(PlaceKind, load_default=PlaceKind.ROOM.value)
+    room_id = ma.fields.Integer(allow_none=True)
+    address = text(200, allow_none=True)
+    video_link = text(300, allow_none=True)
+    purpose = required_text(2000)
+    lead_mediator = text(64, allow_none=True,
+                         metadata={"description": "Username; default: the caller."})
+    parties = ma.fields.List(ma.fields.Integer(), allow_none=True, metadata={
+        "description": "Party ids; default: every party that has not refused mediation."})
+    override_reason = text(500, allow_none=True, metadata={
+        "description": "Why a session outside the centre's hours or on a holiday is needed."})
+
+
+class Participant(ma.Schema):
+    role = ma.fields.Function(lambda p: p.role.value)
+    name = ma.fields.Function(lambda p: p.display_name)
+    attendance = ma.fields.Function(lambda p: p.attendance.value)
+
+
+class Session(ma.Schema):
+    id = ma.fields.Integer()
+    case_number = ma.fields.Function(lambda s: s.case.number)
+    status = ma.fields.Function(lambda s: s.status.value,
+                                metadata={"enum": _values(SessionStatus)})
+    place_kind = ma.fields.Function(lambda s: s.place_kind.value)
+    room_id = ma.fields.Integer(allow_none=True)
+    address = ma.fields.String(allow_none=True)
+    starts_at = ma.fields.DateTime()
+    ends_at = ma.fields.DateTime()
+    purpose = ma.fields.String()
+    participants = ma.fields.List(ma.fields.Nested(Participant))
+
+
+SessionPage = page_of(Session, "SessionPage")
+
+
+class SessionQuery(PageQuery):
+    from_ = ma.fields.Date(data_key="from")
+    to = ma.fields.Date()
+    case = text(16)
+
+
+class CancelIn(Strict):
+    reason = required_text(2000)
+
+
+# ---- agreements -------------------------------------------------------------------------
+
+class InstalmentIn(Strict):
+    due_on = ma.fields.Date(required=True)
+    amount = required_text(30, metadata={"description": "Yuan, e.g. 2000 or 2000.50."})
+
+
+class TermIn(Strict):
+    content = required_text(5000)
+    obligor_id = ma.fields.Integer(required=True, metadata={"description": "A party id."})
+    obligee_id = ma.fields.Integer(allow_none=True)
+    amount = text(30, allow_none=True)
+    method = text(120, allow_none=True)
+    place = text(200, allow_none=True)
+    due_on = ma.fields.Date(allow_none=True)
+    instalments = ma.fields.List(ma.fields.Nested(InstalmentIn), load_default=list,
+                                 validate=validate.Length(max=120))
+    on_the_spot = ma.fields.Boolean(load_default=False)
+
+
+class ResponsibilityIn(Strict):
+    party_id = ma.fields.Integer(required=True)
+    text = required_text(5000)
+
+
+class AgreementIn(Strict):
+    facts = text(20000, allow_none=True, metadata={"description": "Default: the narrative."})
+    disputed_matters = required_text(10000)
+    copies = ma.fields.Integer(allow_none=True, validate=validate.Range(min=2, max=50))
+    recorder_name = required_text(60)
+    responsibilities = ma.fields.List(ma.fields.Nested(ResponsibilityIn), load_default=list,
+                                      validate=validate.Length(max=50))
+    terms = ma.fields.List(ma.fields.Nested(TermIn), required=True,
+                           validate=validate.Length(min=1, max=60))
+    concerns_status = ma.fields.Boolean(load_default=False)
+    determines_ownership = ma.fields.Boolean(load_default=False)
+
+
+class Instalment(ma.Schema):
+    due_on = ma.fields.Date()
+    amount = ma.fields.Function(lambda i: i.amount_yuan.replace(",", ""))
+    paid_on = ma.fields.Date(allow_none=True)
+
+
+class Term(ma.Schema):
+    id = ma.fields.Integer()
+    position = ma.fields.Function(lambda t: t.position + 1)
+    content = ma.fields.String()
+    obligor_id = ma.fields.Integer(allow_none=True)
+    obligee_id = ma.fields.Integer(allow_none=True)
+    amount = ma.fields.Function(lambda t: t.amount_yuan.replace(",", "") if t.amount_fen
+                                else None)
+    amount_in_words = ma.fields.Function(lambda t: t.amount_capital or None)
+    method = ma.fields.String(allow_none=True)
+    place = ma.fields.String(allow_none=True)
+    due_on = ma.fields.Date(allow_none=True)
+    on_the_spot = ma.fields.Boolean()
+    performed_on = ma.fields.Date(allow_none=True)
+    instalments = ma.fields.List(ma.fields.Nested(Instalment))
+
+
+class Agreement(ma.Schema):
+    id = ma.fields.Integer()
+    case_number = ma.fields.Function(lambda a: a.case.number)
+    number = ma.fields.String(allow_none=True)
+    version = ma.fields.Integer()
+    status = ma.fields.Function(lambda a: a.status.value,
+                                metadata={"enum": _values(AgreementStatus)})
+    in_force = ma.fields.Boolean()
+    committee = ma.fields.Function(lambda a: a.committee.name)
+    issued_on = ma.fields.Date(allow_none=True)
+    effective_on = ma.fields.Date(allow_none=True)
+    sha256 = ma.fields.String(allow_none=True)
+    verification_code = ma.fields.String(allow_none=True)
+    supersedes_id = ma.fields.Integer(allow_none=True)
+    parties = ma.fields.Function(lambda a: [e.party.name for e in a.parties])
+    terms = ma.fields.List(ma.fields.Nested(Term))
+    lock_version = ma.fields.Integer()
+    confirmations = ma.fields.Function(lambda a: [
+        {"court": c.court_name, "filed_on": c.filed_on.isoformat(), "result": c.result.value,
+         "ruling_number": c.ruling_number} for c in a.confirmations],
+        metadata={"description": "Judicial confirmation: " + ", ".join(
+            _values(ConfirmationResult))})
+
+
+AgreementPage = page_of(Agreement, "AgreementPage")
+
+
+class AgreementQuery(PageQuery):
+    case = text(16)
+    status = one_of(AgreementStatus)
+
+
+class IssueIn(Strict):
+    lock_version = ma.fields.Integer(allow_none=True)
+
+
+class Verification(ma.Schema):
+    number = ma.fields.String()
+    committee = ma.fields.String()
+    issued_on = ma.fields.Date()
+    effective_on = ma.fields.Date(allow_none=True)
+    parties = ma.fields.List(ma.fields.String(), metadata={"description": "Masked names."})
+    sha256 = ma.fields.String()
+    status = ma.fields.String(metadata={"enum": ["in_force", "issued", "superseded"]})
+    superseded_by = ma.fields.String(allow_none=True)
+    confirmed = ma.fields.Boolean()

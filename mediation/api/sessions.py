@@ -1,0 +1,156 @@
+"""/api/v1/sessions and /api/v1/cases/{number}/sessions: list, book, cancel, calendar file."""
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Response, url_for
+from flask.views import MethodView
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from mediation.api import schemas
+from mediation.api.cases import bp as cases_bp
+from mediation.api.cases import load_case, page
+from mediation.api.http import (
+    blueprint,
+    caller,
+    commit_or_problem,
+    idempotent,
+    operation_problem,
+    problem,
+    writes,
+)
+from mediation.areas.models import Room
+from mediation.cases import access
+from mediation.cases.models import Case
+from mediation.core.errors import OperationError
+from mediation.extensions import db
+from mediation.sessions import notices, operations
+from mediation.sessions.models import MediationSession, PlaceKind
+from mediation.sessions.operations import SchedulingConflict, SessionInput
+from mediation.users.operations import find_user
+
+bp = blueprint("sessions_api", "/sessions", "Mediation sessions: booking, cancelling and the "
+               "calendar file.")
+LOCAL = ZoneInfo("Asia/Shanghai")
+
+
+def _visible_session(session_id: int) -> MediationSession | None:
+    session = db.session.get(MediationSession, session_id)
+    if session is None or load_case(session.case.number) is None:
+        return None
+    return session
+
+
+@bp.route("")
+class Sessions(MethodView):
+    @bp.arguments(schemas.SessionQuery, location="query")
+    @bp.response(200, schemas.SessionPage)
+    @bp.alt_response(401, schema=schemas.Problem, content_type="application/problem+json")
+    def get(self, query):
+        """Sessions of the cases in the token's jurisdiction, by date range (local days)
+        and/or case, soonest first."""
+        visible = access.visible_cases(caller(), select(Case.id)).subquery()
+        stmt = select(MediationSession).join(Case, MediationSession.case_id == Case.id) \
+            .where(MediationSession.case_id.in_(select(visible.c.id)))
+        if query.get("from_"):
+            stmt = stmt.where(MediationSession.ends_at > datetime.combine(
+                query["from_"], time.min, LOCAL))
+        if query.get("to"):
+            stmt = stmt.where(MediationSession.starts_at < datetime.combine(
+                query["to"] + timedelta(days=1), time.min, LOCAL))
+        if query.get("case"):
+            stmt = stmt.where(Case.number == query["case"])
+        return page(stmt.order_by(MediationSession.starts_at, MediationSession.id), query)
+
+
+@bp.route("/<int:session_id>")
+class SessionById(MethodView):
+    @bp.response(200, schemas.Session)
+    @bp.alt_response(404, schema=schemas.Problem, content_type="application/problem+json")
+    def get(self, session_id):
+        """One session."""
+        session = _visible_session(session_id)
+        return session if session is not None else problem(404)
+
+
+@bp.route("/<int:session_id>/cancel", methods=["POST"])
+@writes
+@bp.arguments(schemas.CancelIn)
+@bp.response(200, schemas.Session)
+@bp.alt_response(422, schema=schemas.Problem, content_type="application/problem+json")
+def cancel(data, session_id):
+    """Cancel a session, with the reason; participants are told."""
+    session = _visible_session(session_id)
+    if session is None:
+        return problem(404)
+    if not access.can(caller(), "cases.handle", session.case):
+        return problem(403)
+    _result, failure = commit_or_problem(
+        lambda: operations.cancel_session(caller(), session, data["reason"]))
+    return failure or session
+
+
+@bp.route("/<int:session_id>/ics")
+@bp.response(200, content_type="text/calendar",
+             description="The session as an iCalendar file.")
+@bp.alt_response(404, schema=schemas.Problem, content_type="application/problem+json")
+def ics(session_id):
+    """The session as a calendar file (RFC 5545)."""
+    session = _visible_session(session_id)
+    if session is None:
+        return problem(404)
+    return Response(notices.session_ics(session), mimetype="text/calendar")
+
+
+def _session_input(case: Case, data: dict) -> SessionInput:
+    room = db.session.get(Room, data["room_id"]) if data.get("room_id") else None
+    if data.get("room_id") and room is None:
+        raise OperationError(_("No room has this id."), field="room_id")
+    lead = find_user(data["lead_mediator"]) if data.get("lead_mediator") else caller()
+    if lead is None:
+        raise OperationError(_("No account has this username."), field="lead_mediator")
+    if data.get("parties") is None:
+        parties = [p for p in case.parties if not p.refuses_mediation]
+    else:
+        by_id = {p.id: p for p in case.parties}
+        unknown = [i for i in data["parties"] if i not in by_id]
+        if unknown:
+            raise OperationError(_("%(names)s is not a party of this case.",
+                                   names="、".join(map(str, unknown))), field="parties")
+        parties = [by_id[i] for i in data["parties"]]
+    return SessionInput(
+        starts_at=data["starts_at"], ends_at=data["ends_at"],
+        place_kind=PlaceKind(data.get("place_kind") or "room"), purpose=data["purpose"],
+        lead_mediator=lead, room=room, address=data.get("address"),
+        video_link=data.get("video_link"), parties=parties,
+        override_reason=data.get("override_reason"))
+
+
+@cases_bp.route("/<number>/sessions", methods=["POST"])
+@idempotent
+@cases_bp.arguments(schemas.SessionIn)
+@cases_bp.response(201, schemas.Session)
+@cases_bp.alt_response(409, schema=schemas.Problem, content_type="application/problem+json",
+                       description="A clash: the message names the clashing session, "
+                                   "``slots`` lists free alternatives.")
+@cases_bp.alt_response(422, schema=schemas.Problem, content_type="application/problem+json")
+def schedule(data, number):
+    """Book a session for a case; a clash of room, mediator or party answers 409."""
+    case = load_case(number)
+    if case is None:
+        return problem(404)
+    if not access.can(caller(), "cases.handle", case):
+        return problem(403)
+    try:
+        session = operations.schedule_session(caller(), case, _session_input(case, data))
+        db.session.flush()
+    except SchedulingConflict as clash:
+        db.session.rollback()
+        return problem(409, str(clash.message),
+                       slots=[slot.isoformat() for slot in clash.slots])
+    except OperationError as error:
+        db.session.rollback()
+        return operation_problem(error)
+    return session, 201, {"Location": url_for("sessions_api.SessionById",
+                                              session_id=session.id)}
