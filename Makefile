@@ -1,6 +1,7 @@
 # make run  - install, migrate, seed the demo city and serve on http://127.0.0.1:5000
 # make test - install what the tests need and run the suite on SQLite, and on PostgreSQL
 #             too when TEST_DATABASE_URL is set
+# make bench - run the benchmarks in bench/ (each exits non-zero when over its limits)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test install install-test lint translations serve clean
+.PHONY: run test bench install install-test lint translations serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +41,13 @@ test: install-test
 		echo "== PostgreSQL: $$TEST_DATABASE_URL =="; \
 		$(BIN)/python -m pytest -m "not browser"; \
 	fi
+
+bench: install
+	@scripts/system-deps.sh --required fonts pdf
+	@for script in bench/*.py; do \
+		echo "== $$script"; \
+		$(BIN)/python $$script || exit 1; \
+	done
 
 lint: install-test
 	$(BIN)/ruff check .
