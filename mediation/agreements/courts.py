@@ -55,7 +55,9 @@ def competent_courts(agreement) -> list[CompetentCourt]:
     court = court_for(agreement.committee.area, courts)
     if court is not None:
         add(court, court.name, _("The mediation committee is in its district."))
-    return list(found.values())
+    # The courts on record first: the application is addressed to the first one by default,
+    # and a "court where X is domiciled" placeholder is no court to write to.
+    return sorted(found.values(), key=lambda entry: entry.court is None)
 
 
 def needs_inviting_court(case) -> bool:

@@ -91,7 +91,7 @@ class IssueForm(FlaskForm):
 
 
 class SignatureForm(FlaskForm):
-    signer = SelectField(_l("Who"), validators=[DataRequired()])
+    signer = SelectField(_l("Signer"), validators=[DataRequired()])
     signed_on = DateField(_l("Date"), validators=[DataRequired()])
     method = SelectField(_l("How (parties)"), choices=enum_choices(SignMethod))
 
@@ -121,7 +121,7 @@ class ConfirmationForm(FlaskForm):
 
 
 class RulingForm(FlaskForm):
-    result = SelectField(_l("Decision"), choices=options(
+    result = SelectField(_l("Court's decision"), choices=options(
         (value, label) for value, label in ConfirmationResult.choices() if value != "pending"))
     ruling_number = StringField(_l("Ruling number"), validators=[Optional(), Length(max=80)])
     ruled_on = DateField(_l("Date of the ruling"), validators=[DataRequired()])

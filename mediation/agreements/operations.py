@@ -81,6 +81,11 @@ def start_draft(by: User, case: Case) -> Agreement:
                                "mediation or after it has been settled."))
     if open_draft(case) is not None:
         raise OperationError(_("This case already has a draft agreement."))
+    current = db.session.scalar(select(Agreement).where(
+        Agreement.case_id == case.id, Agreement.status == AgreementStatus.ISSUED))
+    if current is not None:
+        raise OperationError(_("This case already has agreement %(number)s: to change it, "
+                               "make a correction.", number=current.number))
     committee = committee_for(case)
     if committee is None:
         raise OperationError(_("No active mediation committee serves this case's area: an "
@@ -383,23 +388,26 @@ def correct(by: User, agreement: Agreement) -> Agreement:
         raise OperationError(_("A correction of this agreement is already being drafted."))
     version = 1 + db.session.scalar(select(db.func.max(Agreement.version))
                                     .where(Agreement.case_id == agreement.case_id))
-    draft = Agreement(
-        case=agreement.case, committee=agreement.committee, version=version,
-        supersedes=agreement, facts=agreement.facts,
-        disputed_matters=agreement.disputed_matters, copies=agreement.copies,
-        mediator=agreement.mediator, recorder_name=agreement.recorder_name,
-        inviting_court=agreement.inviting_court, concerns_status=agreement.concerns_status,
-        determines_ownership=agreement.determines_ownership, created_by_id=by.id)
-    draft.parties = [AgreementParty(party_id=e.party_id, position=e.position,
-                                    responsibility=e.responsibility)
-                     for e in agreement.parties]
-    draft.terms = [Term(position=t.position, obligor_id=t.obligor_id, obligee_id=t.obligee_id,
-                        content=t.content, amount_fen=t.amount_fen, method=t.method,
-                        place=t.place, due_on=t.due_on, on_the_spot=t.on_the_spot,
-                        instalments=[Instalment(due_on=i.due_on, amount_fen=i.amount_fen)
-                                     for i in t.instalments])
-                   for t in agreement.terms]
-    db.session.add(draft)
+    # Setting ``supersedes`` puts the draft on the old version's ``superseded_by`` before
+    # the draft is in the session: no autoflush until it is added.
+    with db.session.no_autoflush:
+        draft = Agreement(
+            case=agreement.case, committee=agreement.committee, version=version,
+            supersedes=agreement, facts=agreement.facts,
+            disputed_matters=agreement.disputed_matters, copies=agreement.copies,
+            mediator=agreement.mediator, recorder_name=agreement.recorder_name,
+            inviting_court=agreement.inviting_court, concerns_status=agreement.concerns_status,
+            determines_ownership=agreement.determines_ownership, created_by_id=by.id)
+        draft.parties = [AgreementParty(party_id=e.party_id, position=e.position,
+                                        responsibility=e.responsibility)
+                         for e in agreement.parties]
+        draft.terms = [Term(position=t.position, obligor_id=t.obligor_id, obligee_id=t.obligee_id,
+                            content=t.content, amount_fen=t.amount_fen, method=t.method,
+                            place=t.place, due_on=t.due_on, on_the_spot=t.on_the_spot,
+                            instalments=[Instalment(due_on=i.due_on, amount_fen=i.amount_fen)
+                                         for i in t.instalments])
+                       for t in agreement.terms]
+        db.session.add(draft)
     db.session.flush()
     _event(draft, by, _("Correction of %(number)s started (version %(version)d).",
                         number=agreement.number, version=version))
@@ -429,12 +437,8 @@ def _update_effect(agreement: Agreement, by: User) -> None:
     """In force from the latest of all signatures and the seal, or the signed copy's date."""
     dates = [e.signed_on for e in agreement.parties] + [
         agreement.mediator_signed_on, agreement.sealed_on]
-    if all(dates):
-        effective = max(dates)
-        if agreement.recorder_signed_on:
-            effective = max(effective, agreement.recorder_signed_on)
-    else:
-        effective = None
+    # The recorder signs too, but PML 29 does not make the effect wait for it.
+    effective = max(dates) if all(dates) else None
     if agreement.signed_copy_on is not None:
         effective = max(filter(None, [agreement.signed_copy_on, effective]))
     if effective != agreement.effective_on:

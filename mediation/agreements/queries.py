@@ -15,7 +15,7 @@ from mediation.agreements.models import (
     Term,
 )
 from mediation.cases.access import visible_cases
-from mediation.cases.models import Case
+from mediation.cases.models import Case, PartyKind
 from mediation.core.identity import mask_name
 from mediation.extensions import db
 
@@ -98,7 +98,9 @@ def public_facts(agreement: Agreement) -> dict:
         "committee": agreement.committee.name,
         "issued_on": agreement.issued_on,
         "effective_on": agreement.effective_on,
-        "parties": [mask_name(entry.party.name) for entry in agreement.parties],
+        "parties": [mask_name(entry.party.name,
+                              organisation=entry.party.kind is PartyKind.ORGANISATION)
+                    for entry in agreement.parties],
         "sha256": agreement.sha256,
         "status": _("Superseded by a correction") if agreement.status is
         AgreementStatus.SUPERSEDED else (_("In force") if agreement.effective_on

@@ -49,23 +49,36 @@ def missing_details(party: Party) -> list[str]:
 
 # ---- judicial confirmation: eligibility (CPL-Interp 355, 358) ---------------------------
 
-# Matters a court will not accept for confirmation, found in the terms' and facts' wording.
+# Matters a court will not accept for confirmation, found in the wording of the disputed
+# matters and the terms.  Firm wording refuses; a mere mention (support after a divorce, a
+# deposit that "归…所有") only asks the mediator to check and tick the box if it applies.
 REFUSED_SUBJECTS = [
-    (re.compile(r"离婚|解除婚姻|婚姻关系|复婚|结婚"),
+    (re.compile(r"自愿离婚|同意离婚|准予离婚|协议离婚|是否离婚|解除婚姻|确认婚姻|婚姻无效|"
+                r"撤销婚姻|复婚"),
      _l("It confirms or dissolves a marriage: a status relationship, which judicial "
         "confirmation does not cover (CPL Interpretation art. 355).")),
-    (re.compile(r"收养"),
+    (re.compile(r"(解除|确认|成立|终止)收养"),
      _l("It concerns an adoption: a status relationship, which judicial confirmation does "
         "not cover (CPL Interpretation art. 355).")),
-    (re.compile(r"亲子关系|父子关系|母子关系|父女关系|母女关系|断绝.{0,4}关系"),
+    (re.compile(r"(确认|否认)亲子关系|断绝.{0,4}关系"),
      _l("It concerns a parent–child relationship: a status relationship, which judicial "
         "confirmation does not cover (CPL Interpretation art. 355).")),
-    (re.compile(r"所有权|产权归|确权|归.{1,12}所有"),
+    (re.compile(r"所有权归|产权归属|确权|确认.{0,20}归.{1,12}所有"),
      _l("It determines who owns property: ownership is not decided by judicial confirmation "
         "(CPL Interpretation art. 355).")),
-    (re.compile(r"知识产权|专利权|商标权|著作权"),
+    (re.compile(r"(知识产权|专利权|商标权|著作权).{0,6}(归属|归)|确认.{0,20}(专利权|商标权|著作权)"),
      _l("It determines intellectual-property rights, which judicial confirmation does not "
         "decide (CPL Interpretation art. 355).")),
+]
+MENTIONED_SUBJECTS = [
+    (re.compile(r"离婚|结婚|婚姻|收养|亲子|父子|母子|父女|母女"),
+     _l("The wording mentions marriage, adoption or parentage: if the agreement confirms or "
+        "dissolves such a status relationship, a court will not confirm it — then tick the "
+        "box in the draft.")),
+    (re.compile(r"归.{1,12}所有|所有权|产权|知识产权|专利|商标|著作权"),
+     _l("The wording mentions ownership: if the agreement determines who owns property or "
+        "intellectual property, a court will not confirm it — then tick the box in the "
+        "draft.")),
 ]
 
 
@@ -95,6 +108,10 @@ def eligibility(agreement) -> Eligibility:
     for pattern, reason in REFUSED_SUBJECTS:
         if pattern.search(wording) and str(reason) not in result.refusals:
             result.refusals.append(str(reason))
+    if not result.refusals:
+        for pattern, reason in MENTIONED_SUBJECTS:
+            if pattern.search(wording):
+                result.warnings.append(str(reason))
     for index, term in enumerate(agreement.terms, start=1):
         label = chinese_ordinal(index)
         if term.amount_fen is None and not term.instalments:

@@ -178,6 +178,7 @@ def start(number: str):
 
 
 @bp.get("/agreements/<int:agreement_id>")
+@require("cases.view")
 def detail(agreement_id: int):
     return _page(_agreement(agreement_id))
 
@@ -252,6 +253,7 @@ def term_action(term_id: int, action: str):
 
 
 @bp.get("/agreements/<int:agreement_id>/preview.pdf")
+@require("cases.view")
 def preview(agreement_id: int):
     """The draft as it will print, watermarked; rendered on request and never kept."""
     agreement = _agreement(agreement_id, ISSUE)
@@ -300,6 +302,7 @@ def _pdf_response(pdf: bytes, filename: str, *, inline: bool = False) -> Respons
 
 
 @bp.get("/agreements/<int:agreement_id>/pdf")
+@require("cases.view")
 def pdf(agreement_id: int):
     """The issued bytes, exactly as kept (each download is audited: they hold personal data)."""
     agreement = _agreement(agreement_id)
@@ -379,6 +382,7 @@ def instalment_paid(instalment_id: int):
 # ---- judicial confirmation --------------------------------------------------------------
 
 @bp.get("/agreements/<int:agreement_id>/application.pdf")
+@require("cases.view")
 def application(agreement_id: int):
     """The joint application, prefilled, addressed to the court chosen in the list."""
     agreement = _agreement(agreement_id, ISSUE)

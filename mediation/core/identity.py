@@ -179,9 +179,10 @@ def mask_phone(value: str | None) -> str:
     return "-".join([area, _mask_middle(local, 0, 2), *extension])
 
 
-def mask_name(value: str | None) -> str:
-    """张** for a person; an organisation keeps its first two and last two characters."""
+def mask_name(value: str | None, *, organisation: bool = False) -> str:
+    """张** for a person (whatever the name's length); an organisation keeps its first two
+    and last two characters (东营*********公司)."""
     value = (value or "").strip()
-    if len(value) >= 6:
+    if organisation and len(value) >= 6:
         return _mask_middle(value, 2, 2)
     return value[:1] + "*" * (len(value) - 1)
