@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the app needs, if missing, on Debian/Ubuntu.
-#   fonts   - a Chinese serif (Song) font for the PDFs (fonts-noto-cjk: Noto Serif CJK SC)
+#   fonts   - a Chinese serif (Song) font for the PDFs (fonts-noto-cjk: Noto Serif CJK SC),
+#             and HarfBuzz's subsetter, which cuts it quickly (libharfbuzz-subset0)
 #   browser - Debian's Chromium, for the browser tests (Playwright drives it)
 #   pdf     - poppler-utils (pdftotext/pdftoppm), to check PDFs in tests
 # Usage: scripts/system-deps.sh [--required] fonts|browser|pdf ...
@@ -12,12 +13,14 @@ if [ "${1:-}" = "--required" ]; then required=1; shift; fi
 
 have_font() { fc-list :lang=zh-cn family 2>/dev/null | grep -qi "Noto Serif CJK SC"; }
 have_browser() { command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; }
+have_subset() { { ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null | grep -q "libharfbuzz-subset.so.0"; }
 have_pdf() { command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; }
 
 missing=()
 for what in "$@"; do
   case "$what" in
-    fonts) have_font || missing+=(fonts-noto-cjk fontconfig) ;;
+    fonts) have_font || missing+=(fonts-noto-cjk fontconfig)
+           have_subset || missing+=(libharfbuzz-subset0) ;;
     browser) have_browser || missing+=(chromium) ;;
     pdf) have_pdf || missing+=(poppler-utils) ;;
     *) echo "unknown dependency group: $what" >&2; exit 2 ;;

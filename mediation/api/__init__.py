@@ -1,9 +1,13 @@
 """The JSON API (/api/v1), described by an OpenAPI document generated from the code by
 flask-smorest and served at /api/v1/openapi.json."""
 
+from http import HTTPStatus
+
 from flask_smorest import Api
 
 from mediation.api import schemas
+
+PROBLEM = "application/problem+json"
 
 
 class MediationApi(Api):
@@ -14,6 +18,18 @@ class MediationApi(Api):
 
     def _register_error_handlers(self):
         pass
+
+    def _register_responses(self):
+        """The shared responses (``default``, the 422 of bad arguments) as the app sends
+        them: problem+json, not flask-smorest's application/json."""
+        for status in HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["content"] = {PROBLEM: {"schema": self.ERROR_SCHEMA}}
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response("DEFAULT_ERROR", {
+            "description": "An error, as RFC 9457 problem details",
+            "content": {PROBLEM: {"schema": self.ERROR_SCHEMA}}}, lazy=True)
 
 
 api = MediationApi()

@@ -12,6 +12,7 @@ from mediation.api import schemas
 from mediation.api.cases import bp as cases_bp
 from mediation.api.cases import load_case, page
 from mediation.api.http import (
+    ID,
     blueprint,
     caller,
     commit_or_problem,
@@ -56,7 +57,7 @@ class Agreements(MethodView):
         return page(stmt.order_by(Agreement.id.desc()), query)
 
 
-@bp.route("/<int:agreement_id>")
+@bp.route(f"/<{ID}:agreement_id>")
 class AgreementById(MethodView):
     @bp.response(200, schemas.Agreement)
     @bp.alt_response(404, schema=schemas.Problem, content_type="application/problem+json")
@@ -125,7 +126,7 @@ def verify_url() -> str:
     return base.rstrip("/") + "/v/{code}"
 
 
-@bp.route("/<int:agreement_id>/issue", methods=["POST"])
+@bp.route(f"/<{ID}:agreement_id>/issue", methods=["POST"])
 @writes
 @bp.arguments(schemas.IssueIn)
 @bp.response(200, schemas.Agreement)
@@ -146,7 +147,7 @@ def issue(data, agreement_id):
     return failure or agreement
 
 
-@bp.route("/<int:agreement_id>/pdf")
+@bp.route(f"/<{ID}:agreement_id>/pdf")
 @bp.response(200, content_type="application/pdf", description="The issued PDF, as kept.")
 @bp.alt_response(404, schema=schemas.Problem, content_type="application/problem+json")
 @bp.alt_response(409, schema=schemas.Problem, content_type="application/problem+json")

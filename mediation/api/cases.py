@@ -15,6 +15,7 @@ from mediation.cases.operations import CaseInput, PartyInput, StaleEdit
 from mediation.cases.queries import overdue
 from mediation.cases.states import RISK_FACTORS, Level, Source
 from mediation.core.errors import OperationError
+from mediation.core.identity import DocumentType
 from mediation.core.money import parse_yuan
 from mediation.core.permissions import scope_query
 from mediation.extensions import db
@@ -55,11 +56,14 @@ def load_case(number: str, permission: str = "cases.view") -> Case | None:
 
 
 def _party_input(data: dict) -> PartyInput:
+    # An ID number without its document type is a resident ID card, as on the web form.
+    id_type = data.get("id_type") or (DocumentType.RESIDENT_ID.value if data.get("id_number")
+                                      else None)
     return PartyInput(
         role=PartyRole(data["role"]), kind=PartyKind(data.get("kind") or "person"),
         name=data["name"], gender=Gender(data["gender"]) if data.get("gender") else None,
-        **{key: data.get(key) for key in (
-            "ethnicity", "birth_date", "occupation", "id_type", "id_number", "phone",
+        id_type=id_type, **{key: data.get(key) for key in (
+            "ethnicity", "birth_date", "occupation", "id_number", "phone",
             "address", "uscc", "legal_representative", "legal_representative_title",
             "agent_name", "agent_phone")})
 
@@ -97,9 +101,9 @@ class Cases(MethodView):
     def get(self, query):
         """Cases in the token's jurisdiction, most recently updated first."""
         stmt = access.visible_cases(caller())
-        for name in ("state", "level", "risk"):
+        for name, column in (("state", Case.state), ("level", Case.level),
+                             ("risk", Case.risk_level)):
             if query.get(name):
-                column = {"risk": Case.risk_level}.get(name, getattr(Case, name))
                 stmt = stmt.where(column == query[name])
         if query.get("category"):
             stmt = stmt.where(Case.category_id.in_(

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from mediation.api import tokens
 from mediation.api.models import IdempotentReply
+from mediation.api.schemas import MAX_ID
 from mediation.core import audit
 from mediation.core.db import utcnow
 from mediation.core.errors import OperationError
@@ -26,11 +27,14 @@ from mediation.extensions import csrf, db, limiter
 PROBLEM = "application/problem+json"
 PREFIX = "/api/v1"
 PUBLIC_PREFIX = f"{PREFIX}/public"
+# Row ids in paths: positive and within the databases' INTEGER, so a huge number is a 404
+# rather than an overflow in the driver.
+ID = f"int(min=1, max={MAX_ID})"
 
 TITLES = {
     400: _l("Bad request"), 401: _l("Authentication required"), 403: _l("Not allowed"),
     404: _l("No such resource"), 405: _l("Method not allowed"), 409: _l("Conflict"),
-    413: _l("Too large"), 415: _l("Unsupported media type"),
+    413: _l("Request too large"), 415: _l("Unsupported media type"),
     422: _l("The request could not be processed"), 429: _l("Too many requests"),
     500: _l("Server error"),
 }
@@ -52,7 +56,7 @@ FIELD_MESSAGES = [
     (re.compile(r"^Not a valid integer\.$"), _l("Not a valid whole number.")),
     (re.compile(r"^Not a valid boolean\.$"), _l("Not a valid true/false value.")),
     (re.compile(r"^Not a valid date\.$"), _l("Not a valid date (YYYY-MM-DD).")),
-    (re.compile(r"^Not a valid datetime\.$"),
+    (re.compile(r"^Not a valid (aware )?datetime\.$"),
      _l("Not a valid date and time (ISO 8601, with its time zone).")),
     (re.compile(r"^Not a valid list\.$"), _l("Not a valid list.")),
     (re.compile(r"^Invalid input type\.$"), _l("Wrong type of value.")),
@@ -126,13 +130,21 @@ def respond_to_error(error) -> Response | None:
     status = error.code or 500
     if status == 422 and errors:
         return problem(422, _("Some fields are not valid."), errors=errors)
+    if status == 400 and errors:  # a body that is not JSON
+        return problem(400, errors[0]["message"], errors=errors)
     detail = data.get("message") or (None if status in DETAILS else error.description)
     headers = {"WWW-Authenticate": 'Bearer realm="api"'} if status == 401 else None
     return problem(status, detail, headers=headers)
 
 
+# The operations name fields after the web forms; the API's bodies call some of them otherwise.
+API_FIELDS = {"applicant_name": "parties", "start": "starts_at", "end": "ends_at",
+              "day": "starts_at", "room": "room_id", "lead": "lead_mediator"}
+
+
 def operation_problem(error: OperationError, status: int = 422) -> Response:
-    errors = [{"field": error.field, "message": str(error.message)}] if error.field else None
+    field = API_FIELDS.get(error.field, error.field)
+    errors = [{"field": field, "message": str(error.message)}] if field else None
     return problem(status, str(error.message), errors=errors)
 
 
@@ -170,11 +182,47 @@ def rate_limit_key() -> str:
     return "ip:" + (request.remote_addr or "")
 
 
+def _nul_fields(value, path: tuple = ()) -> list[str]:
+    """The fields (dotted paths) of a parsed JSON body whose names or texts hold NUL."""
+    if isinstance(value, str):
+        return [".".join(path)] if "\x00" in value else []
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            found += [".".join(path + (key,))] if "\x00" in key else []
+            found += _nul_fields(item, path + (key,))
+        return found
+    if isinstance(value, list):
+        return [field for index, item in enumerate(value)
+                for field in _nul_fields(item, path + (str(index),))]
+    return []
+
+
+def reject_nul():
+    """PostgreSQL's text cannot hold the NUL character: refuse it before any query does
+    (it would be a 500)."""
+    if "\x00" in request.path:
+        return problem(404)
+    message = _("Not a valid text.")
+    if "\x00" in request.headers.get("Idempotency-Key", ""):
+        return problem(400, message, errors=[{"field": "Idempotency-Key", "message": message}])
+    fields = [key for key, values in request.args.lists()
+              if "\x00" in key or any("\x00" in value for value in values)]
+    if request.is_json:
+        fields += _nul_fields(request.get_json(silent=True))
+    if fields:
+        return problem(422, _("Some fields are not valid."),
+                       errors=[{"field": field or None, "message": message}
+                               for field in dict.fromkeys(fields)])
+    return None
+
+
 def blueprint(name: str, url_prefix: str, description: str, *, public: bool = False):
     """A flask-smorest blueprint under /api/v1, tokens required unless ``public``."""
     blp = Blueprint(name, __name__, url_prefix=PREFIX + url_prefix, description=description)
     csrf.exempt(blp)
     limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_limit_key)(blp)
+    blp.before_request(reject_nul)
     if not public:
         blp.before_request(authenticate)
     return blp

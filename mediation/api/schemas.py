@@ -31,6 +31,19 @@ def required_text(max_length: int, **kwargs):
                             **kwargs)
 
 
+MAX_ID = 2**31 - 1  # the databases' INTEGER
+
+
+def row_id(**kwargs):
+    """The id of a row (room, party) in a request: out of range is invalid, not an overflow."""
+    return ma.fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def counter(**kwargs):
+    """A version number the client saw."""
+    return ma.fields.Integer(validate=validate.Range(min=0, max=MAX_ID), **kwargs)
+
+
 class Strict(ma.Schema):
     class Meta:
         unknown = ma.RAISE
@@ -83,7 +96,8 @@ class PartyIn(Strict):
     ethnicity = text(20, allow_none=True)
     birth_date = ma.fields.Date(allow_none=True)
     occupation = text(60, allow_none=True)
-    id_type = one_of(DocumentType, allow_none=True)
+    id_type = one_of(DocumentType, allow_none=True, metadata={
+        "description": "Default: resident_id when an id_number is given."})
     id_number = text(40, allow_none=True)
     phone = text(20, allow_none=True)
     address = text(200, allow_none=True)
@@ -180,7 +194,7 @@ class ActionIn(Strict):
     oral_agreement = text(10000, allow_none=True, metadata={"description": "settle."})
     routes_told = ma.fields.List(ma.fields.String(validate=validate.OneOf(FAILURE_ROUTES)),
                                  load_default=list, metadata={"description": "fail."})
-    version = ma.fields.Integer(allow_none=True, metadata={
+    version = counter(allow_none=True, metadata={
         "description": "The case version the client saw; a newer one answers 409."})
 
 
@@ -190,13 +204,13 @@ class SessionIn(Strict):
     starts_at = ma.fields.AwareDateTime(required=True)
     ends_at = ma.fields.AwareDateTime(required=True)
     place_kind = one_of(PlaceKind, load_default=PlaceKind.ROOM.value)
-    room_id = ma.fields.Integer(allow_none=True)
+    room_id = row_id(allow_none=True)
     address = text(200, allow_none=True)
     video_link = text(300, allow_none=True)
     purpose = required_text(2000)
     lead_mediator = text(64, allow_none=True,
                          metadata={"description": "Username; default: the caller."})
-    parties = ma.fields.List(ma.fields.Integer(), allow_none=True, metadata={
+    parties = ma.fields.List(row_id(), allow_none=True, metadata={
         "description": "Party ids; default: every party that has not refused mediation."})
     override_reason = text(500, allow_none=True, metadata={
         "description": "Why a session outside the centre's hours or on a holiday is needed."})
@@ -244,8 +258,8 @@ class InstalmentIn(Strict):
 
 class TermIn(Strict):
     content = required_text(5000)
-    obligor_id = ma.fields.Integer(required=True, metadata={"description": "A party id."})
-    obligee_id = ma.fields.Integer(allow_none=True)
+    obligor_id = row_id(required=True, metadata={"description": "A party id."})
+    obligee_id = row_id(allow_none=True)
     amount = text(30, allow_none=True)
     method = text(120, allow_none=True)
     place = text(200, allow_none=True)
@@ -256,7 +270,7 @@ class TermIn(Strict):
 
 
 class ResponsibilityIn(Strict):
-    party_id = ma.fields.Integer(required=True)
+    party_id = row_id(required=True)
     text = required_text(5000)
 
 
@@ -329,7 +343,7 @@ class AgreementQuery(PageQuery):
 
 
 class IssueIn(Strict):
-    lock_version = ma.fields.Integer(allow_none=True)
+    lock_version = counter(allow_none=True)
 
 
 class Verification(ma.Schema):

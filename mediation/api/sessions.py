@@ -12,6 +12,7 @@ from mediation.api import schemas
 from mediation.api.cases import bp as cases_bp
 from mediation.api.cases import load_case, page
 from mediation.api.http import (
+    ID,
     blueprint,
     caller,
     commit_or_problem,
@@ -64,7 +65,7 @@ class Sessions(MethodView):
         return page(stmt.order_by(MediationSession.starts_at, MediationSession.id), query)
 
 
-@bp.route("/<int:session_id>")
+@bp.route(f"/<{ID}:session_id>")
 class SessionById(MethodView):
     @bp.response(200, schemas.Session)
     @bp.alt_response(404, schema=schemas.Problem, content_type="application/problem+json")
@@ -74,7 +75,7 @@ class SessionById(MethodView):
         return session if session is not None else problem(404)
 
 
-@bp.route("/<int:session_id>/cancel", methods=["POST"])
+@bp.route(f"/<{ID}:session_id>/cancel", methods=["POST"])
 @writes
 @bp.arguments(schemas.CancelIn)
 @bp.response(200, schemas.Session)
@@ -91,7 +92,7 @@ def cancel(data, session_id):
     return failure or session
 
 
-@bp.route("/<int:session_id>/ics")
+@bp.route(f"/<{ID}:session_id>/ics")
 @bp.response(200, content_type="text/calendar",
              description="The session as an iCalendar file.")
 @bp.alt_response(404, schema=schemas.Problem, content_type="application/problem+json")
