@@ -179,6 +179,7 @@ def register_request_hooks(app: Flask) -> None:
     from mediation.core import security
     from mediation.users import auth
 
+    app.before_request(security.refuse_nul)
     app.before_request(core_db.declare_write_intent)
     app.before_request(auth.enforce_session_rules)
     app.after_request(security.add_security_headers)

@@ -234,6 +234,17 @@ def test_bad_intake_gets_a_message_and_saves_nothing(demo_city, auth, overrides,
     assert db.session.scalar(select(func.count()).select_from(Case)) == 0
 
 
+def test_a_nul_character_in_a_form_or_search_is_a_clear_400(demo_city, auth):
+    """PostgreSQL's text cannot hold NUL: it is refused with a message, not a server error."""
+    auth.login("gridworker")
+    response = _intake(auth, narrative="漏水\x00")
+    assert response.status_code == 400
+    assert "无法保存的控制字符" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 0
+    search = auth.client.get("/cases/", query_string={"q": "漏水\x00"})
+    assert search.status_code == 400
+
+
 def test_illegal_transition_is_refused_with_a_message(demo_city, auth):
     admin = user("admin")
     case = make_case(admin, grid=area("370599001001-01"))

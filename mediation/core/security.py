@@ -1,6 +1,7 @@
-"""Security headers for every response."""
+"""Security headers for every response, and input no database could store."""
 
-from flask import Response, request
+from flask import Response, abort, request
+from flask_babel import gettext as _
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -29,3 +30,18 @@ def add_security_headers(response: Response) -> Response:
         headers["Cache-Control"] = "no-store"
         headers["Pragma"] = "no-cache"
     return response
+
+
+def refuse_nul() -> None:
+    """A form or query holding the NUL character is refused (400) before any query sees it:
+    PostgreSQL's text cannot store it. The API answers in its own format (api.http)."""
+    if request.path.startswith("/api/"):
+        return
+    values = [*request.args.items(multi=True)]
+    if request.method == "POST" and request.mimetype in (
+            "application/x-www-form-urlencoded", "multipart/form-data"):
+        values += request.form.items(multi=True)
+    if any("\x00" in key or "\x00" in value for key, value in values):
+        abort(400, description=_("The form held a control character that cannot be saved "
+                                 "(NUL). Nothing was saved: go back, remove it and send "
+                                 "it again."))

@@ -90,7 +90,10 @@ def register_error_pages(app) -> None:
     def http_error(error):
         if error.code is None or error.code < 400:
             return error
-        return _responded(error) or _error_page(error.code)
+        # A description given where the error was raised is for the user; Werkzeug's
+        # default ones are not translated.
+        given = error.description if error.description != type(error).description else None
+        return _responded(error) or _error_page(error.code, given)
 
     @app.errorhandler(500)
     def server_error(error):
