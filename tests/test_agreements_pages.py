@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from mediation.agreements import operations, rules
 from mediation.agreements.models import Agreement, AgreementCounter
 from mediation.areas.models import Committee, Court
+from mediation.cases import operations as case_ops
 from mediation.cases.models import Case, Gender
 from mediation.cases.rules import today
 from mediation.cases.states import CaseState
@@ -278,6 +279,40 @@ def test_the_scanned_signed_copy_through_the_page(app, case, tmp_path):
     agreement = _agreement(agreement.id)
     assert agreement.effective_on == agreement.issued_on
     assert agreement.signed_copy.sha256 == hashlib.sha256(scan).hexdigest()
+
+
+def test_aftercare_goes_on_after_the_case_is_closed(app, case):
+    """Performance is supervised (PML 31) and confirmation applied for after closure; the
+    agreement itself no longer changes."""
+    agreement = _issued(case)
+    mediator_account = user("mediator")
+    for signer in [f"party:{e.party_id}" for e in agreement.parties] + ["mediator", "seal"]:
+        operations.record_signature(mediator_account, agreement, signer, agreement.issued_on)
+    case_ops.close_case(mediator_account, _agreement(agreement.id).case, "已结案")
+    db.session.commit()
+    assert _agreement(agreement.id).case.state is S.CLOSED
+
+    url = f"/agreements/{agreement.id}"
+    mediator = _login(app, "mediator")
+    page = mediator.client.get(url).get_data(as_text=True)
+    term = _agreement(agreement.id).terms[0]
+    assert f"/agreements/terms/{term.id}/performed" in page
+    assert f'action="{url}/correct"' not in page
+    response = mediator.post(f"/agreements/terms/{term.id}/performed",
+                             {"performed_on": today().isoformat()}, form_url=url)
+    assert response.status_code == 302
+    assert _agreement(agreement.id).terms[0].performed_on == today()
+
+    application = mediator.client.get(f"{url}/application.pdf")
+    assert application.status_code == 200 and application.mimetype == "application/pdf"
+    court = db.session.scalar(select(Court))
+    response = mediator.post(f"{url}/confirmation", {
+        "court_id": str(court.id), "filed_on": today().isoformat()}, form_url=url)
+    assert response.status_code == 302
+    assert [c.court_name for c in _agreement(agreement.id).confirmations] == [court.name]
+
+    assert mediator.post(f"{url}/correct", form_url=url).status_code == 403
+    assert _agreement(agreement.id).superseded_by is None
 
 
 # ---- who may do what ---------------------------------------------------------------------------

@@ -56,6 +56,8 @@ from mediation.users.models import User
 
 bp = Blueprint("agreements", __name__)
 ISSUE = "agreements.issue"
+# Signatures, performance and judicial confirmation: allowed on a closed case too.
+TRACK = "agreements.track"
 
 
 def _case_block(case: Case) -> dict:
@@ -153,8 +155,8 @@ def _page(agreement: Agreement, **forms):
         performance=queries.performance(agreement, today()),
         action_form=ActionForm(), performance_form=PerformanceForm(),
         instalment_form=InstalmentForm(), enforcement_until=rules.enforcement_deadline,
-        can_issue=access.can(current_user, ISSUE,
-                                                                 agreement.case),
+        can_issue=access.can(current_user, ISSUE, agreement.case),
+        can_track=access.can(current_user, TRACK, agreement.case),
         **forms)
 
 
@@ -317,9 +319,9 @@ def pdf(agreement_id: int):
 # ---- signatures and performance ---------------------------------------------------------
 
 @bp.post("/agreements/<int:agreement_id>/signatures")
-@require(ISSUE)
+@require(TRACK)
 def sign(agreement_id: int):
-    agreement = _agreement(agreement_id, ISSUE)
+    agreement = _agreement(agreement_id, TRACK)
     form = SignatureForm()
     form.signer.choices = options([(f"party:{e.party_id}", "") for e in agreement.parties]
                                   + [(s, "") for s in operations.SIGNERS])
@@ -334,9 +336,9 @@ def sign(agreement_id: int):
 
 
 @bp.post("/agreements/<int:agreement_id>/signed-copy")
-@require(ISSUE)
+@require(TRACK)
 def signed_copy(agreement_id: int):
-    agreement = _agreement(agreement_id, ISSUE)
+    agreement = _agreement(agreement_id, TRACK)
     form = SignedCopyForm()
     if form.validate_on_submit():
         upload = form.file.data
@@ -350,10 +352,10 @@ def signed_copy(agreement_id: int):
 
 
 @bp.post("/agreements/terms/<int:term_id>/performed")
-@require(ISSUE)
+@require(TRACK)
 def performed(term_id: int):
     term = db.get_or_404(Term, term_id)
-    agreement = _agreement(term.agreement_id, ISSUE)
+    agreement = _agreement(term.agreement_id, TRACK)
     form = PerformanceForm()
     if not form.validate_on_submit():
         _flash_errors(form)
@@ -365,10 +367,10 @@ def performed(term_id: int):
 
 
 @bp.post("/agreements/instalments/<int:instalment_id>/paid")
-@require(ISSUE)
+@require(TRACK)
 def instalment_paid(instalment_id: int):
     instalment = db.get_or_404(Instalment, instalment_id)
-    agreement = _agreement(instalment.term.agreement_id, ISSUE)
+    agreement = _agreement(instalment.term.agreement_id, TRACK)
     form = InstalmentForm()
     if not form.validate_on_submit():
         _flash_errors(form)
@@ -385,7 +387,7 @@ def instalment_paid(instalment_id: int):
 @require("cases.view")
 def application(agreement_id: int):
     """The joint application, prefilled, addressed to the court chosen in the list."""
-    agreement = _agreement(agreement_id, ISSUE)
+    agreement = _agreement(agreement_id, TRACK)
     if not agreement.in_force:
         flash(_("Only an agreement in force can be confirmed: record the signatures and the "
                 "seal first."), "error")
@@ -405,9 +407,9 @@ def application(agreement_id: int):
 
 
 @bp.post("/agreements/<int:agreement_id>/confirmation")
-@require(ISSUE)
+@require(TRACK)
 def file_confirmation(agreement_id: int):
-    agreement = _agreement(agreement_id, ISSUE)
+    agreement = _agreement(agreement_id, TRACK)
     form = ConfirmationForm()
     competent = court_rules.competent_courts(agreement)
     form.court_id.choices = options([("", "—")] + [(c.court.id, c.name) for c in competent
@@ -424,10 +426,10 @@ def file_confirmation(agreement_id: int):
 
 
 @bp.post("/agreements/confirmations/<int:confirmation_id>")
-@require(ISSUE)
+@require(TRACK)
 def ruling(confirmation_id: int):
     confirmation = db.get_or_404(JudicialConfirmation, confirmation_id)
-    agreement = _agreement(confirmation.agreement_id, ISSUE)
+    agreement = _agreement(confirmation.agreement_id, TRACK)
     form = RulingForm()
     if form.validate_on_submit():
         if _commit(form, lambda: operations.record_ruling(

@@ -14,6 +14,9 @@ from mediation.users.roles import Role
 ACTING_LEVELS = {Role.GRID_WORKER: {Level.GRID}}
 # What one may still do on a closed (archived) case.
 READ_ONLY = frozenset({"cases.view", "cases.reveal"})
+# What still happens on a closed case: the agreement's signing record, the supervision of
+# its performance (PML 31) and judicial confirmation, which often come after closure.
+AFTER_CLOSURE = READ_ONLY | {"agreements.track"}
 
 
 def user_level(user) -> Level:
@@ -64,8 +67,8 @@ def can(user, permission: str, case: Case) -> bool:
     """May ``user`` do ``permission`` on this case (seeing it, and its level allows)?"""
     if not can_view(user, case) or not user.can(permission):
         return False
-    if case.state is CaseState.CLOSED and permission not in READ_ONLY:
-        return False  # an archived case no longer changes
+    if case.state is CaseState.CLOSED and permission not in AFTER_CLOSURE:
+        return False  # an archived case no longer changes, but for its agreement's aftercare
     levels = ACTING_LEVELS.get(user.role)
     return levels is None or case.level in levels or permission == "cases.view"
 

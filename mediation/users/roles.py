@@ -26,18 +26,20 @@ class Role(TitledEnum):
 
 # Permissions are named "<domain>.<verb>"; later features add theirs here.
 _CASE_WORK = {"cases.view", "cases.create", "cases.handle", "cases.request_escalation"}
+# Issuing agreements; tracking them (signatures, performance, judicial confirmation).
+_AGREEMENTS = {"agreements.issue", "agreements.track"}
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.GRID_WORKER: frozenset({"areas.view", *_CASE_WORK}),
     Role.MEDIATOR: frozenset({"areas.view", *_CASE_WORK, "cases.decide", "cases.assign",
-                              "cases.request_help", "cases.reveal", "agreements.issue"}),
+                              "cases.request_help", "cases.reveal", *_AGREEMENTS}),
     Role.COORDINATOR: frozenset({"areas.view", *_CASE_WORK, "cases.decide", "cases.assign",
                                  "cases.request_help", "cases.supervise", "cases.reveal",
-                                 "agreements.issue"}),
+                                 *_AGREEMENTS}),
     Role.LEGAL_AID: frozenset({"cases.view", "cases.opinion"}),
     Role.ADMIN: frozenset({"areas.view", "areas.edit", "users.view", "users.manage",
                            "audit.view", "rules.edit", *_CASE_WORK, "cases.decide",
                            "cases.assign", "cases.request_help", "cases.supervise",
-                           "cases.reveal", "agreements.issue"}),
+                           "cases.reveal", *_AGREEMENTS}),
 }
 
 # What each role is attached to (jurisdiction): area kinds it may hold, whether it may
