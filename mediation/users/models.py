@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import Column, ForeignKey, Index, String, Table, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mediation.areas.models import AreaNode, Committee
@@ -34,6 +34,9 @@ class User(UserMixin, db.Model):
     """A person who logs in: staff, grid workers, volunteers and administrators."""
 
     __tablename__ = "users"
+    # Logins ignore case, so "Mediator" and "mediator" must not both exist.
+    __table_args__ = (Index("uq_users_username_lower", func.lower(text("username")),
+                            unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(40), unique=True)
