@@ -33,6 +33,10 @@ class Config:
     VERIFY_RATE_LIMIT = "30 per minute; 300 per day"
     # Per API token (per address for the public endpoints).
     API_RATE_LIMIT = "120 per minute"
+    # How long a client may retry a creating call with the same Idempotency-Key, and how
+    # long ended logins stay listed on an account's page (`flask prune` removes older).
+    IDEMPOTENCY_KEY_DAYS = 7
+    LOGIN_RECORD_DAYS = 90
     # The address printed under an agreement's QR code; without it, the address the issuing
     # mediator used (set it when the app sits behind a proxy or on an intranet name).
     PUBLIC_BASE_URL = None

@@ -63,11 +63,13 @@ def load_config(app: Flask, config, overrides: dict) -> None:
     ]:
         if env.get(name):
             app.config[key] = timedelta(**{unit: float(env[name])})
-    if env.get("LOGIN_MAX_FAILURES"):
-        app.config["LOGIN_MAX_FAILURES"] = int(env["LOGIN_MAX_FAILURES"])
+    for name in ("LOGIN_MAX_FAILURES", "LOGIN_RECORD_DAYS", "IDEMPOTENCY_KEY_DAYS"):
+        if env.get(name):
+            app.config[name] = int(env[name])
     for name in ("FIELD_ENCRYPTION_KEY", "FIELD_ENCRYPTION_OLD_KEYS", "ATTACHMENT_DIR",
                  "RATELIMIT_STORAGE_URI", "CALENDAR_UID_DOMAIN", "PUBLIC_BASE_URL",
-                 "AGREEMENT_NUMBER_PATTERN"):
+                 "AGREEMENT_NUMBER_PATTERN", "LOGIN_RATE_LIMIT", "VERIFY_RATE_LIMIT",
+                 "API_RATE_LIMIT"):
         if env.get(name):
             app.config[name] = env[name]
     if env.get("TRUSTED_PROXIES"):

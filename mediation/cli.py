@@ -1,7 +1,8 @@
 """Flask commands: ``flask create-admin``, ``import-areas``, ``seed-demo``, ``audit-verify``,
-``check-deadlines`` and ``send-reminders``."""
+``check-deadlines``, ``send-reminders``, ``create-api-token`` and ``prune``."""
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -10,20 +11,23 @@ from flask.cli import with_appcontext
 
 from mediation import demo
 from mediation.agreements import operations as agreement_ops
+from mediation.api import http as api_http
 from mediation.api import tokens as api_tokens
 from mediation.areas import importer
 from mediation.cases import operations as case_ops
 from mediation.core import audit
+from mediation.core.db import utcnow
 from mediation.core.errors import OperationError
 from mediation.extensions import db
 from mediation.sessions import reminders
+from mediation.users import auth
 from mediation.users import operations as user_ops
 from mediation.users.roles import Role
 
 
 def init_app(app) -> None:
     for command in (create_admin, import_areas, seed_demo, audit_verify, check_deadlines,
-                    send_reminders, create_api_token):
+                    send_reminders, create_api_token, prune):
         app.cli.add_command(command)
 
 
@@ -179,3 +183,16 @@ def create_api_token(username: str, name: str, days: int) -> None:
     click.echo(f"Token {token.name!r} for {user.username}, valid until "
                f"{token.expires_at:%Y-%m-%d}. Copy it now, it is not shown again:", err=True)
     click.echo(secret)
+
+
+@click.command("prune")
+@with_appcontext
+def prune() -> None:
+    """Forget ended logins older than LOGIN_RECORD_DAYS and Idempotency-Key replies older
+    than IDEMPOTENCY_KEY_DAYS (for cron, nightly). The audit log is never pruned."""
+    now = utcnow()
+    config = current_app.config
+    logins = auth.prune_sessions(now - timedelta(days=config["LOGIN_RECORD_DAYS"]))
+    replies = api_http.prune_replies(now - timedelta(days=config["IDEMPOTENCY_KEY_DAYS"]))
+    db.session.commit()
+    click.echo(f"Removed {logins} ended logins and {replies} idempotency replies.")

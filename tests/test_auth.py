@@ -158,6 +158,23 @@ def test_idle_timeout(demo_city, app, client, auth):
     response = client.get("/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert client.get("/").status_code == 302
+    # The login is over on the server too: a copy of the cookie taken before does not
+    # bring it back, however fresh its "seen".
+    ended = db.session.scalar(select(UserSession).where(
+        UserSession.user_id == _user("gridworker").id))
+    assert ended.revoked_reason == "idle" and ended.revoked_at is not None
+
+
+def test_a_copied_cookie_is_dead_after_the_idle_logout(demo_city, app, client, auth):
+    auth.login("gridworker")
+    with client.session_transaction() as session:
+        copy = dict(session)
+        session["seen"] -= app.config["SESSION_IDLE_TIMEOUT"].total_seconds() + 5
+    assert client.get("/").status_code == 302  # logged out for inactivity
+    with client.session_transaction() as session:
+        session.update(copy)  # the copy, as if replayed at once
+    response = client.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 def test_absolute_timeout(demo_city, app, client, auth):

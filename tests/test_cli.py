@@ -1,13 +1,18 @@
-"""The flask commands an operator runs: create-admin and seed-demo."""
+"""The flask commands an operator runs: create-admin, seed-demo and prune."""
 
+from datetime import timedelta
+
+from api_helpers import cli_token
 from sqlalchemy import func, select
 
+from mediation.api.models import ApiToken, IdempotentReply
 from mediation.areas.models import AreaKind, AreaNode, Centre, Committee, Room
 from mediation.cases.models import Case
 from mediation.cases.states import CaseState
 from mediation.core import audit
+from mediation.core.db import utcnow
 from mediation.extensions import db
-from mediation.users.models import User
+from mediation.users.models import User, UserSession
 from mediation.users.roles import Role
 
 
@@ -78,3 +83,38 @@ def test_seed_demo_refuses_production(app_factory, monkeypatch):
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code != 0
     assert "production" in result.output
+
+
+def test_prune_forgets_old_ended_logins_and_idempotency_replies(app, runner, demo_city):
+    now = utcnow()
+    mediator = db.session.scalar(select(User).where(User.username == "mediator"))
+
+    def login(name, created_days_ago, revoked_days_ago=None):
+        db.session.add(UserSession(
+            user=mediator, token_hash=name.ljust(64, "0"),
+            created_at=now - timedelta(days=created_days_ago),
+            revoked_at=now - timedelta(days=revoked_days_ago)
+            if revoked_days_ago is not None else None,
+            revoked_reason="logout" if revoked_days_ago is not None else None))
+
+    login("a-old-logout", 120, 119)  # ended long ago: goes
+    login("b-old-expired", 100)  # never logged out, long past the absolute timeout: goes
+    login("c-recent-logout", 30, 29)  # stays listed on the account's page
+    login("d-current", 0)  # a live login: stays
+    cli_token(app, "mediator")
+    token = db.session.scalar(select(ApiToken))
+    for key, days in (("old", 8), ("recent", 6)):
+        db.session.add(IdempotentReply(token_id=token.id, key=key, request_hash="0" * 64,
+                                       status=201, body={}, location=None,
+                                       created_at=now - timedelta(days=days)))
+    db.session.commit()
+
+    result = runner.invoke(args=["prune"])
+    assert result.exit_code == 0, result.output
+    assert "Removed 2 ended logins and 1 idempotency replies." in result.output
+    db.session.expire_all()
+    left = {row.token_hash.rstrip("0") for row in db.session.scalars(
+        select(UserSession).where(UserSession.user_id == mediator.id))}
+    assert left == {"c-recent-logout", "d-current"}
+    assert set(db.session.scalars(select(IdempotentReply.key))) == {"recent"}
+    assert runner.invoke(args=["prune"]).output.startswith("Removed 0 ended logins and 0")

@@ -11,7 +11,7 @@ from flask import Response, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -143,9 +143,12 @@ API_FIELDS = {"applicant_name": "parties", "start": "starts_at", "end": "ends_at
 
 
 def operation_problem(error: OperationError, status: int = 422) -> Response:
+    """A refused operation; a scheduling clash carries its free ``slots``."""
     field = API_FIELDS.get(error.field, error.field)
     errors = [{"field": field, "message": str(error.message)}] if field else None
-    return problem(status, str(error.message), errors=errors)
+    extra = {"slots": [slot.isoformat() for slot in error.slots]} \
+        if getattr(error, "slots", None) is not None else {}
+    return problem(status, str(error.message), errors=errors, **extra)
 
 
 # ---- authentication ---------------------------------------------------------------------
@@ -310,6 +313,13 @@ def idempotent(view):
         return _finish(response)
 
     return wrapped
+
+
+def prune_replies(before) -> int:
+    """Forget the replies kept for Idempotency-Keys used before ``before``: a retry after
+    that creates anew."""
+    return db.session.execute(delete(IdempotentReply).where(
+        IdempotentReply.created_at < before)).rowcount
 
 
 def _finish(result):

@@ -6,7 +6,7 @@ import time
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select, update
+from sqlalchemy import and_, delete, or_, select, update
 
 from mediation.core.db import utcnow
 from mediation.extensions import db
@@ -63,6 +63,17 @@ def revoke_sessions(user: User, reason: str, *, token: str | None = None) -> Non
     db.session.execute(stmt)
 
 
+def prune_sessions(before) -> int:
+    """Forget logins that ended (revoked, or past the absolute timeout) before ``before``;
+    the audit log keeps every login and logout."""
+    expired = utcnow() - current_app.config["SESSION_ABSOLUTE_TIMEOUT"]
+    ended = db.session.execute(delete(UserSession).where(
+        or_(UserSession.revoked_at < before,
+            and_(UserSession.revoked_at.is_(None), UserSession.created_at < expired,
+                 UserSession.created_at < before))))
+    return ended.rowcount
+
+
 def begin_browser_session(user: User) -> None:
     """A fresh cookie session for a login (no fixation), keeping only the language."""
     lang = session.get("lang")
@@ -90,6 +101,9 @@ def enforce_session_rules():
     seen = session.get("seen", 0)  # every login sets it; a cookie without it is stale
     idle = current_app.config["SESSION_IDLE_TIMEOUT"].total_seconds()
     if now - seen > idle:
+        # The login ends for good, not only in this cookie (a copy of it must not revive it).
+        revoke_sessions(current_user, "idle", token=current_user.session_token)
+        db.session.commit()
         end_browser_session()
         flash(_("You were logged out after a period of inactivity. Please log in again."),
               "warning")

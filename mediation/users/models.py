@@ -126,6 +126,7 @@ class UserSession(db.Model):
 
 REVOKE_REASONS = {
     "logout": _l("logged out"),
+    "idle": _l("inactive too long"),
     "password_changed": _l("password changed"),
     "password_reset": _l("password reset by an administrator"),
     "disabled": _l("account disabled"),
