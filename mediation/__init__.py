@@ -111,6 +111,11 @@ def load_config(app: Flask, config, overrides: dict) -> None:
                 "Generate one with python -c 'from cryptography.fernet import Fernet; "
                 "print(Fernet.generate_key().decode())' and keep it safe: without it the "
                 "stored ID numbers cannot be read.")
+        if not str(app.config.get("PUBLIC_BASE_URL") or "").startswith(("https://", "http://")):
+            raise RuntimeError(
+                "PUBLIC_BASE_URL must be set in production to the address residents and courts "
+                "reach the verification page at (e.g. https://tiaojie.example.gov.cn): it is "
+                "printed under every agreement's QR code, for good.")
 
 
 def _instance_secret(instance: Path) -> str:

@@ -23,8 +23,8 @@ from mediation.agreements.models import (
 )
 from mediation.areas import operations as area_ops
 from mediation.areas.models import Court
-from mediation.cases.models import Attachment, CaseEvent, EventKind
-from mediation.cases.states import CaseState
+from mediation.cases.models import Attachment, Case, CaseEvent, EventKind
+from mediation.cases.states import CaseState, Source
 from mediation.core import calendar
 from mediation.core.db import write_intent
 from mediation.core.errors import OperationError
@@ -336,6 +336,56 @@ def test_issuing_on_an_already_settled_case_keeps_it_settled(city, clock, quick_
     assert case.state is S.SETTLED
 
 
+@pytest.mark.parametrize(("term", "message"), [
+    (dict(content="李卫东修复卫生间防水层"), "give the deadline of performance"),
+    (dict(content="李卫东赔偿王建国修复费用", amount="3800", due_on=date(2026, 12, 31)),
+     "say how the amount is paid"),
+], ids=["no-deadline", "money-without-method"])
+def test_a_term_without_how_or_when_it_is_performed_is_not_issued(city, clock, quick_pdf,
+                                                                  term, message):
+    """PML art. 29 wants the method and the deadline of performance in the agreement."""
+    case = settled_case(city)
+    first, second = (p.id for p in case.parties)
+    draft = ready_draft(city, case, terms=[
+        operations.TermInput(obligor_id=second, obligee_id=first, **term)])
+    with force_locale("en"), pytest.raises(OperationError, match=message):
+        operations.issue(city.mediator, draft, verify_url=VERIFY_URL)
+    db.session.rollback()
+    assert db.session.get(Agreement, draft.id).is_draft and not _counter(city)
+
+
+def test_a_court_referred_case_names_its_inviting_court(city, clock, quick_pdf):
+    """CPL art. 205: the court that invited the mediation is the one to confirm it."""
+    draft = ready_draft(city, settled_case(city, source=Source.COURT_REFERRAL))
+    found = dict(operations.problems(draft))
+    assert "invited the mediation" in str(found.get("inviting_court_id"))
+    with pytest.raises(OperationError):
+        operations.issue(city.mediator, draft, verify_url=VERIFY_URL)
+    db.session.rollback()
+    draft.inviting_court = city.court
+    db.session.commit()
+    assert "inviting_court_id" not in dict(operations.problems(draft))
+    assert _issue(city, draft).number == _number(1)
+    assert [(c.court, c.grounds) for c in courts.competent_courts(draft)] == [
+        (city.court, ["It invited the mediation (CPL art. 205)."])]
+
+
+def test_the_signing_mediator_must_be_one_who_may_issue(city):
+    """A grid worker handling the case cannot sign as the people's mediator."""
+    case = settled_case(city)
+    draft = ready_draft(city, case)
+    data = operations.DraftInput(
+        facts=draft.facts, disputed_matters=draft.disputed_matters, copies=3,
+        mediator=city.gridworker, recorder_name="刘晓燕", inviting_court=None,
+        concerns_status=False, determines_ownership=False,
+        responsibilities={e.party_id: e.responsibility for e in draft.parties})
+    with pytest.raises(OperationError) as refused:
+        operations.update_draft(city.mediator, draft, data)
+    assert refused.value.field == "mediator"
+    db.session.rollback()
+    assert db.session.get(Agreement, draft.id).mediator == city.mediator
+
+
 def test_a_second_issue_is_refused_and_changes_nothing(city, clock, quick_pdf):
     agreement = _issue(city, ready_draft(city, settled_case(city)))
     kept = (agreement.number, agreement.verification_code, agreement.sha256, agreement.pdf,
@@ -526,9 +576,11 @@ def test_the_scanned_signed_copy(city, clock, quick_pdf, app, tmp_path):
 # ---- performance ----------------------------------------------------------------------------
 
 PERFORMANCE_TERMS = [
-    dict(content="李卫东赔偿王建国修复费用", amount="3800", due_on=date(2026, 10, 31)),
+    dict(content="李卫东赔偿王建国修复费用", amount="3800", method="银行转账",
+         due_on=date(2026, 10, 31)),
     dict(content="李卫东修复卫生间防水层", due_on=date(2026, 10, 15)),
-    dict(content="李卫东分两期支付误工费", instalments="2026-10-01 1000\n2026-11-01 1000"),
+    dict(content="李卫东分两期支付误工费", method="现金",
+         instalments="2026-10-01 1000\n2026-11-01 1000"),
 ]
 
 
@@ -632,7 +684,8 @@ def test_a_divorce_is_refused_for_confirmation(city, clock, quick_pdf):
         operations.TermInput(content="双方自愿离婚", obligor_id=first, obligee_id=second,
                              on_the_spot=True),
         operations.TermInput(content="王建国每月支付子女抚养费", obligor_id=first,
-                             obligee_id=second, amount="1500", due_on=date(2026, 12, 31))])
+                             obligee_id=second, amount="1500", method="银行转账",
+                             due_on=date(2026, 12, 31))])
     _issue(city, agreement)
     _sign_all(city, agreement, ISSUE_DAY)
     assert agreement.in_force
@@ -847,3 +900,60 @@ def test_a_double_click_issues_once(app, city, clock, quick_pdf):
     assert db.session.scalar(select(func.count()).select_from(Agreement)
                              .where(Agreement.number.is_not(None))) == 1
     assert len(audit_entries("case.agreement.issue", draft.case)) == 1
+
+
+def test_a_double_click_on_start_draft_makes_one_draft(app, city):
+    """Two "draw up the agreement" clicks at once: one draft, the other click is told."""
+    case = settled_case(city)
+    case_id, user_id = case.id, city.mediator.id
+    db.session.commit()
+    barrier = threading.Barrier(2)
+    outcomes, errors = [], []
+
+    def run() -> None:
+        with app.app_context(), force_locale("en"):
+            try:
+                write_intent.set(True)
+                barrier.wait(timeout=10)
+                operations.start_draft(db.session.get(User, user_id),
+                                       db.session.get(Case, case_id))
+                db.session.commit()
+                outcomes.append("drafted")
+            except OperationError as refused:
+                db.session.rollback()
+                outcomes.append(refused.message)
+            except Exception as error:  # noqa: BLE001 - collected and asserted below
+                db.session.rollback()
+                errors.append(repr(error))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+        assert not thread.is_alive()
+    assert errors == []
+    assert sorted(outcomes) == ["This case already has a draft agreement.", "drafted"]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Agreement)
+                             .where(Agreement.case_id == case_id)) == 1
+
+
+def test_a_second_draft_cannot_be_issued_beside_the_agreement_in_force(city, quick_pdf):
+    """Whatever made a second draft (an old double click), issuing it is refused: a case
+    has one agreement in force, changed only by a correction."""
+    case = settled_case(city)
+    first = ready_draft(city, case)
+    operations.issue(city.mediator, first, verify_url=VERIFY_URL)
+    db.session.commit()
+    stray = Agreement(case=case, committee=first.committee, version=2, facts=first.facts,
+                      disputed_matters=first.disputed_matters, copies=3,
+                      mediator=city.mediator, created_by_id=city.mediator.id)
+    db.session.add(stray)
+    db.session.commit()
+    with pytest.raises(OperationError, match=re.escape(first.number)):
+        operations.issue(city.mediator, stray, verify_url=VERIFY_URL)
+    db.session.rollback()
+    assert db.session.get(Agreement, stray.id).is_draft

@@ -265,6 +265,23 @@ def test_signatures_and_the_application_through_the_pages(app, case):
             assert expected in text, expected
 
 
+def test_the_application_is_in_chinese_whatever_the_interface_language(app, case):
+    """A court reads Chinese: the court's name after 此致 is not the English interface's."""
+    agreement = _issued(case)
+    account = user("mediator")
+    for signer in [f"party:{e.party_id}" for e in agreement.parties] + ["mediator", "seal"]:
+        operations.record_signature(account, agreement, signer, agreement.issued_on)
+    db.session.commit()
+    mediator = _login(app, "mediator")
+    _english(mediator)
+    page = mediator.client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    assert "The basic court where 李卫东 is domiciled" in page  # no court on record for it
+    links = [html.unescape(h) for h in re.findall(r'href="([^"]*/application\.pdf[^"]*)"', page)]
+    texts = [_pdf_text(mediator.client.get(link).data) for link in links]
+    assert any("李卫东住所地的基层人民法院" in t.replace("\n", "") for t in texts)
+    assert not any("basic court" in t or "domiciled" in t for t in texts)
+
+
 def test_the_scanned_signed_copy_through_the_page(app, case, tmp_path):
     app.config["ATTACHMENT_DIR"] = str(tmp_path)
     agreement = _issued(case)

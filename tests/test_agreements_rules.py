@@ -278,6 +278,16 @@ def test_a_superseded_version_is_refused(english):
     assert not verdict.eligible and "superseded" in verdict.refusals[0]
 
 
+def test_a_past_divorce_in_the_history_does_not_refuse_a_property_dispute(english):
+    """The disputed matters tell what happened; the divorce is done, the money is the
+    question: confirmable, with a note to check."""
+    verdict = rules.eligibility(_agreement(
+        _term("王建国于2026年12月31日前向李卫东支付存款分割款50000元"),
+        disputed="双方于2023年协议离婚，现就离婚时未分割的银行存款发生争议。"))
+    assert verdict.eligible, verdict.refusals
+    assert any("marriage" in warning for warning in verdict.warnings)
+
+
 def test_support_after_a_divorce_is_not_a_status_matter_but_is_flagged(english):
     """Child support after a divorce is an ordinary civil matter that courts confirm: the
     mention only asks the mediator to check."""

@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from mediation import demo
 from mediation.api import tokens
 from mediation.api.models import ApiToken, IdempotentReply
-from mediation.areas.models import Committee
+from mediation.areas.models import AreaKind, AreaNode, Centre, Committee, Room
 from mediation.cases.models import Case
 from mediation.core import audit
 from mediation.core.audit import AuditEntry
@@ -182,6 +182,13 @@ def test_a_cli_token_walks_a_case_from_intake_to_closure(demo_city, client):
     assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.action == "case.agreement.pdf.read")) == 1
     assert audit.verify_chain().ok
+    assert _token(secret).last_used_at is not None
+
+
+def test_a_token_used_only_for_reading_shows_when_it_was_last_used(demo_city, client):
+    secret = cli_token(demo_city, "mediator", name="法院查询")
+    assert _token(secret).last_used_at is None
+    assert client.get(f"{API}/agreements", headers=bearer(secret)).status_code == 200
     assert _token(secret).last_used_at is not None
 
 
@@ -617,6 +624,23 @@ def test_session_bookings_that_break_the_rules_are_422(client, mediator):
     assert db.session.scalar(select(func.count()).select_from(MediationSession)) == 1
 
 
+def test_a_room_at_a_centre_not_serving_the_case_is_refused(client, mediator):
+    """Another street's centre is not the parties' to use, nor its bookings to see."""
+    street = db.session.scalar(select(AreaNode).where(
+        AreaNode.kind == AreaKind.STREET, AreaNode.code != "370599001"))
+    elsewhere = Centre(name="另一街道调处中心", area=street)
+    room = Room(centre=elsewhere, name="调解室", capacity=10)
+    db.session.add_all([elsewhere, room])
+    db.session.commit()
+    number = case_in_mediation(client, mediator)["number"]
+    start, end = working_slot()
+    body = session_body(start, end, place_kind="room", room_id=room.id)
+    problem = _problem(client.post(f"{API}/cases/{number}/sessions", json=body,
+                                   headers=mediator), 422)
+    assert _fields(problem) == {"room_id"}
+    assert db.session.scalar(select(func.count()).select_from(MediationSession)) == 0
+
+
 def test_agreement_drafts_are_checked_and_issued_once(client, mediator):
     case = case_in_mediation(client, mediator)
     number = case["number"]
@@ -635,6 +659,28 @@ def test_agreement_drafts_are_checked_and_issued_once(client, mediator):
     assert [a["id"] for a in listed["items"]] == [agreement["id"]]
     assert client.get(f"{API}/agreements", query_string={"status": "draft"},
                       headers=mediator).get_json()["total"] == 0
+
+
+def test_a_court_referred_case_names_its_inviting_court_from_the_courts_list(client, mediator):
+    courts = client.get(f"{API}/courts", headers=mediator).get_json()
+    court = next(c for c in courts["items"] if c["name"] == "东湖区人民法院")
+    case = case_in_mediation(client, mediator, source="court_referral")
+    number = case["number"]
+    wrong = agreement_body(case, inviting_court_id=2**31 - 1)
+    assert _fields(_problem(client.post(f"{API}/cases/{number}/agreements", json=wrong,
+                                        headers=mediator), 422)) == {"inviting_court_id"}
+    # Without it the draft is kept but cannot be issued.
+    draft = client.post(f"{API}/cases/{number}/agreements", json=agreement_body(case),
+                        headers=mediator).get_json()
+    refused = _problem(client.post(f"{API}/agreements/{draft['id']}/issue", json={},
+                                   headers=mediator), 422)
+    assert "第二百零五条" in refused["detail"]  # Chinese by default
+    # Named from the courts list, it issues.
+    other = case_in_mediation(client, mediator, source="court_referral")
+    draft = client.post(f"{API}/cases/{other['number']}/agreements",
+                        json=agreement_body(other, inviting_court_id=court["id"]),
+                        headers=mediator).get_json()
+    assert post_ok(client, f"{API}/agreements/{draft['id']}/issue", mediator)["number"]
 
 
 def test_public_verification_needs_no_token_and_masks_names(client, mediator):

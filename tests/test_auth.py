@@ -222,6 +222,7 @@ def test_secure_cookie_in_production(monkeypatch, app_factory):
 
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("FIELD_ENCRYPTION_KEY", "Vb4mVOLk0x8l8r2ZqgXz7mYp3m3QqzGJ1uE3aVxQe7c=")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://tiaojie.example.gov.cn")
     app = app_factory("production")
     with app.app_context():
         demo.seed()

@@ -29,9 +29,19 @@ def test_production_refuses_missing_field_encryption_key(monkeypatch):
         create_app("production", SQLALCHEMY_DATABASE_URI="sqlite://")
 
 
+def test_production_refuses_a_missing_public_address(monkeypatch):
+    """Every agreement's QR code carries it for good: not the Host of some request."""
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("FIELD_ENCRYPTION_KEY", FERNET_KEY)
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL"):
+        create_app("production", SQLALCHEMY_DATABASE_URI="sqlite://")
+
+
 def test_environment_is_read_inside_the_factory(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
     monkeypatch.setenv("FIELD_ENCRYPTION_KEY", FERNET_KEY)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://tiaojie.example.gov.cn")
     monkeypatch.setenv("DATABASE_URL", "postgres://someone@db.example/mediation")
     monkeypatch.setenv("SESSION_IDLE_MINUTES", "5")
     monkeypatch.setenv("SESSION_COOKIE_SECURE", "0")
@@ -46,6 +56,7 @@ def test_environment_is_read_inside_the_factory(monkeypatch, tmp_path):
 def test_production_cookie_flags(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "y" * 40)
     monkeypatch.setenv("FIELD_ENCRYPTION_KEY", FERNET_KEY)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://tiaojie.example.gov.cn")
     monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
     app = create_app("production", SQLALCHEMY_DATABASE_URI="sqlite://")
     assert app.config["SESSION_COOKIE_SECURE"] is True

@@ -2,6 +2,7 @@
 (司法确认申请书) as Chinese PDFs."""
 
 import segno
+from flask import current_app, request
 from flask_babel import force_locale
 
 from mediation.agreements import rules
@@ -10,6 +11,13 @@ from mediation.core.identity import DocumentType
 from mediation.core.pdf import render_pdf
 
 ARCHIVAL = "pdf/a-3b"  # agreements are kept for years: archival PDF with embedded fonts
+
+
+def verify_url() -> str:
+    """The public verification page's address with ``{code}`` in it, for the QR code:
+    PUBLIC_BASE_URL (required in production), else the address this request came to."""
+    base = current_app.config.get("PUBLIC_BASE_URL") or request.url_root
+    return base.rstrip("/") + "/v/{code}"
 
 
 def party_lines(party: Party) -> str:

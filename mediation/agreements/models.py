@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     ForeignKey,
+    Index,
     LargeBinary,
     String,
     Text,
@@ -66,6 +67,9 @@ class Agreement(db.Model):
     __tablename__ = "agreements"
     __table_args__ = (
         UniqueConstraint("committee_id", "year", "seq"),
+        # Versions of a case's agreement are numbered once each: two drafts started at the
+        # same moment cannot both be kept.
+        Index("uq_agreements_case_version", "case_id", "version", unique=True),
         CheckConstraint("copies >= 2", name="copies_at_least_two"),
         CheckConstraint("(status = 'draft') = (number IS NULL)", name="number_iff_issued"),
         CheckConstraint("(status = 'draft') = (sha256 IS NULL)", name="pdf_iff_issued"),

@@ -7,11 +7,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from mediation.agreements import documents, rules
+from mediation.agreements import courts, documents, rules
 from mediation.agreements.models import (
     Agreement,
     AgreementCounter,
@@ -24,7 +25,7 @@ from mediation.agreements.models import (
     Term,
 )
 from mediation.areas.models import Court
-from mediation.cases import attachments
+from mediation.cases import access, attachments
 from mediation.cases.models import Case, EventKind, Party
 from mediation.cases.operations import audit_case, log_event, transition
 from mediation.cases.queries import committee_for
@@ -67,6 +68,17 @@ def _require_draft(agreement: Agreement) -> None:
                                "make a correction instead.", number=agreement.number))
 
 
+def _may_sign(user: User, case: Case) -> bool:
+    """Whether ``user`` may sign the case's agreement as its people's mediator."""
+    return user.active and access.can(user, "agreements.issue", case)
+
+
+def _lock_case(case: Case) -> None:
+    """Serialise drafting, correcting and issuing on one case (PostgreSQL row lock; SQLite
+    writers queue anyway): a double click waits, then finds what the first one made."""
+    db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+
+
 def open_draft(case: Case) -> Agreement | None:
     return db.session.scalar(select(Agreement).where(Agreement.case_id == case.id,
                                                      Agreement.status == AgreementStatus.DRAFT))
@@ -76,6 +88,7 @@ def open_draft(case: Case) -> Agreement | None:
 
 def start_draft(by: User, case: Case) -> Agreement:
     """A new draft from the case: its parties, facts and handler filled in."""
+    _lock_case(case)
     if case.state not in DRAFTING_STATES:
         raise OperationError(_("A written agreement is drawn up while the case is in "
                                "mediation or after it has been settled."))
@@ -97,7 +110,8 @@ def start_draft(by: User, case: Case) -> Agreement:
     agreement = Agreement(case=case, committee=committee, version=version,
                           facts=case.narrative, disputed_matters="",
                           copies=max(len(parties) + 1, 2),
-                          mediator=case.handler if case.handler else by, created_by_id=by.id)
+                          mediator=case.handler if case.handler and _may_sign(case.handler, case)
+                          else by, created_by_id=by.id)
     agreement.parties = [AgreementParty(party=p, position=i) for i, p in enumerate(parties)]
     db.session.add(agreement)
     db.session.flush()
@@ -126,7 +140,7 @@ def update_draft(by: User, agreement: Agreement, data: DraftInput,
     if data.copies < len(agreement.parties) + 1:
         raise OperationError(_("Each party holds a copy and the committee keeps one: at least "
                                "%(n)d copies.", n=len(agreement.parties) + 1), field="copies")
-    if data.mediator is not None and not data.mediator.can("cases.handle"):
+    if data.mediator is not None and not _may_sign(data.mediator, agreement.case):
         raise OperationError(_("%(name)s is not a mediator.", name=data.mediator.full_name),
                              field="mediator")
     agreement.facts = data.facts.strip()
@@ -190,6 +204,10 @@ def _iso(text: str) -> str:
     return f"{year}-{int(month):02d}-{int(day):02d}"
 
 
+# Performance stretched over decades (support until a child is grown) stays within this.
+MAX_TERM_YEARS = 30
+
+
 def save_term(by: User, agreement: Agreement, term: Term | None, data: TermInput) -> Term:
     """Add or change a numbered term; its obligor and obligee must be parties to the draft."""
     _require_draft(agreement)
@@ -205,6 +223,13 @@ def save_term(by: User, agreement: Agreement, term: Term | None, data: TermInput
         raise OperationError(_("A party cannot owe itself."), field="obligee_id")
     amount = parse_yuan(data.amount)
     schedule = parse_instalments(data.instalments)
+    latest = date(today().year + MAX_TERM_YEARS, 12, 31)
+    if data.due_on is not None and data.due_on > latest:
+        raise OperationError(_("A deadline after %(date)s is not a real one: check the year.",
+                               date=latest.isoformat()), field="due_on")
+    if schedule and schedule[-1][0] > latest:
+        raise OperationError(_("A deadline after %(date)s is not a real one: check the year.",
+                               date=latest.isoformat()), field="instalments")
     if schedule:
         total = sum(part for _due, part in schedule)
         if amount is None:
@@ -284,9 +309,22 @@ def problems(agreement: Agreement) -> list[tuple[str, str]]:
     if not agreement.terms:
         found.append(("terms", _("An agreement needs at least one term.")))
     for index, term in enumerate(agreement.terms, start=1):
+        label = rules.chinese_ordinal(index)
         if term.obligor_id is None or not term.content.strip():
-            found.append(("terms", _("Term %(n)s has no obligor or no content.",
-                                     n=rules.chinese_ordinal(index))))
+            found.append(("terms", _("Term %(n)s has no obligor or no content.", n=label)))
+        # PML art. 29: the agreement states the method and deadline of performance.
+        if term.due_on is None and not term.on_the_spot and not term.instalments:
+            found.append(("terms", _("Term %(n)s: give the deadline of performance (a date, "
+                                     "on the spot, or instalments) — People's Mediation Law "
+                                     "art. 29.", n=label)))
+        if term.amount_fen is not None and not (term.method or "").strip():
+            found.append(("terms", _("Term %(n)s: say how the amount is paid (the method of "
+                                     "performance, e.g. 银行转账 or 现金).", n=label)))
+    if courts.needs_inviting_court(agreement.case) and agreement.inviting_court is None:
+        found.append(("inviting_court_id", _("The case was referred by a court: name the court "
+                                             "that invited the mediation, the one competent to "
+                                             "confirm it (Civil Procedure Law art. 205). An "
+                                             "administrator adds a missing court under Courts.")))
     if agreement.mediator is None:
         found.append(("mediator", _("Name the mediator who signs the agreement.")))
     if not agreement.recorder_name:
@@ -335,13 +373,18 @@ def issue(by: User, agreement: Agreement, *, verify_url: str,
 
     ``verify_url`` is the public verification page's address with ``{code}`` in it.
     """
-    # Lock the row (PostgreSQL) so that a double click waits and then finds it issued.
-    db.session.execute(select(Agreement.id).where(Agreement.id == agreement.id)
-                       .with_for_update())
+    # Lock the case (PostgreSQL) so that a double click waits and then finds it issued.
+    _lock_case(agreement.case)
     db.session.refresh(agreement)
     if not agreement.is_draft:
         raise OperationError(_("This agreement has already been issued as %(number)s.",
                                number=agreement.number))
+    other = db.session.scalar(select(Agreement).where(
+        Agreement.case_id == agreement.case_id, Agreement.status == AgreementStatus.ISSUED,
+        Agreement.id != (agreement.supersedes_id or 0)))
+    if other is not None:  # one agreement in force per case: a change is a correction
+        raise OperationError(_("This case already has agreement %(number)s: to change it, "
+                               "make a correction.", number=other.number))
     _check_version(agreement, seen_version)
     found = problems(agreement)
     if found:
@@ -382,10 +425,11 @@ def issue(by: User, agreement: Agreement, *, verify_url: str,
 
 def correct(by: User, agreement: Agreement) -> Agreement:
     """A new draft version from an issued agreement; issuing it supersedes this one."""
-    if agreement.status is not AgreementStatus.ISSUED:
-        raise OperationError(_("Only the agreement in force can be corrected."))
-    if agreement.superseded_by is not None or open_draft(agreement.case) is not None:
-        raise OperationError(_("A correction of this agreement is already being drafted."))
+    _lock_case(agreement.case)
+    db.session.refresh(agreement)
+    refusal = correction_refusal(agreement)
+    if refusal:
+        raise OperationError(refusal)
     version = 1 + db.session.scalar(select(db.func.max(Agreement.version))
                                     .where(Agreement.case_id == agreement.case_id))
     # Setting ``supersedes`` puts the draft on the old version's ``superseded_by`` before
@@ -519,7 +563,7 @@ def record_instalment(by: User, instalment: Instalment, paid_on: date | None) ->
     instalment.paid_on = paid_on
     if all(i.paid_on for i in term.instalments):
         term.performed_on = max(i.paid_on for i in term.instalments)
-    if not overdue_parts(term, today()):
+    if not rules.overdue_parts(term, today()):
         term.overdue_since = None
     _event(term.agreement, by, _("Instalment of %(amount)s yuan due %(due)s (term %(n)s) paid "
                                  "on %(date)s.", amount=instalment.amount_yuan,
@@ -532,15 +576,6 @@ def record_instalment(by: User, instalment: Instalment, paid_on: date | None) ->
     db.session.flush()
 
 
-def overdue_parts(term: Term, on: date) -> list[date]:
-    """The due days that have passed unperformed."""
-    if term.performed_on is not None:
-        return []
-    if term.instalments:
-        return [i.due_on for i in term.instalments if i.paid_on is None and i.due_on < on]
-    return [term.due_on] if term.due_on and term.due_on < on else []
-
-
 def check_performance(on: date | None = None) -> int:
     """Mark overdue terms of agreements in force and put a follow-up on the case's timeline
     for its mediator; running it again adds nothing."""
@@ -551,7 +586,7 @@ def check_performance(on: date | None = None) -> int:
         .where(Agreement.status == AgreementStatus.ISSUED, Term.performed_on.is_(None),
                Term.overdue_since.is_(None))).all()
     for term in terms:
-        late = overdue_parts(term, on)
+        late = rules.overdue_parts(term, on)
         if not late:
             continue
         term.overdue_since = min(late)
@@ -568,20 +603,51 @@ def check_performance(on: date | None = None) -> int:
 
 # ---- judicial confirmation (司法确认) ---------------------------------------------------
 
+def application_refusal(agreement: Agreement) -> str | None:
+    """Why no application for confirmation can be made for this agreement, or None."""
+    if not agreement.in_force:
+        return _("Only an agreement in force can be confirmed: record the signatures and the "
+                 "seal first.")
+    verdict = rules.eligibility(agreement)
+    return None if verdict.eligible else verdict.refusals[0]
+
+
+def filing_refusal(agreement: Agreement) -> str | None:
+    """Why a filing with a court cannot be recorded now, or None."""
+    results = {c.result for c in agreement.confirmations}
+    if results & {ConfirmationResult.PENDING, ConfirmationResult.CONFIRMED}:
+        return _("An application for this agreement is already with a court or has been "
+                 "confirmed.")
+    if ConfirmationResult.DISMISSED in results:
+        return _("The court dismissed the application for this agreement: the parties may "
+                 "change it (a correction) or reach a new one, or sue (Civil Procedure Law "
+                 "art. 206).")
+    return application_refusal(agreement)
+
+
+def correction_refusal(agreement: Agreement) -> str | None:
+    """Why this agreement cannot be corrected now, or None."""
+    if agreement.status is not AgreementStatus.ISSUED:
+        return _("Only the agreement in force can be corrected.")
+    if agreement.superseded_by is not None or open_draft(agreement.case) is not None:
+        return _("A correction of this agreement is already being drafted.")
+    results = {c.result for c in agreement.confirmations}
+    if ConfirmationResult.PENDING in results:
+        return _("An application to confirm this agreement is with the court: record its "
+                 "decision before changing the agreement.")
+    if ConfirmationResult.CONFIRMED in results:
+        return _("A court confirmed this agreement: it is enforced as confirmed and no longer "
+                 "corrected here.")
+    return None
+
+
 def file_confirmation(by: User, agreement: Agreement, *, court: Court | None,
                       court_name: str | None, filed_on: date | None,
                       case_reference: str | None) -> JudicialConfirmation:
     """The parties have filed their joint application with a court."""
-    if not agreement.in_force:
-        raise OperationError(_("Only an agreement in force can be confirmed: record the "
-                               "signatures and the seal first."))
-    verdict = rules.eligibility(agreement)
-    if not verdict.eligible:
-        raise OperationError(verdict.refusals[0])
-    if any(c.result in (ConfirmationResult.PENDING, ConfirmationResult.CONFIRMED)
-           for c in agreement.confirmations):
-        raise OperationError(_("An application for this agreement is already with a court or "
-                               "has been confirmed."))
+    refusal = filing_refusal(agreement)
+    if refusal:
+        raise OperationError(refusal)
     name = court.name if court else (court_name or "").strip()
     if not name:
         raise OperationError(_("Choose the court."), field="court_id")
@@ -640,6 +706,30 @@ def read_pdf(by: User, agreement: Agreement) -> bytes:
         raise OperationError(_("A draft has no issued PDF."))
     _audit("pdf.read", agreement, by, note=agreement.number)
     return agreement.pdf
+
+
+def preview_pdf(by: User, agreement: Agreement) -> bytes:
+    """The draft as it will print, watermarked, never kept; audited like the issued PDF."""
+    if not agreement.is_draft:
+        raise OperationError(_("Agreement %(number)s has been issued: download its PDF.",
+                               number=agreement.number))
+    pdf = documents.agreement_pdf(agreement, draft=True)
+    _audit("preview.read", agreement, by)
+    return pdf
+
+
+def application_pdf(by: User, agreement: Agreement, choice: int = 0) -> bytes:
+    """The joint application for judicial confirmation to the ``choice``-th competent court
+    (the first by default), prefilled; audited (it carries the parties' details)."""
+    refusal = application_refusal(agreement)
+    if refusal:
+        raise OperationError(refusal)
+    with force_locale("zh"):  # the court's name goes into a Chinese document
+        names = [c.name for c in courts.competent_courts(agreement)]
+    court_name = names[choice] if 0 <= choice < len(names) else names[0]
+    pdf = documents.application_pdf(agreement, court_name=court_name)
+    _audit("application.read", agreement, by, note=court_name)
+    return pdf
 
 
 def find_by_code(code: str | None) -> Agreement | None:

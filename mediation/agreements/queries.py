@@ -16,6 +16,7 @@ from mediation.agreements.models import (
 )
 from mediation.cases.access import visible_cases
 from mediation.cases.models import Case, PartyKind
+from mediation.core.calendar import years_without_data
 from mediation.core.identity import mask_name
 from mediation.extensions import db
 
@@ -37,11 +38,10 @@ def term_status(term: Term, on: date) -> TermStatus:
         label = _("Performed on the spot") if term.on_the_spot else \
             _("Performed on %(date)s", date=term.performed_on.isoformat())
         return TermStatus(term, numeral, label, None)
-    late = [i for i in term.instalments if i.paid_on is None and i.due_on < on] \
-        if term.instalments else ([term] if term.due_on and term.due_on < on else [])
+    late = rules.overdue_parts(term, on)
     if late:
-        return TermStatus(term, numeral, _("Overdue since %(date)s", date=min(
-            x.due_on for x in late).isoformat()), "red")
+        return TermStatus(term, numeral, _("Overdue since %(date)s",
+                                           date=min(late).isoformat()), "red")
     if term.instalments:
         paid = sum(1 for i in term.instalments if i.paid_on)
         return TermStatus(term, numeral, _("%(paid)d of %(total)d instalments paid",
@@ -85,7 +85,9 @@ def attention(user, on: date) -> dict | None:
         .order_by(Term.overdue_since)).all()
     if not closing and not overdue:
         return None
-    return {"closing": closing, "overdue": overdue}
+    return {"closing": closing, "overdue": overdue,
+            "calendar_warning": sorted({y for _a, deadline in closing
+                                        for y in years_without_data(on, deadline)})}
 
 
 def public_facts(agreement: Agreement) -> dict:

@@ -49,9 +49,10 @@ def missing_details(party: Party) -> list[str]:
 
 # ---- judicial confirmation: eligibility (CPL-Interp 355, 358) ---------------------------
 
-# Matters a court will not accept for confirmation, found in the wording of the disputed
-# matters and the terms.  Firm wording refuses; a mere mention (support after a divorce, a
-# deposit that "归…所有") only asks the mediator to check and tick the box if it applies.
+# Matters a court will not accept for confirmation, found in the wording of the terms (what
+# the court is asked to confirm).  Firm wording refuses; a mere mention (support after a
+# divorce, a deposit that "归…所有") only asks the mediator to check and tick the box if it
+# applies.
 REFUSED_SUBJECTS = [
     (re.compile(r"自愿离婚|同意离婚|准予离婚|协议离婚|是否离婚|解除婚姻|确认婚姻|婚姻无效|"
                 r"撤销婚姻|复婚"),
@@ -69,6 +70,13 @@ REFUSED_SUBJECTS = [
     (re.compile(r"(知识产权|专利权|商标权|著作权).{0,6}(归属|归)|确认.{0,20}(专利权|商标权|著作权)"),
      _l("It determines intellectual-property rights, which judicial confirmation does not "
         "decide (CPL Interpretation art. 355).")),
+]
+# The disputed matters tell the history ("双方于2023年协议离婚，现就存款发生争议" is a
+# property dispute): only a status question still open there refuses.
+REFUSED_QUESTIONS = [
+    (re.compile(r"是否(离婚|复婚|解除婚姻)|确认婚姻|婚姻(是否)?无效"), REFUSED_SUBJECTS[0][1]),
+    (re.compile(r"是否解除收养|(解除|确认)收养关系"), REFUSED_SUBJECTS[1][1]),
+    (re.compile(r"(确认|否认)亲子关系|是否断绝"), REFUSED_SUBJECTS[2][1]),
 ]
 MENTIONED_SUBJECTS = [
     (re.compile(r"离婚|结婚|婚姻|收养|亲子|父子|母子|父女|母女"),
@@ -103,11 +111,13 @@ def eligibility(agreement) -> Eligibility:
         result.refusals.append(_("The mediator marked it as determining ownership of property "
                                  "or intellectual property, which judicial confirmation does "
                                  "not decide (CPL Interpretation art. 355)."))
-    wording = "\n".join([agreement.disputed_matters or ""]
-                        + [term.content for term in agreement.terms])
-    for pattern, reason in REFUSED_SUBJECTS:
-        if pattern.search(wording) and str(reason) not in result.refusals:
-            result.refusals.append(str(reason))
+    terms = "\n".join(term.content for term in agreement.terms)
+    disputed = agreement.disputed_matters or ""
+    for text, patterns in ((terms, REFUSED_SUBJECTS), (disputed, REFUSED_QUESTIONS)):
+        for pattern, reason in patterns:
+            if pattern.search(text) and str(reason) not in result.refusals:
+                result.refusals.append(str(reason))
+    wording = disputed + "\n" + terms
     if not result.refusals:
         for pattern, reason in MENTIONED_SUBJECTS:
             if pattern.search(wording):
@@ -168,3 +178,13 @@ def chinese_ordinal(n: int) -> str:
 
 def chinese_date(d: date | None) -> str:
     return f"{d.year}年{d.month}月{d.day}日" if d else ""
+
+
+def overdue_parts(term, on: date) -> list[date]:
+    """The due days of a term (its deadline, or its unpaid instalments) that have passed
+    unperformed."""
+    if term.performed_on is not None:
+        return []
+    if term.instalments:
+        return [i.due_on for i in term.instalments if i.paid_on is None and i.due_on < on]
+    return [term.due_on] if term.due_on and term.due_on < on else []

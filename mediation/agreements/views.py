@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from mediation.agreements import courts as court_rules
@@ -47,6 +48,7 @@ from mediation.cases import access
 from mediation.cases.models import Case
 from mediation.cases.rules import today
 from mediation.cases.views import CASE_PAGE_EXTRAS
+from mediation.core.calendar import years_without_data
 from mediation.core.errors import OperationError
 from mediation.core.forms import ActionForm, options, show_operation_error
 from mediation.core.permissions import require
@@ -90,6 +92,11 @@ def _agreement(agreement_id: int, permission: str = "cases.view") -> Agreement:
     return agreement
 
 
+def _seen(version: str | None) -> int | None:
+    """The lock version a form carried back; anything else is no version."""
+    return int(version) if (version or "").isdigit() and len(version) < 10 else None
+
+
 def _commit(form, action) -> bool:
     """Run one operation and commit once; a refusal is shown and nothing is saved."""
     try:
@@ -99,7 +106,7 @@ def _commit(form, action) -> bool:
         db.session.rollback()
         show_operation_error(form, error)
         return False
-    except StaleDataError:
+    except (StaleDataError, IntegrityError):
         db.session.rollback()
         flash(_("Someone else changed this agreement while you were editing it. Nothing was "
                 "saved: reload the page and try again."), "error")
@@ -122,11 +129,6 @@ def _courts():
     return db.session.scalars(select(Court).where(Court.active).order_by(Court.name)).all()
 
 
-def _verify_url() -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL") or request.url_root
-    return base.rstrip("/") + "/v/{code}"
-
-
 def _page(agreement: Agreement, **forms):
     """The agreement's page: the builder while a draft, the record once issued."""
     if agreement.is_draft:
@@ -145,18 +147,23 @@ def _page(agreement: Agreement, **forms):
             [("", "—")] + [(c.court.id, c.name) for c in competent if c.court])
         forms.setdefault("ruling_form", RulingForm())
         forms["competent"] = competent
+    deadline = rules.confirmation_deadline(agreement.effective_on) \
+        if agreement.effective_on else None
     return render_template(
         "agreements/detail.html", agreement=agreement, case=agreement.case,
         problems=operations.problems(agreement) if agreement.is_draft else [],
         eligibility=rules.eligibility(agreement), today=today(),
-        deadline=rules.confirmation_deadline(agreement.effective_on)
-        if agreement.effective_on else None,
+        deadline=deadline,
+        calendar_warning=years_without_data(agreement.effective_on, deadline)
+        if deadline else [],
         materials=documents.materials(agreement) if not agreement.is_draft else [],
         performance=queries.performance(agreement, today()),
         action_form=ActionForm(), performance_form=PerformanceForm(),
         instalment_form=InstalmentForm(), enforcement_until=rules.enforcement_deadline,
         can_issue=access.can(current_user, ISSUE, agreement.case),
         can_track=access.can(current_user, TRACK, agreement.case),
+        may_correct=not agreement.is_draft and operations.correction_refusal(agreement) is None,
+        may_file=not agreement.is_draft and operations.filing_refusal(agreement) is None,
         **forms)
 
 
@@ -204,7 +211,7 @@ def save_draft(agreement_id: int):
             responsibilities={e.party_id: form[f"responsibility_{e.party_id}"].data
                               for e in agreement.parties})
         if _commit(form, lambda: operations.update_draft(
-                current_user, agreement, data, seen_version=int(form.version.data or 0))):
+                current_user, agreement, data, seen_version=_seen(form.version.data))):
             flash(_("Draft saved."), "success")
             return redirect(url_for("agreements.detail", agreement_id=agreement.id))
     return _page(agreement, form=form), 422
@@ -262,8 +269,10 @@ def preview(agreement_id: int):
     if not agreement.is_draft:
         return redirect(url_for("agreements.pdf", agreement_id=agreement.id))
     try:
-        pdf = documents.agreement_pdf(agreement, draft=True)
+        pdf = operations.preview_pdf(current_user, agreement)
+        db.session.commit()
     except OperationError as error:
+        db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for("agreements.detail", agreement_id=agreement.id))
     return _pdf_response(pdf, f"协议书草稿-{agreement.case.number}.pdf", inline=True)
@@ -277,9 +286,9 @@ def lifecycle(agreement_id: int, action: str):
     if not form.validate_on_submit():
         abort(400)
     if action == "issue":
-        seen = int(form.version.data) if (form.version.data or "").isdigit() else None
         if _commit(form, lambda: operations.issue(current_user, agreement,
-                                                  verify_url=_verify_url(), seen_version=seen)):
+                                                  verify_url=documents.verify_url(),
+                                                  seen_version=_seen(form.version.data))):
             flash(_("Agreement %(number)s issued. Print it for signing.",
                     number=agreement.number), "success")
         return redirect(url_for("agreements.detail", agreement_id=agreement.id))
@@ -388,19 +397,14 @@ def instalment_paid(instalment_id: int):
 def application(agreement_id: int):
     """The joint application, prefilled, addressed to the court chosen in the list."""
     agreement = _agreement(agreement_id, TRACK)
-    if not agreement.in_force:
-        flash(_("Only an agreement in force can be confirmed: record the signatures and the "
-                "seal first."), "error")
-        return redirect(url_for("agreements.detail", agreement_id=agreement.id))
-    verdict = rules.eligibility(agreement)
-    if not verdict.eligible:
-        flash(verdict.refusals[0], "error")
-        return redirect(url_for("agreements.detail", agreement_id=agreement.id))
-    names = [c.name for c in court_rules.competent_courts(agreement)]
-    court_name = request.args.get("court") if request.args.get("court") in names else names[0]
+    choice = request.args.get("court", "0")
     try:
-        data = documents.application_pdf(agreement, court_name=court_name)
+        data = operations.application_pdf(current_user, agreement,
+                                          int(choice) if choice.isdigit() and len(choice) < 4
+                                          else 0)
+        db.session.commit()
     except OperationError as error:
+        db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for("agreements.detail", agreement_id=agreement.id))
     return _pdf_response(data, f"司法确认申请书-{agreement.number}.pdf")

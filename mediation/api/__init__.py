@@ -54,7 +54,7 @@ def init_app(app) -> None:
     })
     api.init_app(app)
     for blueprint in (cases.areas_bp, cases.bp, sessions.bp, agreements.bp,
-                      agreements.public_bp):
+                      agreements.courts_bp, agreements.public_bp):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.bp)
     app.register_blueprint(admin.bp)

@@ -1,11 +1,11 @@
 """/api/v1/agreements: draft, issue, read and download; /api/v1/public: verification."""
 
-from flask import Response, current_app, request, url_for
+from flask import Response, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from mediation.agreements import operations, queries
+from mediation.agreements import documents, operations, queries
 from mediation.agreements.models import Agreement, AgreementStatus
 from mediation.agreements.operations import DraftInput, StaleAgreement, TermInput
 from mediation.api import schemas
@@ -20,6 +20,7 @@ from mediation.api.http import (
     problem,
     writes,
 )
+from mediation.areas.models import Court
 from mediation.cases import access
 from mediation.cases.models import Case
 from mediation.core.errors import OperationError
@@ -30,6 +31,8 @@ bp = blueprint("agreements_api", "/agreements", "Written settlement agreements "
                "(人民调解协议书): draft, issue, read, download.")
 public_bp = blueprint("public_api", "/public", "Open to anyone, no token: verifying an "
                       "agreement by its code.", public=True)
+courts_bp = blueprint("courts_api", "/courts", "The people's courts on record, which "
+                      "confirm agreements (an agreement's inviting court is one of them).")
 ISSUE = "agreements.issue"
 
 
@@ -55,6 +58,16 @@ class Agreements(MethodView):
         if query.get("status"):
             stmt = stmt.where(Agreement.status == AgreementStatus(query["status"]))
         return page(stmt.order_by(Agreement.id.desc()), query)
+
+
+@courts_bp.route("")
+class Courts(MethodView):
+    @courts_bp.arguments(schemas.PageQuery, location="query")
+    @courts_bp.response(200, schemas.CourtPage)
+    @courts_bp.alt_response(401, schema=schemas.Problem, content_type="application/problem+json")
+    def get(self, query):
+        """The courts in use, by name."""
+        return page(select(Court).where(Court.active).order_by(Court.name, Court.id), query)
 
 
 @bp.route(f"/<{ID}:agreement_id>")
@@ -86,10 +99,15 @@ def _draft(case: Case, data: dict) -> Agreement:
         raise OperationError(_("%(names)s is not a party of this case.",
                                names="、".join(map(str, sorted(unknown)))),
                              field="responsibilities")
+    court = None
+    if data.get("inviting_court_id"):
+        court = db.session.get(Court, data["inviting_court_id"])
+        if court is None or not court.active:
+            raise OperationError(_("No court in use has this id."), field="inviting_court_id")
     operations.update_draft(by, agreement, DraftInput(
         facts=data.get("facts") or case.narrative, disputed_matters=data["disputed_matters"],
         copies=data.get("copies") or agreement.copies, mediator=agreement.mediator,
-        recorder_name=data["recorder_name"], inviting_court=None,
+        recorder_name=data["recorder_name"], inviting_court=court,
         concerns_status=data.get("concerns_status", False),
         determines_ownership=data.get("determines_ownership", False),
         responsibilities=responsibilities))
@@ -121,11 +139,6 @@ def create_draft(data, number):
                                                 agreement_id=agreement.id)}
 
 
-def verify_url() -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL") or request.url_root
-    return base.rstrip("/") + "/v/{code}"
-
-
 @bp.route(f"/<{ID}:agreement_id>/issue", methods=["POST"])
 @writes
 @bp.arguments(schemas.IssueIn)
@@ -141,7 +154,7 @@ def issue(data, agreement_id):
     if not access.can(caller(), ISSUE, agreement.case):
         return problem(403)
     _result, failure = commit_or_problem(
-        lambda: operations.issue(caller(), agreement, verify_url=verify_url(),
+        lambda: operations.issue(caller(), agreement, verify_url=documents.verify_url(),
                                  seen_version=data.get("lock_version")),
         conflict_types=(StaleAgreement,))
     return failure or agreement

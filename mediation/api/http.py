@@ -173,7 +173,10 @@ def authenticate():
     g._login_user = token.user  # Flask-Login's current_user for this request
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > timedelta(hours=1):
+        # Recorded at once (hourly), reads included: administrators judge by it whether a
+        # token is still in use.
         token.last_used_at = now
+        db.session.commit()
     return None
 
 

@@ -86,6 +86,17 @@ class Area(ma.Schema):
 AreaPage = page_of(Area, "AreaPage")
 
 
+class Court(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    area_id = ma.fields.Integer(metadata={"description": "The area it serves (a district)."})
+    address = ma.fields.String(allow_none=True)
+    phone = ma.fields.String(allow_none=True)
+
+
+CourtPage = page_of(Court, "CourtPage")
+
+
 # ---- cases ------------------------------------------------------------------------------
 
 class PartyIn(Strict):
@@ -234,6 +245,8 @@ class Session(ma.Schema):
     ends_at = ma.fields.DateTime()
     purpose = ma.fields.String()
     participants = ma.fields.List(ma.fields.Nested(Participant))
+    version = ma.fields.Integer(metadata={"description": "Send it back as ``version`` when "
+                                                         "moving, to refuse a stale change."})
 
 
 SessionPage = page_of(Session, "SessionPage")
@@ -247,6 +260,22 @@ class SessionQuery(PageQuery):
 
 class CancelIn(Strict):
     reason = required_text(2000)
+
+
+class MoveIn(Strict):
+    starts_at = ma.fields.AwareDateTime(required=True)
+    ends_at = ma.fields.AwareDateTime(required=True)
+    place_kind = one_of(PlaceKind, allow_none=True, metadata={
+        "description": "Default: where the session is now."})
+    room_id = row_id(allow_none=True, metadata={
+        "description": "Default: the session's room, when it stays in a room."})
+    address = text(200, allow_none=True)
+    video_link = text(300, allow_none=True)
+    reason = required_text(1000)
+    override_reason = text(500, allow_none=True, metadata={
+        "description": "Why a session outside the centre's hours or on a holiday is needed."})
+    version = counter(allow_none=True, metadata={
+        "description": "The session version the client saw; a newer one answers 409."})
 
 
 # ---- agreements -------------------------------------------------------------------------
@@ -285,6 +314,9 @@ class AgreementIn(Strict):
                            validate=validate.Length(min=1, max=60))
     concerns_status = ma.fields.Boolean(load_default=False)
     determines_ownership = ma.fields.Boolean(load_default=False)
+    inviting_court_id = row_id(allow_none=True, metadata={
+        "description": "The court that invited the mediation (required when the case was "
+                       "referred by a court); ids under GET /api/v1/courts."})
 
 
 class Instalment(ma.Schema):
