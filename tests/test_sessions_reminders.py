@@ -269,8 +269,6 @@ def test_queuing_again_follows_a_moved_session(city):
     assert all("2027-03-16 10:00" in m.body for m in outbox(due_at=at(MONDAY, 10)))
 
 
-@pytest.mark.xfail(strict=True, reason="queue_for_session leaves an unsent notice as it was "
-                   "when the session moves (only reminders are brought up to date)")
 def test_an_unsent_notice_follows_a_moved_session(city):
     session = book(city)
     session.starts_at, session.ends_at = at(TUESDAY, 15), at(TUESDAY, 16)

@@ -24,6 +24,7 @@ from mediation.api.http import (
 from mediation.areas.models import Room
 from mediation.cases import access
 from mediation.cases.models import Case
+from mediation.cases.operations import StaleEdit
 from mediation.core.errors import OperationError
 from mediation.extensions import db
 from mediation.sessions import notices, operations
@@ -92,6 +93,42 @@ def cancel(data, session_id):
     return failure or session
 
 
+@bp.route(f"/<{ID}:session_id>/move", methods=["POST"])
+@writes
+@bp.arguments(schemas.MoveIn)
+@bp.response(200, schemas.Session)
+@bp.alt_response(409, schema=schemas.Problem, content_type="application/problem+json",
+                 description="A clash (``slots`` lists free alternatives), or a stale "
+                             "``version``.")
+@bp.alt_response(422, schema=schemas.Problem, content_type="application/problem+json")
+def move(data, session_id):
+    """Move a planned session to another time or place (改期), with the reason; the same
+    people stay invited and are told of the change."""
+    session = _visible_session(session_id)
+    if session is None:
+        return problem(404)
+    if not access.can(caller(), "cases.handle", session.case):
+        return problem(403)
+    # What is not given stays as it is: the kind of place, and its room, address or link.
+    place_kind = PlaceKind(data["place_kind"]) if data.get("place_kind") else \
+        PlaceKind.ROOM if data.get("room_id") else session.place_kind
+    same_place = place_kind is session.place_kind
+    room = session.room if same_place else None
+    if data.get("room_id"):
+        room = db.session.get(Room, data["room_id"])
+        if room is None:
+            return operation_problem(OperationError(_("No room has this id."), field="room_id"))
+    _result, failure = commit_or_problem(lambda: operations.move_session(
+        caller(), session, operations.MoveInput(
+            starts_at=data["starts_at"], ends_at=data["ends_at"], place_kind=place_kind,
+            reason=data["reason"], room=room,
+            address=data.get("address") or (session.address if same_place else None),
+            video_link=data.get("video_link") or (session.video_link if same_place else None),
+            override_reason=data.get("override_reason")),
+        data.get("version")), conflict_types=(SchedulingConflict, StaleEdit))
+    return failure or session
+
+
 @bp.route(f"/<{ID}:session_id>/ics")
 @bp.response(200, content_type="text/calendar",
              description="The session as an iCalendar file.")
@@ -143,15 +180,10 @@ def schedule(data, number):
         return problem(404)
     if not access.can(caller(), "cases.handle", case):
         return problem(403)
-    try:
-        session = operations.schedule_session(caller(), case, _session_input(case, data))
-        db.session.flush()
-    except SchedulingConflict as clash:
-        db.session.rollback()
-        return problem(409, str(clash.message),
-                       slots=[slot.isoformat() for slot in clash.slots])
-    except OperationError as error:
-        db.session.rollback()
-        return operation_problem(error)
+    session, failure = commit_or_problem(
+        lambda: operations.schedule_session(caller(), case, _session_input(case, data)),
+        conflict_types=(SchedulingConflict,))
+    if failure:
+        return failure
     return session, 201, {"Location": url_for("sessions_api.SessionById",
                                               session_id=session.id)}

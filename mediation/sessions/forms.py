@@ -93,6 +93,36 @@ class SessionForm(FlaskForm):
         return people
 
 
+class MoveForm(FlaskForm):
+    """Another time or place for a planned session; the people invited stay."""
+    version = HiddenField()
+    day = DateField(_l("Date"), validators=[DataRequired()])
+    start = TimeField(_l("Start time"), validators=[DataRequired()])
+    end = TimeField(_l("End time"), validators=[DataRequired()])
+    place_kind = SelectField(_l("Kind of place"), choices=enum_choices(PlaceKind))
+    room = SelectField(_l("Room"), validators=[Optional()])
+    address = StringField(_l("Address (on site)"), validators=[Optional(), Length(max=200)])
+    video_link = StringField(_l("Video link"), validators=[Optional(), Length(max=300)])
+    reason = TextAreaField(_l("Why is it moved?"), validators=[DataRequired(), Length(max=1000)],
+                           description=_l("e.g. 被申请人因病住院，申请改期"))
+    override_reason = StringField(
+        _l("Reason for a weekend, holiday or out-of-hours session"),
+        validators=[Optional(), Length(max=300)])
+
+    def __init__(self, *args, rooms: list[Room], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.room.choices = options([("", "—"), *(
+            (str(r.id), f"{r.centre.name} · {r.name}（{r.capacity}）") for r in rooms)])
+
+    @property
+    def starts_at(self) -> datetime:
+        return datetime.combine(self.day.data, self.start.data, LOCAL)
+
+    @property
+    def ends_at(self) -> datetime:
+        return datetime.combine(self.day.data, self.end.data, LOCAL)
+
+
 class CancelForm(FlaskForm):
     version = HiddenField()
     reason = TextAreaField(_l("Why is it cancelled?"), validators=[DataRequired(),

@@ -1,4 +1,5 @@
-"""The verbs on sessions: schedule (refusing clashes), cancel, attendance.  Callers commit."""
+"""The verbs on sessions: schedule (refusing clashes), move, cancel, attendance.  Callers
+commit."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -7,7 +8,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import select, text
 
-from mediation.areas.models import Room
+from mediation.areas.models import Centre, Room
 from mediation.cases import access
 from mediation.cases import operations as case_operations
 from mediation.cases.models import AssignmentRole, Case, EventKind, Party
@@ -16,7 +17,7 @@ from mediation.core import audit
 from mediation.core.db import utcnow
 from mediation.core.errors import OperationError
 from mediation.extensions import db
-from mediation.sessions import reminders, scheduling
+from mediation.sessions import notices, reminders, scheduling
 from mediation.sessions.models import (
     Attendance,
     MediationSession,
@@ -89,6 +90,9 @@ def _check(case: Case, data: SessionInput, now: datetime) -> None:
     if data.place_kind is PlaceKind.ROOM:
         if data.room is None or not data.room.active:
             raise OperationError(_("Choose a room that is in use."), field="room")
+        if data.room.centre not in centres_for(case):
+            raise OperationError(_("%(room)s is not at a centre serving this case's area.",
+                                   room=data.room.name), field="room")
     elif data.place_kind is PlaceKind.ON_SITE and not (data.address or "").strip():
         raise OperationError(_("Give the address of the on-site meeting."), field="address")
     elif data.place_kind is PlaceKind.VIDEO and not (data.video_link or "").strip():
@@ -123,6 +127,13 @@ def _check(case: Case, data: SessionInput, now: datetime) -> None:
             raise OperationError(_("Inviting %(name)s needs the parties' consent "
                                    "(People’s Mediation Law, art. 20).", name=person.name),
                                  field="consent")
+
+
+def centres_for(case: Case) -> list[Centre]:
+    """The one-stop centres serving the case's place (on its street or district): their
+    rooms are the ones its sessions may use."""
+    centres = db.session.scalars(select(Centre).join(Centre.area).order_by(Centre.name)).all()
+    return [c for c in centres if case.grid.path.startswith(c.area.path)]
 
 
 def on_duty(volunteer: User, data: SessionInput) -> bool:
@@ -189,7 +200,7 @@ def check_availability(data: SessionInput, *, exclude_id: int | None = None) -> 
                 "user": _("%(name)s", name=clash.who),
                 "person": _("the party %(name)s", name=clash.who)}[clash.what]
         slots = scheduling.free_slots(data.ends_at - data.starts_at, data.starts_at, resources,
-                                      centre)
+                                      centre, exclude_id=exclude_id)
         message = _("%(what)s is already booked from %(start)s to %(end)s (case %(number)s).",
                     what=what, start=_when(clash.session.starts_at),
                     end=format_datetime(clash.session.ends_at, "HH:mm"),
@@ -208,7 +219,8 @@ def schedule_session(by: User, case: Case, data: SessionInput) -> MediationSessi
     session = MediationSession(
         case=case, starts_at=data.starts_at, ends_at=data.ends_at, place_kind=data.place_kind,
         room=data.room if data.place_kind is PlaceKind.ROOM else None,
-        address=data.address or None, video_link=data.video_link or None,
+        address=(data.address or None) if data.place_kind is PlaceKind.ON_SITE else None,
+        video_link=(data.video_link or None) if data.place_kind is PlaceKind.VIDEO else None,
         purpose=data.purpose.strip(), status=SessionStatus.PLANNED,
         override_reason=data.override_reason or None, created_by=by)
     db.session.add(session)
@@ -239,6 +251,86 @@ def schedule_session(by: User, case: Case, data: SessionInput) -> MediationSessi
         "participants": len(session.participants)})
     reminders.queue_for_session(session)
     return session
+
+
+@dataclass
+class MoveInput:
+    """Where a planned session goes: a new time and/or place; everyone invited stays."""
+    starts_at: datetime
+    ends_at: datetime
+    place_kind: PlaceKind
+    reason: str
+    room: Room | None = None
+    address: str | None = None
+    video_link: str | None = None
+    override_reason: str | None = None
+
+
+def _as_booked(session: MediationSession, move: MoveInput) -> SessionInput:
+    """The session's people at the new time and place, as a booking to check."""
+    def users(role):
+        return [p.user for p in session.participants if p.role is role and p.user is not None]
+
+    lead = users(ParticipantRole.LEAD_MEDIATOR)
+    return SessionInput(
+        starts_at=move.starts_at, ends_at=move.ends_at, place_kind=move.place_kind,
+        purpose=session.purpose, lead_mediator=lead[0] if lead else None, room=move.room,
+        address=move.address, video_link=move.video_link,
+        co_mediators=users(ParticipantRole.CO_MEDIATOR),
+        legal_aid=users(ParticipantRole.LEGAL_AID),
+        parties=[p.party for p in session.participants
+                 if p.role is ParticipantRole.PARTY and p.party is not None],
+        with_agents=any(p.role is ParticipantRole.AGENT for p in session.participants),
+        invited=[Invitee(p.name, p.organisation, True) for p in session.participants
+                 if p.role is ParticipantRole.INVITED],
+        override_reason=move.override_reason)
+
+
+def move_session(by: User, session: MediationSession, move: MoveInput,
+                 seen_version: int | None = None) -> None:
+    """Move a planned session (改期) to another time or place, refusing clashes as a booking
+    does; the same people stay invited and are told, and answers given for the old time
+    (confirmed, declined) are asked again."""
+    check_version(session, seen_version)
+    if session.status is not SessionStatus.PLANNED:
+        raise OperationError(_("Only a planned session can be moved."))
+    now = utcnow()
+    if session.starts_at <= now:
+        raise OperationError(_("The session has already begun: record its minutes instead."))
+    if not (move.reason or "").strip():
+        raise OperationError(_("Please give the reason."), field="reason")
+    data = _as_booked(session, move)
+    _check(session.case, data, now)
+    room = move.room if move.place_kind is PlaceKind.ROOM else None
+    address = (move.address or None) if move.place_kind is PlaceKind.ON_SITE else None
+    video_link = (move.video_link or None) if move.place_kind is PlaceKind.VIDEO else None
+    before = {"starts_at": session.starts_at, "ends_at": session.ends_at,
+              "place": notices.place_text(session)}
+    if (move.starts_at, move.ends_at, move.place_kind, room, address, video_link) == (
+            session.starts_at, session.ends_at, session.place_kind, session.room,
+            session.address, session.video_link):
+        raise OperationError(_("This is when and where the session already is."),
+                             field="start")
+    _lock_bookings()
+    check_availability(data, exclude_id=session.id)
+    session.starts_at, session.ends_at = move.starts_at, move.ends_at
+    session.place_kind, session.room = move.place_kind, room
+    session.address, session.video_link = address, video_link
+    session.override_reason = (move.override_reason or "").strip() or None
+    for participant in session.participants:
+        if participant.attendance in (Attendance.CONFIRMED, Attendance.DECLINED):
+            participant.attendance = Attendance.INVITED
+    reason = move.reason.strip()
+    after = {"starts_at": move.starts_at, "ends_at": move.ends_at,
+             "place": notices.place_text(session)}
+    log_event(session.case, by, EventKind.SESSION,
+              reason=_("Session of %(old)s moved to %(new)s: %(reason)s",
+                       old=_when(before["starts_at"]), new=_when(move.starts_at),
+                       reason=reason),
+              data={"session": session.id, "moved_from": before["starts_at"].isoformat()})
+    audit.record("session.move", session, actor=by, before=before, after=after, note=reason)
+    db.session.flush()
+    reminders.queue_move(session)
 
 
 def cancel_session(by: User, session: MediationSession, reason: str,

@@ -36,6 +36,7 @@ from mediation.sessions.scheduling import LOCAL
 NOTICE = "notice"
 REMINDER = "reminder"
 CANCELLATION = "cancellation"
+MOVED = "moved"
 
 REMINDER_BEFORE = timedelta(hours=24)
 
@@ -51,6 +52,11 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "subject": "调解会议提醒（案件{number}）",
         "body": "【人民调解】{name}您好：案件{number}的调解会议将于{when}在{place}举行，"
                 "请准时参加。如需改期，请尽早与调解员联系。",
+    },
+    MOVED: {
+        "subject": "调解会议改期通知（案件{number}）",
+        "body": "【人民调解】{name}您好：案件{number}的调解会议已改期，现定于{when}在{place}"
+                "举行，请以本通知为准准时参加。如有不便，请尽早与调解员联系。",
     },
     CANCELLATION: {
         "subject": "调解会议取消通知（案件{number}）",
@@ -194,11 +200,13 @@ def _queue(session: MediationSession, kind: str, due_at: datetime,
 
 
 def queue_for_session(session: MediationSession) -> list[OutboxMessage]:
-    """Queue a reminder 24 hours before the start for every reachable participant.
+    """Queue the notice now and a reminder 24 hours before the start for every reachable
+    participant.
 
-    Nothing is queued when that moment has passed or the session is cancelled; queuing
-    again adds nothing but brings unsent reminders up to date (a reminder for another
-    time, or for someone no longer invited, is withdrawn).  Flushes, never commits.
+    No reminder is queued when that moment has passed, nothing when the session is
+    cancelled; queuing again adds nothing but brings unsent messages up to date (an unsent
+    notice gives the session's time and place as they are now; a reminder for another time,
+    or for someone no longer invited, is withdrawn).  Flushes, never commits.
     """
     due_at = session.starts_at - REMINDER_BEFORE
     current = {p.id for p in session.participants}
@@ -212,11 +220,49 @@ def queue_for_session(session: MediationSession) -> list[OutboxMessage]:
     db.session.flush()
     if not session.is_active:
         return []
+    _refresh_unsent(session, NOTICE)
     # Everyone hears of the session at once; a reminder follows the day before, if there
     # is still a day to go (a session booked for tomorrow morning gets the notice only).
     queued = _queue(session, NOTICE, utcnow(), once_per_participant=True)
     if due_at > utcnow():
         queued += _queue(session, REMINDER, due_at)
+    return queued
+
+
+def _refresh_unsent(session: MediationSession, kind: str) -> None:
+    """Unsent ``kind`` messages of the session say what is true now."""
+    for message in db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.session_id == session.id, OutboxMessage.kind == kind,
+            OutboxMessage.status == OutboxStatus.PENDING)):
+        if message.participant is not None:
+            message.subject, message.body = render(kind, session, message.participant)
+
+
+def queue_move(session: MediationSession) -> list[OutboxMessage]:
+    """The session moved: unsent notices and reminders follow it, and whoever was already
+    sent a notice (or an earlier change) is told of the change now.  Flushes, never commits.
+    """
+    _refresh_unsent(session, MOVED)
+    queued = queue_for_session(session)
+    told = set(db.session.scalars(select(OutboxMessage.participant_id).where(
+        OutboxMessage.session_id == session.id, OutboxMessage.kind.in_((NOTICE, MOVED)),
+        OutboxMessage.status == OutboxStatus.SENT)))
+    waiting = set(db.session.scalars(select(OutboxMessage.participant_id).where(
+        OutboxMessage.session_id == session.id, OutboxMessage.kind == MOVED,
+        OutboxMessage.status == OutboxStatus.PENDING)))
+    now = utcnow()
+    for participant in session.participants:
+        recipient = address_of(participant)
+        if participant.id not in told or participant.id in waiting or recipient is None:
+            continue
+        subject, body = render(MOVED, session, participant)
+        message = OutboxMessage(session=session, participant=participant, kind=MOVED,
+                                due_at=now, status=OutboxStatus.PENDING, attempts=0,
+                                channel=Channel.EMAIL if "@" in recipient else Channel.SMS,
+                                recipient=recipient, subject=subject, body=body)
+        db.session.add(message)
+        queued.append(message)
+    db.session.flush()
     return queued
 
 

@@ -121,13 +121,15 @@ def outside_hours_reasons(start: datetime, end: datetime, centre: Centre | None)
 
 def free_slots(duration: timedelta, around: datetime, resources: Resources,
                centre: Centre | None, *, count: int = 3, days: int = 14,
-               now: datetime | None = None) -> list[datetime]:
-    """The next free starts for everyone required: the same day first, then working days."""
+               now: datetime | None = None, exclude_id: int | None = None) -> list[datetime]:
+    """The next free starts for everyone required: the same day first, then working days
+    (``exclude_id``: a session being moved does not stand in its own way)."""
     now = now or datetime.now(LOCAL)
     first_day = around.astimezone(LOCAL).date()
     window_start = datetime.combine(first_day, time(0), LOCAL)
     window_end = window_start + timedelta(days=days + 1)
-    busy = [(s.starts_at, s.ends_at) for s in busy_sessions(window_start, window_end, resources)]
+    busy = [(s.starts_at, s.ends_at)
+            for s in busy_sessions(window_start, window_end, resources, exclude_id)]
     opens, closes = opening_hours(centre)
     found: list[datetime] = []
     for offset in range(days + 1):

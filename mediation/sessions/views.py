@@ -8,18 +8,20 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from mediation.areas.models import Centre
 from mediation.cases import access
 from mediation.cases.models import Assignment, Case
 from mediation.cases.views import CASE_PAGE_EXTRAS
+from mediation.core.db import utcnow
 from mediation.core.errors import OperationError
 from mediation.core.forms import ActionForm, options, show_operation_error
 from mediation.core.permissions import require
 from mediation.extensions import db
 from mediation.sessions import access as calendar_access
 from mediation.sessions import documents, notices, operations
-from mediation.sessions.forms import CancelForm, DutyForm, MinutesForm, SessionForm
+from mediation.sessions.forms import CancelForm, DutyForm, MinutesForm, MoveForm, SessionForm
 from mediation.sessions.minutes import Minutes, MinutesOutcome, save_minutes
 from mediation.sessions.models import (
     Attendance,
@@ -58,19 +60,13 @@ def _session(session_id: int, permission: str = "cases.view") -> MediationSessio
     return session
 
 
-def _centres_for(case: Case) -> list[Centre]:
-    """The one-stop centres serving the case's place (on its street or district)."""
-    centres = db.session.scalars(select(Centre).join(Centre.area).order_by(Centre.name)).all()
-    return [c for c in centres if case.grid.path.startswith(c.area.path)]
-
-
 WEEKDAYS = "一二三四五六日"
 
 
 def _volunteers(case: Case) -> list[tuple[User, str]]:
     """Volunteers on the case, and those on duty at its centres with their hours."""
     offered = []
-    for user, duties in operations.volunteers_for(case, _centres_for(case)):
+    for user, duties in operations.volunteers_for(case, operations.centres_for(case)):
         hours = "、".join(f"周{WEEKDAYS[d.weekday]} {d.starts_at:%H:%M}–{d.ends_at:%H:%M}"
                          for d in duties)
         offered.append((user, f"{user.full_name}（{hours}）" if hours else user.full_name))
@@ -78,7 +74,7 @@ def _volunteers(case: Case) -> list[tuple[User, str]]:
 
 
 def _form(case: Case) -> SessionForm:
-    rooms = [r for c in _centres_for(case) for r in c.rooms if r.active]
+    rooms = [r for c in operations.centres_for(case) for r in c.rooms if r.active]
     return SessionForm(case=case, rooms=rooms, handlers=access.possible_handlers(case),
                        volunteers=_volunteers(case))
 
@@ -93,15 +89,7 @@ def new(number: str):
         form.parties.data = [str(p.id) for p in case.parties if not p.refuses_mediation]
         form.lead.data = current_user.username
         form.day.data = datetime.now(LOCAL).date() + timedelta(days=1)
-    slot = _slot(request.form.get("use_slot")) if request.method == "POST" else None
-    if slot is not None and form.start.data and form.end.data:
-        # A free slot was picked: move the session there, keep everything else as typed.
-        length = datetime.combine(date.min, form.end.data) - \
-            datetime.combine(date.min, form.start.data)
-        form.day.data, form.start.data = slot.date(), slot.time()
-        form.end.data = (slot + length).time()
-        for field in (form.day, form.start, form.end):
-            field.raw_data = None  # render the new values, not what was posted
+    if _took_slot(form):
         flash(_("Moved to the free slot. Check the details and schedule."), "info")
     elif form.validate_on_submit():
         users = {u.username: u for u in access.possible_handlers(case)}
@@ -136,6 +124,73 @@ def new(number: str):
     return render_template("sessions/form.html", form=form, case=case, slots=slots)
 
 
+def _took_slot(form) -> bool:
+    """A free slot was picked: put the form's time there, keep everything else as typed."""
+    slot = _slot(request.form.get("use_slot")) if request.method == "POST" else None
+    if slot is None or not form.start.data or not form.end.data:
+        return False
+    length = datetime.combine(date.min, form.end.data) - \
+        datetime.combine(date.min, form.start.data)
+    form.day.data, form.start.data = slot.date(), slot.time()
+    form.end.data = (slot + length).time()
+    for field in (form.day, form.start, form.end):
+        field.raw_data = None  # render the new values, not what was posted
+    return True
+
+
+@bp.route("/sessions/<int:session_id>/move", methods=["GET", "POST"])
+@require("cases.handle")
+def move(session_id: int):
+    """Another time or place for a planned session (改期), with free slots on a clash."""
+    session = _session(session_id, "cases.handle")
+    if session.status is not SessionStatus.PLANNED:
+        flash(_("Only a planned session can be moved."), "error")
+        return redirect(url_for("sessions.detail", session_id=session.id))
+    rooms = [r for c in operations.centres_for(session.case) for r in c.rooms if r.active]
+    form = MoveForm(rooms=rooms)
+    slots: list[datetime] = []
+    if request.method == "GET":
+        starts, ends = session.starts_at.astimezone(LOCAL), session.ends_at.astimezone(LOCAL)
+        form.version.data = session.version
+        form.day.data, form.start.data, form.end.data = starts.date(), starts.time(), \
+            ends.time()
+        form.place_kind.data = session.place_kind.value
+        form.room.data = str(session.room_id) if session.room_id else ""
+        form.address.data, form.video_link.data = session.address, session.video_link
+        form.override_reason.data = session.override_reason
+    if _took_slot(form):
+        flash(_("Moved to the free slot. Check the details and move the session."), "info")
+    elif form.validate_on_submit():
+        version = form.version.data
+        data = operations.MoveInput(
+            starts_at=form.starts_at, ends_at=form.ends_at,
+            place_kind=PlaceKind(form.place_kind.data), reason=form.reason.data,
+            room=db.session.get(operations.Room, int(form.room.data)) if form.room.data else None,
+            address=form.address.data, video_link=form.video_link.data,
+            override_reason=form.override_reason.data)
+        try:
+            operations.move_session(current_user, session, data,
+                                    int(version) if (version or "").isdigit() else None)
+            db.session.commit()
+        except operations.SchedulingConflict as conflict:
+            db.session.rollback()
+            show_operation_error(form, conflict)
+            slots = conflict.slots
+        except OperationError as error:
+            db.session.rollback()
+            show_operation_error(form, error)
+        except StaleDataError:  # moved by someone else while this one waited for the lock
+            db.session.rollback()
+            flash(_("Someone else changed this case while you were editing it. Nothing was "
+                    "saved: reload the page, check the changes and try again."), "error")
+        else:
+            flash(_("Session moved. The participants are told of the new time; give them the "
+                    "new notice and calendar file."), "success")
+            return redirect(url_for("sessions.detail", session_id=session.id))
+    return render_template("sessions/move.html", form=form, session=session, slots=slots,
+                           place=notices.place_text(session))
+
+
 def _slot(value: str | None) -> datetime | None:
     """A free slot offered earlier (ISO 8601 with its offset); anything else is ignored."""
     try:
@@ -156,7 +211,7 @@ def detail(session_id: int):
                            cancel_form=CancelForm(data={"version": session.version}),
                            action_form=ActionForm(), attendance=list(Attendance),
                            can_handle=access.can(current_user, "cases.handle", session.case),
-                           place=notices.place_text(session))
+                           place=notices.place_text(session), now=utcnow())
 
 
 @bp.get("/sessions/<int:session_id>/ics")
@@ -247,6 +302,10 @@ def cancel(session_id: int):
         except OperationError as error:
             db.session.rollback()
             flash(error.message, "error")
+        except StaleDataError:  # changed by someone else at the same moment
+            db.session.rollback()
+            flash(_("Someone else changed this case while you were editing it. Nothing was "
+                    "saved: reload the page, check the changes and try again."), "error")
         else:
             flash(_("Session cancelled. Tell the participants; their calendar file now "
                     "cancels the event."), "success")
