@@ -460,6 +460,16 @@ def test_parties_are_listed_masked_and_added(client, mediator):
     assert "id_number" in _fields(_problem(wrong, 422))
 
 
+def test_a_partys_community_is_its_domicile_for_the_competent_court(client, mediator):
+    number = post_ok(client, f"{API}/cases", mediator, case_body(), 201)["number"]
+    added = post_ok(client, f"{API}/cases/{number}/parties", mediator,
+                    person("third_party", "孙立", community="370599001001"), 201)
+    assert added["community"] == "370599001001"
+    grid = person("third_party", "周某", community="370599001001-01")  # a grid, not a community
+    assert _fields(_problem(client.post(f"{API}/cases/{number}/parties", json=grid,
+                                        headers=mediator), 422)) == {"community"}
+
+
 def test_areas_are_the_tokens_jurisdiction(client, mediator, outsider):
     mine = client.get(f"{API}/areas", query_string={"per_page": 100}, headers=mediator)
     codes = {a["code"] for a in mine.get_json()["items"]}

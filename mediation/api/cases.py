@@ -59,8 +59,15 @@ def _party_input(data: dict) -> PartyInput:
     # An ID number without its document type is a resident ID card, as on the web form.
     id_type = data.get("id_type") or (DocumentType.RESIDENT_ID.value if data.get("id_number")
                                       else None)
+    community = None
+    if data.get("community"):
+        community = db.session.scalar(select(AreaNode).where(
+            AreaNode.code == data["community"], AreaNode.kind == AreaKind.COMMUNITY))
+        if community is None:
+            raise OperationError(_("No community has this code."), field="community")
     return PartyInput(
         role=PartyRole(data["role"]), kind=PartyKind(data.get("kind") or "person"),
+        community=community,
         name=data["name"], gender=Gender(data["gender"]) if data.get("gender") else None,
         id_type=id_type, **{key: data.get(key) for key in (
             "ethnicity", "birth_date", "occupation", "id_number", "phone",

@@ -117,6 +117,9 @@ class PartyIn(Strict):
     legal_representative_title = text(40, allow_none=True)
     agent_name = text(60, allow_none=True)
     agent_phone = text(20, allow_none=True)
+    community = text(32, allow_none=True, metadata={
+        "description": "Code of the community (社区) where the party lives: its domicile, "
+                       "which decides the competent court for judicial confirmation."})
 
 
 class Party(ma.Schema):
@@ -132,6 +135,7 @@ class Party(ma.Schema):
     id_number_masked = ma.fields.String(allow_none=True)
     phone_masked = ma.fields.Function(lambda p: mask_phone(p.phone) if p.phone else None)
     address = ma.fields.String(allow_none=True)
+    community = ma.fields.Function(lambda p: p.community.code if p.community else None)
     agent_name = ma.fields.String(allow_none=True)
     refuses_mediation = ma.fields.Boolean()
 
