@@ -432,6 +432,10 @@ def test_workflow_actions_each_take_their_reason(client, mediator):
     assert act(settled, "settle", {"oral_agreement": "李卫东当场赔偿王建国800元"}
                )["state"] == "settled"
     assert act(settled, "close")["state"] == "closed"
+    # A closed case no longer changes: a conflict with its state, said so, not "not allowed".
+    closed = _problem(client.post(f"{API}/cases/{settled}/sessions", headers=mediator,
+                                  json=session_body(*working_slot())), 409)
+    assert settled in closed["detail"]
 
     stale = new_case()
     conflict = _problem(client.post(f"{API}/cases/{stale}/accept", json={"version": 0},

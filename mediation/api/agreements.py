@@ -10,7 +10,7 @@ from mediation.agreements.models import Agreement, AgreementStatus
 from mediation.agreements.operations import DraftInput, StaleAgreement, TermInput
 from mediation.api import schemas
 from mediation.api.cases import bp as cases_bp
-from mediation.api.cases import load_case, page
+from mediation.api.cases import load_case, page, refusal
 from mediation.api.http import (
     ID,
     blueprint,
@@ -130,8 +130,9 @@ def create_draft(data, number):
     case = load_case(number)
     if case is None:
         return problem(404)
-    if not access.can(caller(), ISSUE, case):
-        return problem(403)
+    refused = refusal(case, ISSUE)
+    if refused:
+        return refused
     agreement, failure = commit_or_problem(lambda: _draft(case, data))
     if failure:
         return failure
@@ -151,8 +152,9 @@ def issue(data, agreement_id):
     agreement = _visible(agreement_id)
     if agreement is None:
         return problem(404)
-    if not access.can(caller(), ISSUE, agreement.case):
-        return problem(403)
+    refused = refusal(agreement.case, ISSUE)
+    if refused:
+        return refused
     _result, failure = commit_or_problem(
         lambda: operations.issue(caller(), agreement, verify_url=documents.verify_url(),
                                  seen_version=data.get("lock_version")),

@@ -13,7 +13,7 @@ from mediation.cases import access, operations
 from mediation.cases.models import Case, Category, Gender, PartyKind, PartyRole
 from mediation.cases.operations import CaseInput, PartyInput, StaleEdit
 from mediation.cases.queries import overdue
-from mediation.cases.states import RISK_FACTORS, Level, Source
+from mediation.cases.states import RISK_FACTORS, CaseState, Level, Source
 from mediation.core.errors import OperationError
 from mediation.core.identity import DocumentType
 from mediation.core.money import parse_yuan
@@ -53,6 +53,17 @@ def load_case(number: str, permission: str = "cases.view") -> Case | None:
     if case is None or not access.can_view(caller(), case):
         return None
     return case
+
+
+def refusal(case: Case, permission: str):
+    """None if the caller may do ``permission`` on the case; else the problem to answer: 409
+    for a closed case (it no longer changes), 403 otherwise."""
+    if access.can(caller(), permission, case):
+        return None
+    if case.state is CaseState.CLOSED and caller().can(permission):
+        return problem(409, _("Case %(number)s is closed: it no longer changes.",
+                              number=case.number))
+    return problem(403)
 
 
 def _party_input(data: dict) -> PartyInput:
@@ -169,8 +180,9 @@ class Parties(MethodView):
         case = load_case(number)
         if case is None:
             return problem(404)
-        if not access.can(caller(), "cases.handle", case):
-            return problem(403)
+        refused = refusal(case, "cases.handle")
+        if refused:
+            return refused
         party, failure = commit_or_problem(
             lambda: operations.add_party(caller(), case, _party_input(data)))
         return failure or (party, 201)
@@ -225,8 +237,9 @@ def case_action(data, number, action):
     if case is None:
         return problem(404)
     permission, operation = ACTIONS[action]
-    if not access.can(caller(), permission, case):
-        return problem(403)
+    refused = refusal(case, permission)
+    if refused:
+        return refused
     if action == "escalate" and case.level.next is None and not data.get("to_level"):
         return problem(422, _("The case is already at the street level."))
     _result, failure = commit_or_problem(lambda: operation(caller(), case, data),

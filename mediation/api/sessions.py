@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from mediation.api import schemas
 from mediation.api.cases import bp as cases_bp
-from mediation.api.cases import load_case, page
+from mediation.api.cases import load_case, page, refusal
 from mediation.api.http import (
     ID,
     blueprint,
@@ -86,8 +86,9 @@ def cancel(data, session_id):
     session = _visible_session(session_id)
     if session is None:
         return problem(404)
-    if not access.can(caller(), "cases.handle", session.case):
-        return problem(403)
+    refused = refusal(session.case, "cases.handle")
+    if refused:
+        return refused
     _result, failure = commit_or_problem(
         lambda: operations.cancel_session(caller(), session, data["reason"]))
     return failure or session
@@ -107,8 +108,9 @@ def move(data, session_id):
     session = _visible_session(session_id)
     if session is None:
         return problem(404)
-    if not access.can(caller(), "cases.handle", session.case):
-        return problem(403)
+    refused = refusal(session.case, "cases.handle")
+    if refused:
+        return refused
     # What is not given stays as it is: the kind of place, and its room, address or link.
     place_kind = PlaceKind(data["place_kind"]) if data.get("place_kind") else \
         PlaceKind.ROOM if data.get("room_id") else session.place_kind
@@ -178,8 +180,9 @@ def schedule(data, number):
     case = load_case(number)
     if case is None:
         return problem(404)
-    if not access.can(caller(), "cases.handle", case):
-        return problem(403)
+    refused = refusal(case, "cases.handle")
+    if refused:
+        return refused
     session, failure = commit_or_problem(
         lambda: operations.schedule_session(caller(), case, _session_input(case, data)),
         conflict_types=(SchedulingConflict,))
