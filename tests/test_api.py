@@ -335,6 +335,13 @@ def test_an_invalid_body_is_422_with_each_field(client, mediator):
     assert _case_count() == 0
 
 
+def test_a_form_encoded_body_is_415_not_a_list_of_missing_fields(client, mediator):
+    response = client.post(f"{API}/cases", data={"title": "漏水"}, headers=mediator)
+    body = _problem(response, 415)
+    assert "application/json" in body["detail"]
+    assert _case_count() == 0
+
+
 def test_refused_rules_answer_in_the_callers_language(client, mediator):
     number = post_ok(client, f"{API}/cases", mediator, case_body(), 201)["number"]
     chinese = _problem(client.post(f"{API}/cases/{number}/close", json={}, headers=mediator),

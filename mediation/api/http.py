@@ -223,6 +223,14 @@ def reject_nul():
     return None
 
 
+def require_json():
+    """A body must be JSON: a form-encoded one would only come back as missing fields."""
+    if request.method in ("POST", "PUT", "PATCH") and request.content_length \
+            and not request.is_json:
+        return problem(415, _("Send the body as JSON, with Content-Type: application/json."))
+    return None
+
+
 def blueprint(name: str, url_prefix: str, description: str, *, public: bool = False):
     """A flask-smorest blueprint under /api/v1, tokens required unless ``public``."""
     blp = Blueprint(name, __name__, url_prefix=PREFIX + url_prefix, description=description)
@@ -231,6 +239,7 @@ def blueprint(name: str, url_prefix: str, description: str, *, public: bool = Fa
     blp.before_request(reject_nul)
     if not public:
         blp.before_request(authenticate)
+    blp.before_request(require_json)
     return blp
 
 
