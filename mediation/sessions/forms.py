@@ -29,7 +29,8 @@ from mediation.users.models import User
 LOCAL = ZoneInfo("Asia/Shanghai")
 
 
-class SessionForm(FlaskForm):
+class WhenWhereForm(FlaskForm):
+    """When and where a session is: booking it and moving it ask the same."""
     day = DateField(_l("Date"), validators=[DataRequired()])
     start = TimeField(_l("Start time"), validators=[DataRequired()], default=time(9, 0))
     end = TimeField(_l("End time"), validators=[DataRequired()], default=time(10, 30))
@@ -38,6 +39,29 @@ class SessionForm(FlaskForm):
     room = SelectField(_l("Room"), validators=[Optional()])
     address = StringField(_l("Address (on site)"), validators=[Optional(), Length(max=200)])
     video_link = StringField(_l("Video link"), validators=[Optional(), Length(max=300)])
+    override_reason = StringField(
+        _l("Reason for a weekend, holiday or out-of-hours session"),
+        validators=[Optional(), Length(max=300)])
+
+    def __init__(self, *args, rooms: list[Room], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.room.choices = options([("", "—"), *(
+            (str(r.id), f"{r.centre.name} · {r.name}（{r.capacity}）") for r in rooms)])
+
+    @property
+    def starts_at(self) -> datetime:
+        return datetime.combine(self.day.data, self.start.data, LOCAL)
+
+    @property
+    def ends_at(self) -> datetime:
+        return datetime.combine(self.day.data, self.end.data, LOCAL)
+
+    @property
+    def chosen_room(self) -> Room | None:
+        return db.session.get(Room, int(self.room.data)) if self.room.data else None
+
+
+class SessionForm(WhenWhereForm):
     purpose = TextAreaField(_l("Purpose"), validators=[DataRequired(), Length(max=2000)],
                             description=_l("e.g. 首次面对面调解：核实漏水原因与维修费用"))
     lead = SelectField(_l("Lead mediator"), validators=[DataRequired()])
@@ -51,29 +75,16 @@ class SessionForm(FlaskForm):
         description=_l("One a line: name, organisation (e.g. 刘医生, 区心理咨询中心). The "
                        "parties must agree to each (People’s Mediation Law, art. 20)."))
     consent = BooleanField(_l("The parties agreed to the invited people"))
-    override_reason = StringField(
-        _l("Reason for a weekend, holiday or out-of-hours session"),
-        validators=[Optional(), Length(max=300)])
     prefill = HiddenField()
 
     def __init__(self, *args, case, rooms: list[Room], handlers: list[User],
                  volunteers: list[tuple[User, str]], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.room.choices = options([("", "—"), *(
-            (str(r.id), f"{r.centre.name} · {r.name}（{r.capacity}）") for r in rooms)])
+        super().__init__(*args, rooms=rooms, **kwargs)
         self.lead.choices = options((u.username, u.full_name) for u in handlers)
         self.legal_aid.choices = options((u.username, label) for u, label in volunteers)
         self.parties.choices = options((str(p.id), f"{p.name}（{p.role.title}）")
                                        for p in case.parties)
         self.co_mediator_users: list[User] = []
-
-    @property
-    def starts_at(self) -> datetime:
-        return datetime.combine(self.day.data, self.start.data, LOCAL)
-
-    @property
-    def ends_at(self) -> datetime:
-        return datetime.combine(self.day.data, self.end.data, LOCAL)
 
     def validate_co_mediators(self, field):
         names = split_codes(field.data)
@@ -93,34 +104,11 @@ class SessionForm(FlaskForm):
         return people
 
 
-class MoveForm(FlaskForm):
+class MoveForm(WhenWhereForm):
     """Another time or place for a planned session; the people invited stay."""
     version = HiddenField()
-    day = DateField(_l("Date"), validators=[DataRequired()])
-    start = TimeField(_l("Start time"), validators=[DataRequired()])
-    end = TimeField(_l("End time"), validators=[DataRequired()])
-    place_kind = SelectField(_l("Kind of place"), choices=enum_choices(PlaceKind))
-    room = SelectField(_l("Room"), validators=[Optional()])
-    address = StringField(_l("Address (on site)"), validators=[Optional(), Length(max=200)])
-    video_link = StringField(_l("Video link"), validators=[Optional(), Length(max=300)])
     reason = TextAreaField(_l("Why is it moved?"), validators=[DataRequired(), Length(max=1000)],
                            description=_l("e.g. 被申请人因病住院，申请改期"))
-    override_reason = StringField(
-        _l("Reason for a weekend, holiday or out-of-hours session"),
-        validators=[Optional(), Length(max=300)])
-
-    def __init__(self, *args, rooms: list[Room], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.room.choices = options([("", "—"), *(
-            (str(r.id), f"{r.centre.name} · {r.name}（{r.capacity}）") for r in rooms)])
-
-    @property
-    def starts_at(self) -> datetime:
-        return datetime.combine(self.day.data, self.start.data, LOCAL)
-
-    @property
-    def ends_at(self) -> datetime:
-        return datetime.combine(self.day.data, self.end.data, LOCAL)
 
 
 class CancelForm(FlaskForm):

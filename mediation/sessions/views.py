@@ -96,8 +96,7 @@ def new(number: str):
         users.update({u.username: u for u, _label in _volunteers(case)})
         data = operations.SessionInput(
             starts_at=form.starts_at, ends_at=form.ends_at,
-            place_kind=PlaceKind(form.place_kind.data),
-            room=db.session.get(operations.Room, int(form.room.data)) if form.room.data else None,
+            place_kind=PlaceKind(form.place_kind.data), room=form.chosen_room,
             address=form.address.data, video_link=form.video_link.data,
             purpose=form.purpose.data, lead_mediator=users[form.lead.data],
             co_mediators=form.co_mediator_users,
@@ -107,21 +106,35 @@ def new(number: str):
             invited=[operations.Invitee(name, org, form.consent.data)
                      for name, org in form.invitees()],
             override_reason=form.override_reason.data)
-        try:
-            session = operations.schedule_session(current_user, case, data)
-            db.session.commit()
-        except operations.SchedulingConflict as conflict:
-            db.session.rollback()
-            show_operation_error(form, conflict)
-            slots = conflict.slots
-        except OperationError as error:
-            db.session.rollback()
-            show_operation_error(form, error)
-        else:
+        done, session, slots = _book(form, lambda: operations.schedule_session(
+            current_user, case, data))
+        if done:
             flash(_("Session scheduled. Give each participant the notice and the calendar "
                     "file."), "success")
             return redirect(url_for("sessions.detail", session_id=session.id))
     return render_template("sessions/form.html", form=form, case=case, slots=slots)
+
+
+def _book(form, action) -> tuple[bool, object, list[datetime]]:
+    """Run a booking or a move and commit: (True, its result, []); refused, (False, None,
+    the free slots of a clash) with the reason on the form and nothing saved."""
+    try:
+        result = action()
+        db.session.commit()
+    except operations.SchedulingConflict as conflict:
+        db.session.rollback()
+        show_operation_error(form, conflict)
+        return False, None, conflict.slots
+    except OperationError as error:
+        db.session.rollback()
+        show_operation_error(form, error)
+    except StaleDataError:  # changed by someone else while this one waited for the lock
+        db.session.rollback()
+        flash(_("Someone else changed this case while you were editing it. Nothing was "
+                "saved: reload the page, check the changes and try again."), "error")
+    else:
+        return True, result, []
+    return False, None, []
 
 
 def _took_slot(form) -> bool:
@@ -165,25 +178,11 @@ def move(session_id: int):
         data = operations.MoveInput(
             starts_at=form.starts_at, ends_at=form.ends_at,
             place_kind=PlaceKind(form.place_kind.data), reason=form.reason.data,
-            room=db.session.get(operations.Room, int(form.room.data)) if form.room.data else None,
-            address=form.address.data, video_link=form.video_link.data,
+            room=form.chosen_room, address=form.address.data, video_link=form.video_link.data,
             override_reason=form.override_reason.data)
-        try:
-            operations.move_session(current_user, session, data,
-                                    int(version) if (version or "").isdigit() else None)
-            db.session.commit()
-        except operations.SchedulingConflict as conflict:
-            db.session.rollback()
-            show_operation_error(form, conflict)
-            slots = conflict.slots
-        except OperationError as error:
-            db.session.rollback()
-            show_operation_error(form, error)
-        except StaleDataError:  # moved by someone else while this one waited for the lock
-            db.session.rollback()
-            flash(_("Someone else changed this case while you were editing it. Nothing was "
-                    "saved: reload the page, check the changes and try again."), "error")
-        else:
+        done, _moved, slots = _book(form, lambda: operations.move_session(
+            current_user, session, data, int(version) if (version or "").isdigit() else None))
+        if done:
             flash(_("Session moved. The participants are told of the new time; give them the "
                     "new notice and calendar file."), "success")
             return redirect(url_for("sessions.detail", session_id=session.id))
