@@ -4,7 +4,14 @@ from intake to an issued agreement with API calls only."""
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from conftest import DEMO_PASSWORD
+from sqlalchemy import select
+
+from mediation.areas.models import Committee
 from mediation.core.calendar import is_working_day
+from mediation.extensions import db
+from mediation.users import operations as user_ops
+from mediation.users.roles import Role
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 API = "/api/v1"
@@ -21,6 +28,18 @@ def cli_token(app, username: str, name: str = "12345热线", days: int | None = 
     result = app.test_cli_runner().invoke(args=args)
     assert result.exit_code == 0, result.output
     return result.stdout.strip().splitlines()[-1]
+
+
+def other_community_mediator() -> str:
+    """王建国 (wangjianguo), mediator of 清风社区 and 明德社区 — not of 文苑社区, where the demo
+    mediator's cases are — as the demo's development seed makes him; his username."""
+    committees = list(db.session.scalars(select(Committee).where(
+        Committee.short_name.in_(["清风社区", "明德社区"]))))
+    user_ops.create_user(None, username="wangjianguo", full_name="王建国", role=Role.MEDIATOR,
+                         password=DEMO_PASSWORD, committees=committees,
+                         must_change_password=False)
+    db.session.commit()
+    return "wangjianguo"
 
 
 def bearer(secret: str, **headers) -> dict:

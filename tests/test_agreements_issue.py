@@ -836,38 +836,55 @@ def test_the_inviting_court_alone_when_set(city):
 
 # ---- concurrency: numbers under simultaneous issues ---------------------------------------------
 
-def _issue_concurrently(app, agreement_ids: list[int], user_id: int) -> tuple[list, list]:
-    """Issue the drafts at the same moment, one thread each; (outcomes, unexpected errors)."""
-    barrier = threading.Barrier(len(agreement_ids))
-    outcomes: list[tuple[int, str, str]] = []
+def _at_once(app, jobs: list) -> tuple[list, list]:
+    """Run each job (a function returning its outcome) in its own thread and transaction, at
+    the same moment; (outcomes — a refusal's message for a refused job —, unexpected errors)."""
+    barrier = threading.Barrier(len(jobs))
+    outcomes: list = []
     errors: list[str] = []
 
-    def run(agreement_id: int) -> None:
+    def run(job) -> None:
         with app.app_context(), force_locale("en"):
             try:
                 write_intent.set(True)
                 barrier.wait(timeout=10)
-                agreement = db.session.get(Agreement, agreement_id)
-                operations.issue(db.session.get(User, user_id), agreement,
-                                 verify_url=VERIFY_URL)
+                outcome = job()
                 db.session.commit()
-                outcomes.append((agreement_id, "issued", agreement.number))
+                outcomes.append(outcome)
             except OperationError as refused:
                 db.session.rollback()
-                outcomes.append((agreement_id, "refused", refused.message))
+                outcomes.append(refused.message)
             except Exception as error:  # noqa: BLE001 - collected and asserted below
                 db.session.rollback()
                 errors.append(repr(error))
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in agreement_ids]
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
         assert not thread.is_alive()
     return outcomes, errors
+
+
+def _issue_concurrently(app, agreement_ids: list[int], user_id: int) -> tuple[list, list]:
+    """Issue the drafts at the same moment; (outcomes, unexpected errors), an outcome being
+    (id, "issued", number) or (id, "refused", message)."""
+    def issuing(agreement_id: int):
+        def job():
+            agreement = db.session.get(Agreement, agreement_id)
+            try:
+                operations.issue(db.session.get(User, user_id), agreement,
+                                 verify_url=VERIFY_URL)
+            except OperationError as refused:
+                db.session.rollback()
+                return agreement_id, "refused", refused.message
+            return agreement_id, "issued", agreement.number
+        return job
+
+    return _at_once(app, [issuing(i) for i in agreement_ids])
 
 
 def test_concurrent_issues_get_distinct_consecutive_numbers(app, city, clock, quick_pdf):
@@ -907,33 +924,12 @@ def test_a_double_click_on_start_draft_makes_one_draft(app, city):
     case = settled_case(city)
     case_id, user_id = case.id, city.mediator.id
     db.session.commit()
-    barrier = threading.Barrier(2)
-    outcomes, errors = [], []
 
-    def run() -> None:
-        with app.app_context(), force_locale("en"):
-            try:
-                write_intent.set(True)
-                barrier.wait(timeout=10)
-                operations.start_draft(db.session.get(User, user_id),
-                                       db.session.get(Case, case_id))
-                db.session.commit()
-                outcomes.append("drafted")
-            except OperationError as refused:
-                db.session.rollback()
-                outcomes.append(refused.message)
-            except Exception as error:  # noqa: BLE001 - collected and asserted below
-                db.session.rollback()
-                errors.append(repr(error))
-            finally:
-                db.session.remove()
+    def draw_up():
+        operations.start_draft(db.session.get(User, user_id), db.session.get(Case, case_id))
+        return "drafted"
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-        assert not thread.is_alive()
+    outcomes, errors = _at_once(app, [draw_up, draw_up])
     assert errors == []
     assert sorted(outcomes) == ["This case already has a draft agreement.", "drafted"]
     db.session.expire_all()

@@ -7,7 +7,7 @@ import html
 import io
 import re
 import subprocess
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from agreements_helpers import full_person
@@ -22,6 +22,7 @@ from mediation.cases import operations as case_ops
 from mediation.cases.models import Case, Gender
 from mediation.cases.rules import today
 from mediation.cases.states import CaseState
+from mediation.core import calendar
 from mediation.extensions import db
 from mediation.users import operations as user_ops
 from mediation.users.roles import Role
@@ -280,6 +281,28 @@ def test_the_application_is_in_chinese_whatever_the_interface_language(app, case
     texts = [_pdf_text(mediator.client.get(link).data) for link in links]
     assert any("李卫东住所地的基层人民法院" in t.replace("\n", "") for t in texts)
     assert not any("basic court" in t or "domiciled" in t for t in texts)
+
+
+@pytest.mark.parametrize("entered", [False, True], ids=["no-data", "holidays-entered"])
+def test_a_deadline_in_a_year_without_holiday_data_says_so(app, case, monkeypatch, entered):
+    """DOMAIN.md: a year with no official holiday data counts weekends only, and the page
+    says so beside the 30-day deadline — until an administrator enters that year."""
+    monkeypatch.setattr(calendar, "library_covers", lambda year: False)
+    agreement = _issued(case)
+    deadline = rules.confirmation_deadline(agreement.issued_on)
+    if entered:  # the State Council's schedule, as an administrator enters it
+        for year in {agreement.issued_on.year, deadline.year}:
+            db.session.add(calendar.CalendarDay(day=date(year, 1, 1), is_workday=False,
+                                                name="元旦"))
+    account = user("mediator")
+    for signer in [f"party:{e.party_id}" for e in agreement.parties] + ["mediator", "seal"]:
+        operations.record_signature(account, agreement, signer, agreement.issued_on)
+    db.session.commit()
+    mediator = _login(app, "mediator")
+    _english(mediator)
+    page = mediator.client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    assert rules.confirmation_deadline(agreement.issued_on).isoformat() in page
+    assert ("No official holiday data for" in page) is not entered
 
 
 def test_the_scanned_signed_copy_through_the_page(app, case, tmp_path):

@@ -19,28 +19,27 @@ from api_helpers import (
     case_in_mediation,
     cli_token,
     issued_agreement,
+    other_community_mediator,
     person,
     post_ok,
     session_body,
     working_slot,
 )
-from conftest import DEMO_PASSWORD, Auth
+from conftest import Auth
 from openapi_spec_validator import validate as validate_openapi
 from sqlalchemy import func, select
 
 from mediation import demo
 from mediation.api import tokens
 from mediation.api.models import ApiToken, IdempotentReply
-from mediation.areas.models import AreaKind, AreaNode, Centre, Committee, Room
+from mediation.areas.models import AreaKind, AreaNode, Centre, Room
 from mediation.cases.models import Case
 from mediation.core import audit
 from mediation.core.audit import AuditEntry
 from mediation.core.db import utcnow
 from mediation.extensions import db
 from mediation.sessions.models import MediationSession
-from mediation.users import operations as user_ops
 from mediation.users.models import User
-from mediation.users.roles import Role
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -55,13 +54,7 @@ def mediator(demo_city):
 def outsider(demo_city):
     """王建国 (wangjianguo), the demo mediator of 清风社区 and 明德社区, as the demo's
     development seed makes him, with a token of his own."""
-    committees = list(db.session.scalars(select(Committee).where(
-        Committee.short_name.in_(["清风社区", "明德社区"]))))
-    user_ops.create_user(None, username="wangjianguo", full_name="王建国", role=Role.MEDIATOR,
-                         password=DEMO_PASSWORD, committees=committees,
-                         must_change_password=False)
-    db.session.commit()
-    return bearer(cli_token(demo_city, "wangjianguo", name="清风社区平板"))
+    return bearer(cli_token(demo_city, other_community_mediator(), name="清风社区平板"))
 
 
 def _token(secret: str) -> ApiToken:

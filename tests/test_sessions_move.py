@@ -19,16 +19,17 @@ from api_helpers import (
     bearer,
     case_in_mediation,
     cli_token,
+    other_community_mediator,
     post_ok,
     session_body,
     working_slot,
 )
-from conftest import DEMO_PASSWORD, Auth
+from conftest import Auth
 from icalendar import Calendar
 from sqlalchemy import func, select, text
 from test_sessions_reminders import MONDAY, TUESDAY, at, book, kinds, outbox
 
-from mediation.areas.models import Centre, Committee
+from mediation.areas.models import Centre
 from mediation.cases.models import CaseEvent, EventKind
 from mediation.cases.operations import StaleEdit, move_level
 from mediation.cases.states import Level
@@ -51,8 +52,6 @@ from mediation.sessions.operations import (
     record_attendance,
 )
 from mediation.sessions.reminders import MOVED, NOTICE, REMINDER, OutboxMessage, OutboxStatus
-from mediation.users import operations as user_ops
-from mediation.users.roles import Role
 
 # The demo city's staff with contact details, and its centre's rooms (one fixture, shared).
 city = outbox_tests.city
@@ -518,12 +517,7 @@ def test_a_cancelled_or_begun_session_is_not_offered_a_move(city, client, auth, 
 
 def outsider_login(app) -> Auth:
     """王建国, mediator of 清风社区 and 明德社区 (not of 文苑社区, where the case is)."""
-    committees = list(db.session.scalars(select(Committee).where(
-        Committee.short_name.in_(["清风社区", "明德社区"]))))
-    user_ops.create_user(None, username="wangjianguo", full_name="王建国", role=Role.MEDIATOR,
-                         password=DEMO_PASSWORD, committees=committees,
-                         must_change_password=False)
-    db.session.commit()
+    other_community_mediator()
     outsider = Auth(app.test_client())
     outsider.login("wangjianguo")
     return outsider
@@ -679,13 +673,7 @@ def test_moves_that_break_the_rules_answer_422_with_the_field(client, mediator):
 def test_other_tokens_cannot_move_a_session(demo_city, client, mediator):
     booked, start, end = api_session(client, mediator)
     url = f"{API}/sessions/{booked['id']}"
-    committees = list(db.session.scalars(select(Committee).where(
-        Committee.short_name.in_(["清风社区", "明德社区"]))))
-    user_ops.create_user(None, username="wangjianguo", full_name="王建国", role=Role.MEDIATOR,
-                         password=DEMO_PASSWORD, committees=committees,
-                         must_change_password=False)
-    db.session.commit()
-    outsider = bearer(cli_token(demo_city, "wangjianguo", name="清风社区平板"))
+    outsider = bearer(cli_token(demo_city, other_community_mediator(), name="清风社区平板"))
     gridworker = bearer(cli_token(demo_city, "gridworker", name="网格员手机"))
     body = move_body(start.replace(hour=14), end.replace(hour=15))
     api_problem(client.post(f"{url}/move", json=body, headers=outsider), 404)
