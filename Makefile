@@ -7,6 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Test processes (pytest-xdist): one per core; each gets its own database copy or schema.
+TEST_WORKERS ?= auto
 export FLASK_APP := wsgi
 
 .PHONY: run test bench install install-test lint translations serve clean
@@ -36,10 +38,10 @@ run: install
 test: install-test
 	@scripts/system-deps.sh --required fonts browser pdf
 	$(BIN)/ruff check .
-	env -u TEST_DATABASE_URL $(BIN)/python -m pytest
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -n $(TEST_WORKERS)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== PostgreSQL: $$TEST_DATABASE_URL =="; \
-		$(BIN)/python -m pytest -m "not browser"; \
+		$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser"; \
 	fi
 
 bench: install

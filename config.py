@@ -25,9 +25,21 @@ class Config:
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCKOUT = timedelta(minutes=15)
     PASSWORD_MIN_LENGTH = 12
+    # A new password may not be any of the account's last five (the current one included).
+    PASSWORD_HISTORY = 5
+    # Words besides the product's and the area tree's names that make a password weak,
+    # e.g. the city's name in pinyin ("dongying", "donghu").
+    PASSWORD_WEAK_WORDS: tuple[str, ...] = ()
+    # Roles that must sign in with a second factor (TOTP); others may choose it.
+    TWO_FACTOR_ROLES: tuple[str, ...] = ("admin", "coordinator")
+    TWO_FACTOR_ISSUER = "人民调解"  # the name shown in the authenticator app
+    # Time to give the code (or to enrol) after the right password.
+    LOGIN_SECOND_STEP_TIMEOUT = timedelta(minutes=10)
     # Logins per client address, on top of the per-account lockout (password spraying).
     LOGIN_RATE_LIMIT = "20 per minute; 200 per day"
-    RATELIMIT_STORAGE_URI = "memory://"  # redis://127.0.0.1:6379 with several app servers
+    # Where the limits count, shared by every worker and app server: the app's own database
+    # (mediation/core/ratelimit.py), or Redis ("redis://127.0.0.1:6379/0").
+    RATELIMIT_STORAGE_URI = "database://"
     RATELIMIT_HEADERS_ENABLED = True
     # The public verification page: enough for people checking a few agreements.
     VERIFY_RATE_LIMIT = "30 per minute; 300 per day"
@@ -57,6 +69,13 @@ class Config:
     # made on first use, safe to delete.
     PDF_FONT_CACHE_DIR: str | None = None  # default: <instance>/font-cache
     FIELD_ENCRYPTION_KEY: str | None = None
+    # Signs the audit log's chain (HMAC-SHA256); kept outside the database, never changed.
+    AUDIT_KEY: str | None = None
+    # Where `flask audit-anchor` appends the signed head: a file the app may only append to
+    # (default <instance>/audit-anchors.log), and syslog too when an address is set
+    # ("/dev/log", or "loghost.internal:514" over UDP).
+    AUDIT_ANCHOR_FILE: str | None = None
+    AUDIT_ANCHOR_SYSLOG: str | None = None
     TRUSTED_PROXIES = 0  # reverse proxies in front of the app whose X-Forwarded-* to trust
     DEMO_PASSWORD = "Tiaojie-Demo-2026"
 
@@ -82,6 +101,7 @@ class TestingConfig(Config):
     TESTING = True
     SESSION_COOKIE_SECURE = False
     SECRET_KEY = "testing-secret-key"
+    AUDIT_KEY = "testing-audit-key"
     WTF_CSRF_ENABLED = True
     RATELIMIT_ENABLED = False  # switched on by the test that checks it
     # Cheap hashing keeps the suite fast; production uses argon2's defaults.

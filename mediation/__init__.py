@@ -67,9 +67,17 @@ def load_config(app: Flask, config, overrides: dict) -> None:
         if env.get(name):
             app.config[name] = int(env[name])
     for name in ("FIELD_ENCRYPTION_KEY", "FIELD_ENCRYPTION_OLD_KEYS", "ATTACHMENT_DIR",
-                 "RATELIMIT_STORAGE_URI", "CALENDAR_UID_DOMAIN", "PUBLIC_BASE_URL",
-                 "AGREEMENT_NUMBER_PATTERN", "LOGIN_RATE_LIMIT", "VERIFY_RATE_LIMIT",
-                 "API_RATE_LIMIT"):
+                 "RATELIMIT_STORAGE_URI", "RATELIMIT_KEY_PREFIX", "CALENDAR_UID_DOMAIN",
+                 "PUBLIC_BASE_URL", "AGREEMENT_NUMBER_PATTERN", "LOGIN_RATE_LIMIT",
+                 "VERIFY_RATE_LIMIT", "API_RATE_LIMIT"):
+        if env.get(name):
+            app.config[name] = env[name]
+    for name in ("TWO_FACTOR_ROLES", "PASSWORD_WEAK_WORDS"):
+        if env.get(name) is not None:
+            app.config[name] = tuple(w.strip() for w in env[name].split(",") if w.strip())
+    if env.get("TWO_FACTOR_ISSUER"):
+        app.config["TWO_FACTOR_ISSUER"] = env["TWO_FACTOR_ISSUER"]
+    for name in ("AUDIT_KEY", "AUDIT_ANCHOR_FILE", "AUDIT_ANCHOR_SYSLOG"):
         if env.get(name):
             app.config[name] = env[name]
     if env.get("TRUSTED_PROXIES"):
@@ -87,6 +95,16 @@ def load_config(app: Flask, config, overrides: dict) -> None:
     app.config.update(overrides)
 
     app.config["PERMANENT_SESSION_LIFETIME"] = app.config["SESSION_ABSOLUTE_TIMEOUT"]
+    from mediation.users.roles import Role
+
+    roles = {role.value for role in Role}
+    unknown = set(app.config["TWO_FACTOR_ROLES"]) - roles
+    if unknown:
+        raise RuntimeError(f"TWO_FACTOR_ROLES names unknown roles {sorted(unknown)}; "
+                           f"use some of {sorted(roles)}")
+    if app.config["ENV_NAME"] == "production" and "admin" not in app.config["TWO_FACTOR_ROLES"]:
+        raise RuntimeError("TWO_FACTOR_ROLES must include admin in production: administrators "
+                           "sign in with two factors (MLPS 2.0 level 3)")
     uri = app.config.get("SQLALCHEMY_DATABASE_URI")
     if not uri:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -95,6 +113,10 @@ def load_config(app: Flask, config, overrides: dict) -> None:
 
     if app.config["ENV_NAME"] == "development" and not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    if app.config["ENV_NAME"] == "development" and not app.config.get("AUDIT_KEY"):
+        app.config["AUDIT_KEY"] = _instance_secret(Path(app.instance_path), "dev-audit-key")
+    if not app.config.get("AUDIT_ANCHOR_FILE"):
+        app.config["AUDIT_ANCHOR_FILE"] = str(Path(app.instance_path) / "audit-anchors.log")
     if not app.config.get("ATTACHMENT_DIR"):
         app.config["ATTACHMENT_DIR"] = str(Path(app.instance_path) / "attachments")
 
@@ -116,11 +138,17 @@ def load_config(app: Flask, config, overrides: dict) -> None:
                 "PUBLIC_BASE_URL must be set in production to the address residents and courts "
                 "reach the verification page at (e.g. https://tiaojie.example.gov.cn): it is "
                 "printed under every agreement's QR code, for good.")
+        if len(app.config.get("AUDIT_KEY") or "") < 32:
+            raise RuntimeError(
+                "AUDIT_KEY must be set in production to a random string of at least 32 "
+                "characters (python -c 'import secrets; print(secrets.token_urlsafe(48))'): it "
+                "signs the audit log. Keep it outside the database and never change it: the "
+                "entries signed with it verify only with it.")
 
 
-def _instance_secret(instance: Path) -> str:
+def _instance_secret(instance: Path, name: str = "dev-secret-key") -> str:
     """A random key kept in instance/ for development: never a key known from the source."""
-    path = instance / "dev-secret-key"
+    path = instance / name
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48))
@@ -144,7 +172,7 @@ def register_proxy(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from mediation.core import i18n
+    from mediation.core import i18n, ratelimit  # noqa: F401 (ratelimit: the storage)
     from mediation.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -152,7 +180,10 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     login_manager.init_app(app)
-    limiter.init_app(app)
+    limiter.init_app(app)  # "database://" is ratelimit.DatabaseStorage, registered on import
+    # Flask-Limiter keeps one on/off switch for every app in the process, set by the last
+    # one built; an app whose limits are off has no limiter hooks, so keep the switch on.
+    limiter.enabled = True
     login_manager.login_view = "users.login"
     login_manager.session_protection = "basic"
     from mediation.users import auth

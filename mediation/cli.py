@@ -1,5 +1,6 @@
 """Flask commands: ``flask create-admin``, ``import-areas``, ``seed-demo``, ``audit-verify``,
-``check-deadlines``, ``send-reminders``, ``create-api-token`` and ``prune``."""
+``audit-anchor``, ``check-deadlines``, ``send-reminders``, ``create-api-token`` and
+``prune``."""
 
 import sys
 from datetime import timedelta
@@ -8,6 +9,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 from mediation import demo
 from mediation.agreements import operations as agreement_ops
@@ -15,7 +17,7 @@ from mediation.api import http as api_http
 from mediation.api import tokens as api_tokens
 from mediation.areas import importer
 from mediation.cases import operations as case_ops
-from mediation.core import audit
+from mediation.core import audit, ratelimit
 from mediation.core.db import utcnow
 from mediation.core.errors import OperationError
 from mediation.extensions import db
@@ -26,7 +28,8 @@ from mediation.users.roles import Role
 
 
 def init_app(app) -> None:
-    for command in (create_admin, import_areas, seed_demo, audit_verify, check_deadlines,
+    for command in (create_admin, reset_two_factor, import_areas, seed_demo, audit_verify,
+                    audit_anchor, check_deadlines,
                     send_reminders, create_api_token, prune):
         app.cli.add_command(command)
 
@@ -48,6 +51,25 @@ def create_admin(username: str, full_name: str, password: str) -> None:
         raise click.ClickException(str(error.message)) from None
     db.session.commit()
     click.echo(f"Administrator {user.username} created.")
+
+
+@click.command("reset-two-factor")
+@click.argument("username")
+@with_appcontext
+def reset_two_factor(username: str) -> None:
+    """Clear an account's second factor (e.g. the only administrator lost the phone and
+    the recovery codes): its logins end, and it sets the factor up at the next login."""
+    user = user_ops.find_user(username)
+    if user is None:
+        raise click.ClickException(f"No account {username!r}.")
+    try:
+        user_ops.reset_two_factor(None, user)
+    except OperationError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
+    db.session.commit()
+    click.echo(f"The second factor of {user.username} is reset; it is set up again at the "
+               "next login.")
 
 
 @click.command("import-areas")
@@ -96,16 +118,101 @@ def seed_demo() -> None:
 
 
 @click.command("audit-verify")
+@click.option("--anchors", "anchor_file", type=click.Path(dir_okay=False), default=None,
+              help="Anchors to check against (default: AUDIT_ANCHOR_FILE); a syslog export "
+                   "reads too.")
 @with_appcontext
-def audit_verify() -> None:
-    """Check the audit log's hash chain; exit 1 and name the first broken entry if it fails."""
-    report = audit.verify_chain()
-    if report.ok:
-        click.echo(f"Audit log intact: {report.checked} entries, head {report.head}.")
-        return
-    click.echo(f"Audit log BROKEN at entry {report.broken_id}: {report.reason}. "
-               f"{report.checked} entries before it are intact.", err=True)
-    raise SystemExit(1)
+def audit_verify(anchor_file: str | None) -> None:
+    """Check the audit log's signed chain and every anchor; exit 1 and say what is wrong."""
+    anchor_file = anchor_file or current_app.config["AUDIT_ANCHOR_FILE"]
+    try:
+        with open(anchor_file, encoding="utf-8", errors="replace") as handle:
+            anchors, problems = audit.read_anchors(handle)
+    except FileNotFoundError:
+        anchors, problems = [], []
+    except OSError as error:
+        click.echo(_("Could not read the anchor file %(file)s: %(error)s",
+                     file=anchor_file, error=error.strerror or error), err=True)
+        raise SystemExit(1) from None
+    report = audit.verify_chain(anchors=anchors)
+    problems = sorted([*problems, *report.anchor_problems], key=lambda p: p.line)
+    if report.broken_id is not None:
+        click.echo(_chain_message(report), err=True)
+    for problem in problems:
+        click.echo(_anchor_message(problem), err=True)
+    if report.broken_id is not None or problems:
+        click.echo(_("Audit log verification FAILED."), err=True)
+        raise SystemExit(1)
+    click.echo(_("Audit log intact: %(n)d entries, last #%(id)d, head %(head)s.",
+                 n=report.checked, id=report.head_id, head=report.head))
+    if report.unkeyed:
+        click.echo(_("%(n)d of them were written before AUDIT_KEY (plain SHA-256): the first "
+                     "signed entry after them and the anchors keep them from change.",
+                     n=report.unkeyed))
+    if anchors:
+        click.echo(_("All %(n)d anchors in %(file)s match the log.",
+                     n=len(anchors), file=anchor_file))
+    else:
+        click.echo(_("No anchors in %(file)s: without them a removed end of the log cannot be "
+                     "found. Run “flask audit-anchor” from cron.", file=anchor_file))
+
+
+def _chain_message(report: audit.ChainReport) -> str:
+    reasons = {
+        "link": _("it does not link to the entry before it (an entry was removed or "
+                  "reordered)"),
+        "content": _("its content does not match its signature (the entry was edited, or "
+                     "rewritten without the audit key)"),
+        "downgrade": _("it is unsigned but follows signed entries (the log was rewritten "
+                       "without the audit key)"),
+        "scheme": _("its hash scheme is unknown"),
+    }
+    return _("Audit log broken at entry #%(id)d: %(reason)s. The %(n)d entries before it are "
+             "intact.", id=report.broken_id, reason=reasons[report.reason], n=report.checked)
+
+
+def _anchor_message(problem: audit.AnchorProblem) -> str:
+    anchor = problem.anchor
+    if problem.kind == "unreadable":
+        return _("Anchor line %(line)d cannot be read as an anchor.", line=problem.line)
+    if problem.kind == "forged":
+        return _("Anchor line %(line)d has a bad signature: it was forged or altered.",
+                 line=problem.line)
+    if problem.kind == "mismatch":
+        return _("Entry #%(id)d differs from the anchor of %(at)s (line %(line)d): the log was "
+                 "rewritten up to it.", id=problem.entry_id, at=anchor.at, line=problem.line)
+    if problem.kind == "count":
+        return _("The anchor of %(at)s (line %(line)d) counted %(count)d entries up to "
+                 "#%(id)d; the log now has %(now)d: entries before it were removed.",
+                 at=anchor.at, line=problem.line, count=anchor.count, id=problem.entry_id,
+                 now=problem.total)
+    if problem.kind == "missing":
+        return _("Entry #%(id)d, anchored at %(at)s (line %(line)d), is gone from the log.",
+                 id=problem.entry_id, at=anchor.at, line=problem.line)
+    return _("The end of the audit log was removed: the anchor of %(at)s (line %(line)d) "
+             "recorded %(count)d entries up to #%(last)d, but the log now ends at #%(head)d "
+             "with %(now)d entries. Missing: #%(first)d to #%(last)d.",
+             at=anchor.at, line=problem.line, count=anchor.count, last=anchor.last_id,
+             head=problem.head_id, now=problem.total, first=problem.head_id + 1)
+
+
+@click.command("audit-anchor")
+@with_appcontext
+def audit_anchor() -> None:
+    """Append the signed head of the audit log outside the database (for cron)."""
+    anchor = audit.make_anchor()
+    path = current_app.config["AUDIT_ANCHOR_FILE"]
+    address = current_app.config.get("AUDIT_ANCHOR_SYSLOG")
+    try:
+        audit.write_anchor(anchor, path, address)
+    except OSError as error:
+        raise click.ClickException(_("Could not write the anchor: %(error)s",
+                                     error=error)) from None
+    click.echo(_("Anchor written to %(file)s: %(n)d entries up to #%(id)d, head %(head)s, "
+                 "at %(at)s.", file=path, n=anchor.count, id=anchor.last_id, head=anchor.hash,
+                 at=anchor.at))
+    if address:
+        click.echo(_("Also sent to syslog at %(address)s.", address=address))
 
 
 @click.command("check-deadlines")
@@ -188,11 +295,14 @@ def create_api_token(username: str, name: str, days: int) -> None:
 @click.command("prune")
 @with_appcontext
 def prune() -> None:
-    """Forget ended logins older than LOGIN_RECORD_DAYS and Idempotency-Key replies older
-    than IDEMPOTENCY_KEY_DAYS (for cron, nightly). The audit log is never pruned."""
+    """Forget ended logins older than LOGIN_RECORD_DAYS, Idempotency-Key replies older
+    than IDEMPOTENCY_KEY_DAYS and rate-limit counters of ended windows (for cron, nightly).
+    The audit log is never pruned."""
     now = utcnow()
     config = current_app.config
     logins = auth.prune_sessions(now - timedelta(days=config["LOGIN_RECORD_DAYS"]))
     replies = api_http.prune_replies(now - timedelta(days=config["IDEMPOTENCY_KEY_DAYS"]))
+    counters = ratelimit.prune_counters(now)
     db.session.commit()
     click.echo(f"Removed {logins} ended logins and {replies} idempotency replies.")
+    click.echo(f"Removed {counters} expired rate-limit counters.")

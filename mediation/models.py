@@ -26,6 +26,7 @@ from mediation.cases.models import (
 )
 from mediation.core.audit import AuditEntry
 from mediation.core.calendar import CalendarDay
+from mediation.core.ratelimit import RateLimitCounter
 from mediation.sessions.minutes import Minutes
 from mediation.sessions.models import MediationSession, Participant, VolunteerDuty
 from mediation.sessions.reminders import OutboxMessage
@@ -36,5 +37,5 @@ __all__ = ["Agreement", "AgreementCounter", "AgreementParty", "ApiToken", "AreaN
            "CaseEvent", "Category", "Centre", "Committee", "Court", "EscalationProposal",
            "FollowUp", "HelpRequest", "IdempotentReply", "Instalment", "JudicialConfirmation",
            "LevelRule", "MediationSession", "Minutes", "OutboxMessage", "Participant", "Party",
-           "Room", "SupervisionNotice", "Term", "User", "UserSession", "VolunteerDuty",
-           "user_areas", "user_committees"]
+           "RateLimitCounter", "Room", "SupervisionNotice", "Term", "User", "UserSession",
+           "VolunteerDuty", "user_areas", "user_committees"]

@@ -134,3 +134,16 @@ def issued_agreement(client, headers: dict, case: dict) -> dict:
     draft = post_ok(client, f"{API}/cases/{case['number']}/agreements", headers,
                     agreement_body(case), 201)
     return post_ok(client, f"{API}/agreements/{draft['id']}/issue", headers)
+
+
+def expect_problem(response, status: int) -> dict:
+    """The problem+json body of a refused call, after checking its status and type."""
+    assert response.status_code == status, (response.status_code, response.get_data(True)[:500])
+    assert response.mimetype == PROBLEM
+    body = response.get_json()
+    assert body["status"] == status and body["title"]
+    return body
+
+
+def error_fields(problem: dict) -> set:
+    return {error["field"] for error in problem.get("errors", [])}

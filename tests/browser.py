@@ -8,8 +8,11 @@ import os
 import shutil
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from conftest import DEMO_PASSWORD
+from two_factor_helpers import Device, keyring
 from werkzeug.serving import make_server
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -28,6 +31,7 @@ def chromium_path() -> str:
 
 class LiveServer:
     def __init__(self, app):
+        self.app = app
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -70,6 +74,39 @@ def page(browser):
     page.on("console", lambda msg: msg.type == "error" and page.console_problems.append(msg.text))
     yield page
     context.close()
+
+
+def log_in(page, server: LiveServer, username: str, password: str = DEMO_PASSWORD,
+           *, shots: str | None = None) -> None:
+    """Log in through the pages, in either language, as the person would: an account that
+    signs in with two factors sets up the tests' authenticator app at its first login
+    (keeping the recovery codes shown) and gives the app's code at later ones.
+    ``shots`` names screenshots of the second-factor pages."""
+    page.goto(server.url + "/login")
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(password)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+    devices = keyring(server.app)
+    path = urlsplit(page.url).path
+    if path == "/login/enrol":
+        if shots:
+            screenshot(page, f"{shots}-enrol")
+        device = Device("".join(page.locator("#totp-secret").inner_text().split()))
+        page.locator("#code").fill(device.next_code())
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_load_state()
+        device.recovery_codes = page.locator("#recovery-codes code").all_inner_texts()
+        devices[username.lower()] = device
+        if shots:
+            screenshot(page, f"{shots}-recovery-codes")
+        page.locator("main form button[type=submit]").click()
+    elif path == "/login/code":
+        if shots:
+            screenshot(page, f"{shots}-code")
+        page.locator("#code").fill(devices[username.lower()].next_code())
+        page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
 
 
 def screenshot(page, name: str) -> Path:

@@ -397,6 +397,68 @@ def test_temporary_password_must_follow_the_policy(admin):
     assert _audit("user.password_reset") == []
 
 
+def test_temporary_password_cannot_be_a_recent_one(admin):
+    target = _user("mediator")
+    response = admin.post(f"/admin/users/{target.id}/password",
+                          {"password": DEMO_PASSWORD, "confirm": DEMO_PASSWORD})
+    assert response.status_code == 200
+    assert "最近 5 次使用的密码" in _field_errors(response.get_data(as_text=True), "password")
+    assert _audit("user.password_reset") == []
+
+
+# ---- second factor ---------------------------------------------------------------------
+
+def test_admin_resets_a_colleagues_second_factor(admin, app):
+    coordinator = _second_client(app, "coordinator")  # enrols at this first login
+    target = _user("coordinator")
+    assert target.two_factor_enabled
+    page = admin.client.get(f"/admin/users/{target.id}").get_data(as_text=True)
+    assert "重置第二因素" in page
+
+    response = admin.post(f"/admin/users/{target.id}/reset-two-factor",
+                          form_url=f"/admin/users/{target.id}", follow_redirects=True)
+    assert "已重置 coordinator 的第二因素" in response.get_data(as_text=True)
+    target = _user("coordinator")
+    assert not target.two_factor_enabled and target.totp_secret_encrypted is None
+    assert target.unused_recovery_codes == 0
+    assert coordinator.client.get("/").status_code == 302  # that login has ended
+    assert "two_factor_reset" in _revoke_reasons(target)
+    entry = _audit("user.two_factor_reset")[-1]
+    assert entry.object_id == str(target.id) and entry.actor_name == "admin"
+    # The old app's codes open nothing: the next login sets the factor up afresh.
+    again = Auth(app.test_client())
+    response = again.client.post("/login", data={
+        "csrf_token": again.token(), "username": "coordinator", "password": DEMO_PASSWORD})
+    assert response.headers["Location"] == "/login/enrol"
+
+
+def test_second_factor_reset_is_for_another_administrator(admin, app):
+    own = _user("admin")
+    assert "重置第二因素" not in admin.client.get(f"/admin/users/{own.id}").get_data(
+        as_text=True)
+    response = admin.post(f"/admin/users/{own.id}/reset-two-factor",
+                          form_url=f"/admin/users/{own.id}", follow_redirects=True)
+    assert "不能重置自己的第二因素" in response.get_data(as_text=True)
+    assert _user("admin").two_factor_enabled and _audit("user.two_factor_reset") == []
+    _second_client(app, "coordinator")
+    mediator = _second_client(app, "mediator")
+    target = _user("coordinator")
+    response = mediator.post(f"/admin/users/{target.id}/reset-two-factor", form_url="/")
+    assert response.status_code == 403 and _user("coordinator").two_factor_enabled
+
+
+def test_the_command_line_resets_the_last_administrators_second_factor(admin, app, runner):
+    result = runner.invoke(args=["reset-two-factor", "admin"])
+    assert result.exit_code == 0, result.output
+    assert not _user("admin").two_factor_enabled
+    assert admin.client.get("/").status_code == 302  # that login has ended
+    assert _audit("user.two_factor_reset")[-1].object_id == str(_user("admin").id)
+    response = admin.client.post("/login", data={
+        "csrf_token": admin.token(), "username": "admin", "password": DEMO_PASSWORD})
+    assert response.headers["Location"] == "/login/enrol"
+    assert runner.invoke(args=["reset-two-factor", "nobody"]).exit_code == 1
+
+
 def test_account_list_and_search(admin):
     html = admin.client.get("/admin/users").get_data(as_text=True)
     for username in ("admin", "coordinator", "mediator", "gridworker", "legalaid"):

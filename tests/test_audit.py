@@ -1,77 +1,364 @@
-"""The hash-chained, append-only audit log and ``flask audit-verify``."""
+"""The signed, append-only audit log, ``flask audit-anchor`` and ``flask audit-verify``.
+
+Each attack is played as someone who can change the database (its owner, who can switch
+the triggers off) but does not hold AUDIT_KEY nor write access to the anchor file.
+"""
+
+import hashlib
+import json
+import socket
+import subprocess
+import uuid
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
+from mediation import create_app
 from mediation.core import audit
-from mediation.core.audit import GENESIS, AuditEntry
+from mediation.core.audit import GENESIS, SCHEME_HMAC, SCHEME_SHA256, AuditEntry
+from mediation.core.db import utcnow
 from mediation.extensions import db
 
+FERNET_KEY = "Vb4mVOLk0x8l8r2ZqgXz7mYp3m3QqzGJ1uE3aVxQe7c="
 
-def _record_three():
-    for n in range(3):
+
+@pytest.fixture(autouse=True)
+def anchor_file(app, tmp_path):
+    path = tmp_path / "audit-anchors.log"
+    app.config["AUDIT_ANCHOR_FILE"] = str(path)
+    return path
+
+
+def _postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _record(count: int = 3, start: int = 0):
+    for n in range(start, start + count):
         audit.record("test.event", object_type="Thing", object_id=n, after={"n": n, "名": "值"})
     db.session.commit()
 
 
-def _tamper(sql: str, **params):
-    """Edit history the way a database administrator could: around the append-only guard."""
-    bind = db.session.get_bind()
-    if bind.dialect.name == "postgresql":
-        db.session.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
-        db.session.execute(text(sql), params)
-        db.session.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only"))
+def _ids() -> list[int]:
+    return list(db.session.scalars(select(AuditEntry.id).order_by(AuditEntry.id)))
+
+
+def _tamper(*statements: tuple[str, dict]):
+    """Change history as the database's owner could: with the append-only triggers off."""
+    if _postgresql():
+        db.session.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
     else:
         db.session.execute(text("DROP TRIGGER audit_log_no_update"))
         db.session.execute(text("DROP TRIGGER audit_log_no_delete"))
+    for sql, params in statements:
         db.session.execute(text(sql), params)
+    if _postgresql():
+        db.session.execute(text("ALTER TABLE audit_log ENABLE TRIGGER USER"))
     db.session.commit()
 
 
-def test_entries_chain_from_genesis(app):
-    _record_three()
+def _rewrite(scheme: str, key: bytes | None, start: int = 0, stop: int | None = None):
+    """Edit the entry at ``start`` and recompute the chain from there, as a forger would."""
+    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    entries[start].actor_name = "someone-else"
+    prev = entries[start - 1].hash if start else GENESIS
+    updates = []
+    for entry in entries[start:stop]:
+        entry.prev_hash, entry.hash_scheme = prev, scheme
+        entry.hash = prev = entry.compute_hash(key)
+        updates.append(("UPDATE audit_log SET actor_name = :actor, prev_hash = :prev, "
+                        "hash = :hash, hash_scheme = :scheme WHERE id = :id",
+                        {"actor": entry.actor_name, "prev": entry.prev_hash, "hash": entry.hash,
+                         "scheme": scheme, "id": entry.id}))
+    db.session.expunge_all()
+    _tamper(*updates)
+
+
+def _verify(runner) -> tuple[int, str]:
+    result = runner.invoke(args=["audit-verify"])
+    return result.exit_code, result.output
+
+
+def _anchor(runner):
+    result = runner.invoke(args=["audit-anchor"])
+    assert result.exit_code == 0, result.output
+
+
+def test_entries_chain_from_genesis_signed_with_the_key(app):
+    _record()
     entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
     assert entries[0].prev_hash == GENESIS
     assert [e.prev_hash for e in entries[1:]] == [e.hash for e in entries[:-1]]
+    assert {e.hash_scheme for e in entries} == {SCHEME_HMAC}
     report = audit.verify_chain()
     assert report.ok and report.checked == 3 and report.head == entries[-1].hash
+    db.session.expunge_all()
+    app.config["AUDIT_KEY"] = "another-key-than-the-one-that-signed"
+    assert audit.verify_chain().broken_id == entries[0].id
 
 
-def test_verify_command_passes_on_intact_log(app, runner):
-    _record_three()
-    result = runner.invoke(args=["audit-verify"])
-    assert result.exit_code == 0
-    assert "3 entries" in result.output
+def test_verify_command_passes_on_intact_log(runner):
+    _record()
+    code, output = _verify(runner)
+    assert code == 0
+    assert "审计日志完好：共 3 条" in output
+    assert "没有锚点" in output  # and says how to get them
 
 
-def test_edited_entry_is_detected(app, runner):
-    _record_three()
-    second = db.session.scalars(select(AuditEntry.id).order_by(AuditEntry.id)).all()[1]
-    _tamper("UPDATE audit_log SET actor_name = 'someone-else' WHERE id = :id", id=second)
+def test_edited_entry_is_detected(runner):
+    _record()
+    second = _ids()[1]
+    _tamper(("UPDATE audit_log SET actor_name = 'someone-else' WHERE id = :id", {"id": second}))
     report = audit.verify_chain()
     assert not report.ok and report.broken_id == second
-    result = runner.invoke(args=["audit-verify"])
-    assert result.exit_code == 1
-    assert f"entry {second}" in result.output
+    code, output = _verify(runner)
+    assert code == 1
+    assert f"第 #{second} 条处损坏：其内容与签名不符" in output
 
 
-def test_removed_entry_is_detected(app):
-    _record_three()
-    ids = db.session.scalars(select(AuditEntry.id).order_by(AuditEntry.id)).all()
-    _tamper("DELETE FROM audit_log WHERE id = :id", id=ids[1])
-    report = audit.verify_chain()
-    assert report.broken_id == ids[2]
+def test_removed_entry_is_detected(runner):
+    _record()
+    ids = _ids()
+    _tamper(("DELETE FROM audit_log WHERE id = :id", {"id": ids[1]}))
+    assert audit.verify_chain().broken_id == ids[2]
+    code, output = _verify(runner)
+    assert code == 1 and f"第 #{ids[2]} 条处损坏：它与前一条记录衔接不上" in output
 
 
-def test_the_database_refuses_updates_and_deletes(app):
-    _record_three()
-    for sql in ("UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log"):
+def test_the_database_refuses_updates_deletes_and_truncate(runner):
+    _record()
+    statements = ["UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log WHERE id = 1",
+                  "DELETE FROM audit_log"]  # SQLite's truncate
+    if _postgresql():
+        statements += ["TRUNCATE audit_log", "TRUNCATE audit_log RESTART IDENTITY CASCADE"]
+    for sql in statements:
         with pytest.raises(DBAPIError, match="append-only"):
             db.session.execute(text(sql))
             db.session.flush()
         db.session.rollback()
-    assert audit.verify_chain().checked == 3
+    code, output = _verify(runner)
+    assert code == 0 and "共 3 条" in output
+
+
+@pytest.mark.parametrize(("scheme", "key", "start"), [
+    (SCHEME_SHA256, None, 1),               # recomputed without a key, after signed entries
+    (SCHEME_HMAC, b"a-guessed-key", 0),     # signed with a wrong key, from the first entry
+    (SCHEME_HMAC, b"a-guessed-key", 2),
+], ids=["unkeyed", "wrong-key-whole-log", "wrong-key-last-entry"])
+def test_a_rewrite_with_recomputed_hashes_is_detected(runner, scheme, key, start):
+    _record()
+    ids = _ids()
+    _rewrite(scheme, key, start)
+    code, output = _verify(runner)
+    assert code == 1
+    assert f"第 #{ids[start]} 条处损坏" in output
+    assert "没有审计密钥" in output
+
+
+def test_a_whole_log_rewritten_unkeyed_is_found_by_its_anchor(runner):
+    """Unsigned from the first entry on, the chain looks like one from before AUDIT_KEY:
+    the signed anchor is what gives it away."""
+    _record()
+    _anchor(runner)
+    _rewrite(SCHEME_SHA256, None, 0)
+    code, output = _verify(runner)
+    assert code == 1
+    assert f"第 #{_ids()[-1]} 条与" in output and "（第 1 行）不符" in output
+
+
+@pytest.mark.parametrize("how", ["delete", "truncate"])
+def test_a_removed_tail_is_found_against_the_anchors(runner, how):
+    _record(3)
+    _anchor(runner)
+    _record(2, start=3)
+    _anchor(runner)
+    ids = _ids()
+    if how == "delete":
+        _tamper(("DELETE FROM audit_log WHERE id > :id", {"id": ids[2]}))
+    else:
+        _tamper(("TRUNCATE audit_log" if _postgresql() else "DELETE FROM audit_log", {}))
+    assert audit.verify_chain().broken_id is None  # what is left still links up
+    code, output = _verify(runner)
+    assert code == 1
+    assert "审计日志末尾被删除" in output and "（第 2 行）" in output
+    first = ids[3] if how == "delete" else 1
+    assert f"缺失：#{first} 至 #{ids[4]}" in output
+    assert "校验未通过" in output
+
+
+def test_an_honest_log_with_anchors_verifies(runner, anchor_file):
+    _anchor(runner)  # on an empty log
+    _record(2)
+    _anchor(runner)
+    _anchor(runner)  # nothing new since: the same head again
+    _record(3, start=2)
+    _anchor(runner)
+    _record(1, start=5)  # written after the last anchor
+    lines = anchor_file.read_text().splitlines()
+    assert [json.loads(line)["count"] for line in lines] == [0, 2, 2, 5]
+    code, output = _verify(runner)
+    assert code == 0, output
+    assert "共 6 条" in output and "4 个锚点与日志全部相符" in output
+
+
+def test_a_forged_anchor_line_is_reported(runner, anchor_file):
+    _record()
+    _anchor(runner)
+    honest = json.loads(anchor_file.read_text())
+    inflated = {**honest, "count": 2}  # its signature no longer fits
+    guessed = audit.Anchor(honest["last_id"], honest["hash"], 9, honest["at"])
+    guessed = {**json.loads(guessed.to_line()), "mac": guessed.expected_mac(b"a-guessed-key")}
+    with anchor_file.open("a") as handle:
+        for forged in (inflated, guessed):
+            handle.write(json.dumps(forged) + "\n")
+    code, output = _verify(runner)
+    assert code == 1
+    assert "第 2 行签名无效" in output and "第 3 行签名无效" in output
+    assert "第 1 行" not in output
+
+
+def test_entries_from_before_the_key_still_verify_and_stay_protected(runner):
+    """An existing deployment: its entries were chained with plain SHA-256 until now."""
+    prev = GENESIS
+    for n in range(2):
+        entry = AuditEntry(at=utcnow(), actor_id=None, actor_name="system", action="old.event",
+                           object_type=None, object_id=str(n), before=None, after={"n": n},
+                           ip=None, note=None, prev_hash=prev, hash_scheme=SCHEME_SHA256)
+        # As the code before AUDIT_KEY computed it.
+        canonical = json.dumps(entry.payload(), sort_keys=True, ensure_ascii=False,
+                               separators=(",", ":"))
+        entry.hash = prev = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        db.session.add(entry)
+        db.session.flush()
+    db.session.commit()
+    _record(2)
+    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [e.hash_scheme for e in entries] == [SCHEME_SHA256] * 2 + [SCHEME_HMAC] * 2
+    assert entries[2].prev_hash == entries[1].hash
+    code, output = _verify(runner)
+    assert code == 0 and "共 4 条" in output and "其中 2 条写于启用 AUDIT_KEY 之前" in output
+    first_signed = entries[2].id
+    _rewrite(SCHEME_SHA256, None, 0, stop=2)  # the old part, recomputed: no key needed
+    code, output = _verify(runner)
+    assert code == 1 and f"第 #{first_signed} 条处损坏：它与前一条记录衔接不上" in output
+
+
+@pytest.fixture
+def syslog_socket(tmp_path):
+    path = tmp_path / "log.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    server.bind(str(path))
+    server.settimeout(5)
+    yield server, path
+    server.close()
+
+
+def test_the_anchor_also_goes_to_syslog_when_configured(app, runner, syslog_socket,
+                                                         anchor_file):
+    server, path = syslog_socket
+    app.config["AUDIT_ANCHOR_SYSLOG"] = str(path)
+    _record(2)
+    _anchor(runner)
+    message = server.recv(4096).decode("utf-8")
+    assert message.startswith(f"<{10 * 8 + 6}>mediation-audit: ")  # authpriv.info
+    anchors, problems = audit.read_anchors([message])
+    assert problems == [] and anchors[0].count == 2
+    assert anchors[0].to_line() == anchor_file.read_text().strip()
+    # A syslog export is accepted by audit-verify as it is.
+    export = anchor_file.parent / "export.log"
+    export.write_text("Dec  6 01:00:00 app1 " + message.rstrip("\0") + "\n")
+    result = runner.invoke(args=["audit-verify", "--anchors", str(export)])
+    assert result.exit_code == 0 and "1 个锚点" in result.output
+
+
+@pytest.fixture
+def append_only(anchor_file):
+    """The anchor file with the README's ``chattr +a``, where this machine allows it."""
+    anchor_file.touch()
+    if subprocess.run(["chattr", "+a", str(anchor_file)], capture_output=True).returncode:
+        pytest.skip("chattr +a needs root and ext4/XFS")
+    yield anchor_file
+    subprocess.run(["chattr", "-a", str(anchor_file)], check=True)
+
+
+def test_anchors_go_to_a_file_that_takes_only_appends(runner, append_only):
+    _record(1)
+    _anchor(runner)
+    _anchor(runner)
+    with pytest.raises(PermissionError):
+        append_only.write_text("")  # what someone covering their tracks would try
+    code, output = _verify(runner)
+    assert code == 0 and "2 个锚点与日志全部相符" in output
+
+
+def test_an_unwritable_anchor_file_is_a_clear_failure(app, runner, tmp_path):
+    app.config["AUDIT_ANCHOR_FILE"] = str(tmp_path / "no-such-folder" / "anchors.log")
+    result = runner.invoke(args=["audit-anchor"])
+    assert result.exit_code != 0 and "无法写入锚点" in result.output
+
+
+@pytest.fixture
+def app_role(app):
+    """A role with the grants the README's production section gives the app."""
+    if not _postgresql():
+        pytest.skip("PostgreSQL roles")
+    role = f"mediation_app_{uuid.uuid4().hex[:8]}"
+    schema = db.session.scalar(text("SELECT current_schema()"))
+    for sql in (f"CREATE ROLE {role} NOLOGIN",
+                f'GRANT USAGE ON SCHEMA "{schema}" TO {role}',
+                f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" '
+                f"TO {role}",
+                f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "{schema}" TO {role}',
+                f"REVOKE ALL ON audit_log FROM {role}",
+                f"GRANT SELECT, INSERT ON audit_log TO {role}"):
+        db.session.execute(text(sql))
+    db.session.commit()
+    yield role
+    db.session.rollback()
+    db.session.execute(text(f"DROP OWNED BY {role}"))
+    db.session.execute(text(f"DROP ROLE {role}"))
+    db.session.commit()
+
+
+def test_the_apps_database_role_may_only_append_and_read(app_role):
+    db.session.execute(text(f"SET LOCAL ROLE {app_role}"))
+    _record(2)
+    for sql in ("UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log",
+                "TRUNCATE audit_log", "ALTER TABLE audit_log DISABLE TRIGGER USER",
+                "DROP TRIGGER audit_log_append_only ON audit_log", "DROP TABLE audit_log"):
+        db.session.execute(text(f"SET LOCAL ROLE {app_role}"))
+        with pytest.raises(DBAPIError, match="permission denied|must be owner"):
+            db.session.execute(text(sql))
+        db.session.rollback()
+    assert audit.verify_chain().checked == 2
+
+
+def test_production_refuses_a_missing_or_short_audit_key(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("FIELD_ENCRYPTION_KEY", FERNET_KEY)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://tiaojie.example.gov.cn")
+    monkeypatch.delenv("AUDIT_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="AUDIT_KEY"):
+        create_app("production", SQLALCHEMY_DATABASE_URI="sqlite://")
+    monkeypatch.setenv("AUDIT_KEY", "too-short")
+    with pytest.raises(RuntimeError, match="AUDIT_KEY"):
+        create_app("production", SQLALCHEMY_DATABASE_URI="sqlite://")
+    monkeypatch.setenv("AUDIT_KEY", "k" * 40)
+    assert create_app("production", SQLALCHEMY_DATABASE_URI="sqlite://").config["AUDIT_KEY"] \
+        == "k" * 40
+
+
+def test_development_keeps_its_own_audit_key_in_the_instance_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("MEDIATION_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("AUDIT_KEY", raising=False)
+    monkeypatch.delenv("AUDIT_ANCHOR_FILE", raising=False)
+    first = create_app("development", SQLALCHEMY_DATABASE_URI="sqlite://")
+    second = create_app("development", SQLALCHEMY_DATABASE_URI="sqlite://")
+    key = (tmp_path / "dev-audit-key").read_text().strip()
+    assert first.config["AUDIT_KEY"] == second.config["AUDIT_KEY"] == key
+    assert len(key) >= 32 and key != first.config["SECRET_KEY"]
+    assert first.config["AUDIT_ANCHOR_FILE"] == str(tmp_path / "audit-anchors.log")
 
 
 def test_admin_changes_are_audited_with_before_and_after(demo_city, auth):

@@ -3,13 +3,14 @@
 from datetime import timedelta
 
 from conftest import DEMO_PASSWORD, Auth
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from mediation import demo
 from mediation.core.audit import AuditEntry
 from mediation.core.db import utcnow
 from mediation.extensions import db
-from mediation.users.models import User, UserSession
-from mediation.users.passwords import password_problems
+from mediation.users.models import PasswordHistory, User, UserSession
+from mediation.users.passwords import password_problems, weak_words
 
 NEW_PASSWORD = "Huanghe-Riverbank-77"
 
@@ -81,14 +82,11 @@ def test_state_changes_need_post_with_csrf(demo_city, client, auth):
 
 
 def test_open_redirect_after_login_is_refused(demo_city, client, auth):
-    token = auth.token()
-    response = client.post("/login?next=//evil.example/x", data={
-        "csrf_token": token, "username": "admin", "password": DEMO_PASSWORD})
+    # Through both steps of the administrator's login: enrolment, then a code.
+    response = auth.login("admin", next="//evil.example/x")
     assert response.headers["Location"] == "/"
     auth.logout()
-    token = auth.token()
-    response = client.post("/login?next=/areas/", data={
-        "csrf_token": token, "username": "admin", "password": DEMO_PASSWORD})
+    response = auth.login("admin", next="/areas/")
     assert response.headers["Location"] == "/areas/"
 
 
@@ -131,6 +129,52 @@ def test_password_change_enforces_the_policy(demo_city, client, auth):
         "confirm": NEW_PASSWORD}).status_code == 200
     auth.logout()
     assert auth.login("mediator").status_code == 302  # unchanged
+
+
+def test_the_products_and_the_citys_words_make_a_password_weak(demo_city, app, auth):
+    auth.login("mediator")
+    response = auth.post("/account/password", {
+        "current_password": DEMO_PASSWORD, "password": "tiaojie123456",
+        "confirm": "tiaojie123456"})
+    assert response.status_code == 200
+    assert "本系统、本市或辖区的名称（tiaojie）" in response.get_data(as_text=True)
+    with app.test_request_context():
+        words = weak_words()
+        assert {"tiaojie", "renmin", "mediation", "东湖区", "东湖", "文汇街道", "文汇"} \
+            <= set(words)
+        assert "文苑社区" not in words  # communities are below the top two levels
+        assert password_problems("Mediation2026!", weak=words)
+        assert password_problems("renmintiaojie2026", weak=words)
+        assert password_problems("dongying123456", weak=words) == []
+        app.config["PASSWORD_WEAK_WORDS"] = ("dongying",)
+        assert password_problems("dongying123456", weak=weak_words())
+    auth.logout()
+    assert auth.login("mediator").status_code == 302  # unchanged
+
+
+def test_the_last_five_passwords_cannot_be_chosen_again(demo_city, client, auth):
+    auth.login("mediator")
+    chosen = [DEMO_PASSWORD, "Huanghe-Riverbank-71", "Huanghe-Riverbank-72",
+              "Huanghe-Riverbank-73", "Huanghe-Riverbank-74"]
+    current = DEMO_PASSWORD
+    for new in chosen[1:]:
+        assert auth.post("/account/password", {"current_password": current, "password": new,
+                                               "confirm": new}).status_code == 302, new
+        current = new
+    for old in chosen[:-1]:
+        response = auth.post("/account/password", {"current_password": current,
+                                                   "password": old, "confirm": old})
+        assert response.status_code == 200, old
+        assert "该密码最近使用过" in response.get_data(as_text=True)
+    # A sixth password pushes the first one out of the five remembered.
+    assert auth.post("/account/password", {"current_password": current,
+                                           "password": NEW_PASSWORD,
+                                           "confirm": NEW_PASSWORD}).status_code == 302
+    assert auth.post("/account/password", {"current_password": NEW_PASSWORD,
+                                           "password": DEMO_PASSWORD,
+                                           "confirm": DEMO_PASSWORD}).status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(PasswordHistory).where(
+        PasswordHistory.user_id == _user("mediator").id)) == 5
 
 
 def test_password_policy_rules(app):
@@ -195,9 +239,7 @@ def test_session_cookie_flags(demo_city, app, client, auth):
 def test_open_redirect_tricks_are_refused(demo_city, client, auth):
     for target in ("/\t/evil.example", "/\\evil.example", "https://evil.example/",
                    "/%0A/evil", "//evil.example"):
-        token = auth.token()
-        response = client.post("/login", query_string={"next": target}, data={
-            "csrf_token": token, "username": "admin", "password": DEMO_PASSWORD})
+        response = auth.login("mediator", next=target)
         assert response.headers["Location"] in ("/", "/%0A/evil"), target
         auth.logout()
         response = auth.post("/language", {"lang": "en", "next": target}, form_url="/login")
@@ -205,28 +247,40 @@ def test_open_redirect_tricks_are_refused(demo_city, client, auth):
 
 
 def test_login_rate_limit_per_address(app_factory):
-    from mediation.extensions import limiter
-
+    # The counters are in the app's database, new for each test: nothing to reset.
     app = app_factory(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
-    try:
-        with app.app_context():
-            auth = Auth(app.test_client())
-            codes = [auth.login("nobody", "Whatever-password-1").status_code for _ in range(4)]
-    finally:
-        limiter.reset()
+    with app.app_context():
+        auth = Auth(app.test_client())
+        codes = [auth.login("nobody", "Whatever-password-1").status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
+
+
+def test_guessing_second_factor_codes_counts_against_the_login_limit(app_factory):
+    app = app_factory(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="4 per minute")
+    with app.app_context():
+        demo.seed()
+        db.session.commit()
+    auth = Auth(app.test_client())
+    auth.login("admin")  # the password, the enrolment: two of the four
+    auth.logout()
+    # The password again and a wrong code: the third and the fourth. The next is refused.
+    response = auth.login("admin", code="000000")
+    assert response.status_code == 200 and "验证码不正确" in response.get_data(as_text=True)
+    assert auth.post("/login/code", {"code": "111111"}).status_code == 429
 
 
 def test_secure_cookie_in_production(monkeypatch, app_factory):
     from mediation import demo
 
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("AUDIT_KEY", "a" * 40)
     monkeypatch.setenv("FIELD_ENCRYPTION_KEY", "Vb4mVOLk0x8l8r2ZqgXz7mYp3m3QqzGJ1uE3aVxQe7c=")
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://tiaojie.example.gov.cn")
     app = app_factory("production")
     with app.app_context():
         demo.seed()
         db.session.commit()
-        response = Auth(app.test_client()).login("admin")
+    # Outside the test's app context, as a server answers: production counts logins.
+    response = Auth(app.test_client()).login("admin")
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie

@@ -78,6 +78,7 @@ def test_seed_demo_builds_the_city_once(app, runner):
 
 def test_seed_demo_refuses_production(app_factory, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "z" * 40)
+    monkeypatch.setenv("AUDIT_KEY", "a" * 40)
     monkeypatch.setenv("FIELD_ENCRYPTION_KEY", "Vb4mVOLk0x8l8r2ZqgXz7mYp3m3QqzGJ1uE3aVxQe7c=")
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://tiaojie.example.gov.cn")
     app = app_factory("production")

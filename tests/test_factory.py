@@ -43,6 +43,7 @@ def test_environment_is_read_inside_the_factory(monkeypatch, tmp_path):
     monkeypatch.setenv("FIELD_ENCRYPTION_KEY", FERNET_KEY)
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://tiaojie.example.gov.cn")
     monkeypatch.setenv("DATABASE_URL", "postgres://someone@db.example/mediation")
+    monkeypatch.setenv("AUDIT_KEY", "a" * 40)
     monkeypatch.setenv("SESSION_IDLE_MINUTES", "5")
     monkeypatch.setenv("SESSION_COOKIE_SECURE", "0")
     app = create_app("production")
@@ -55,6 +56,7 @@ def test_environment_is_read_inside_the_factory(monkeypatch, tmp_path):
 
 def test_production_cookie_flags(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "y" * 40)
+    monkeypatch.setenv("AUDIT_KEY", "a" * 40)
     monkeypatch.setenv("FIELD_ENCRYPTION_KEY", FERNET_KEY)
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://tiaojie.example.gov.cn")
     monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)

@@ -150,20 +150,21 @@ def test_bad_credit_codes(english, code, match):
 
 
 def test_mask_id():
-    assert mask_id("11010519491231002X") == "110105********002X"
-    assert mask_id("USA110012345678") == "USA110*****5678"
-    assert mask_id("E12345678") == "E1*****78"
+    assert mask_id("11010519491231002X") == "**************002X"
+    assert mask_id("USA110012345678") == "***********5678"
+    assert mask_id("E12345678") == "*****5678"
+    assert mask_id("H123456") == "*****56"
     assert mask_id("1234") == "****"
     assert mask_id("") == ""
     assert mask_id(None) == ""
 
 
 def test_mask_phone():
-    assert mask_phone("13812345678") == "138****5678"
-    assert mask_phone("+86 138 1234 5678") == "138****5678"
-    assert mask_phone("0546-8888888") == "0546-*****88"
-    assert mask_phone("05468888888") == "0546-*****88"
-    assert mask_phone("010-12345678") == "010-******78"
-    assert mask_phone("0546-8888888-123") == "0546-*****88-123"
-    assert mask_phone("12345") == "12*45"
+    assert mask_phone("13812345678") == "*******5678"
+    assert mask_phone("+86 138 1234 5678") == "*******5678"
+    assert mask_phone("0546-8888888") == "****-***8888"
+    assert mask_phone("05468888888") == "****-***8888"
+    assert mask_phone("010-12345678") == "***-****5678"
+    assert mask_phone("0546-8888888-123") == "****-***8888"
+    assert mask_phone("12345") == "***45"
     assert mask_phone("") == ""

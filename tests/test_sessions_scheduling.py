@@ -17,6 +17,7 @@ from conftest import Auth
 from sqlalchemy import func, select
 
 from mediation.areas.models import Centre, Room
+from mediation.cases import access
 from mediation.cases.models import (
     AssignmentRole,
     Case,
@@ -95,8 +96,9 @@ def new_case(city, parties=None, *, legal_aid: bool = False) -> Case:
 def plan(case: Case, start: datetime, end: datetime | None = None, *, lead: User,
          room: Room | None, parties=None, **fields) -> SessionInput:
     fields.setdefault("place_kind", PlaceKind.ROOM)
+    fields.setdefault("purpose", "调解维修费用分担")
     return SessionInput(starts_at=start, ends_at=end or start + HOUR,
-                        purpose="调解维修费用分担", lead_mediator=lead, room=room,
+                        lead_mediator=lead, room=room,
                         parties=list(case.parties) if parties is None else parties, **fields)
 
 
@@ -127,7 +129,8 @@ def assert_good_slots(slots: list[datetime], data: SessionInput, centre: Centre)
         assert centre.opens_at <= local_start.time() and local_end.time() <= centre.closes_at
         assert not any(b_start < end and b_end > start for b_start, b_end in busy), start
         # Everyone required is free then: the same request at that time passes, no override.
-        check_availability(replace(data, starts_at=start, ends_at=end, override_reason=None))
+        check_availability(replace(data, starts_at=start, ends_at=end, override_reason=None),
+                           data.lead_mediator)
 
 
 # ---- the happy path ----------------------------------------------------------------------
@@ -283,6 +286,71 @@ def test_every_kind_of_clash_is_refused_with_free_slots(city, kind):
         data, starts_at=error.slots[0], ends_at=error.slots[0] + HOUR))
     db.session.commit()
     assert booked.status is SessionStatus.PLANNED
+
+
+# Kinds of clash with a session of a case the booking mediator may not see, and what the
+# refusal may say of it: only what of this booking is busy.
+FOREIGN_CLASHES = {
+    "room": "调解室第一调解室在该时段已被占用",
+    "co_mediator": "李红梅在该时段已有其他安排",
+    "same_person": "当事人王建国在该时段已有其他调解安排",
+    "same_agent": "王建国的代理人在该时段已有其他调解安排",
+}
+
+
+@pytest.mark.parametrize("kind", FOREIGN_CLASHES)
+def test_a_clash_with_a_case_out_of_sight_names_nothing_of_it(city, kind, client):
+    from api_helpers import other_community_mediator
+    outsider = user(other_community_mediator())  # 清风社区's mediator: 文苑社区 is not his
+    first_case = new_case(city, [
+        applicant("王建国", id_type="resident_id", id_number=ID_NUMBER, agent_name="赵律师",
+                  agent_phone="13912345678", agent_power_of_attorney=True),
+        respondent("李卫东"),
+    ])
+    schedule_session(city.mediator, first_case, plan(
+        first_case, at(TUESDAY, 10), lead=city.mediator, room=city.room1,
+        co_mediators=[city.coordinator], purpose="商议漏水赔偿的秘密方案"))
+    db.session.commit()
+    mine = make_case(city.admin, grid=area("370599001002-01"), parties=[
+        applicant("王建国", **({"id_type": "resident_id", "id_number": ID_NUMBER}
+                             if kind == "same_person" else {}),
+                  **({"agent_name": "赵律师", "agent_phone": "13912345678",
+                      "agent_power_of_attorney": True} if kind == "same_agent" else {})),
+        respondent("吴国栋")])
+    db.session.commit()
+    fields = {"lead": outsider, "room": city.room2, "co_mediators": []}
+    if kind == "room":
+        fields["room"] = city.room1
+    if kind == "co_mediator":
+        fields["co_mediators"] = [city.coordinator]
+    data = plan(mine, at(TUESDAY, 10, 30), at(TUESDAY, 11, 30), **fields)
+    assert not access.can_view(outsider, first_case)
+
+    with pytest.raises(SchedulingConflict) as refused:
+        schedule_session(outsider, mine, data)
+    message = refused.value.message
+    assert FOREIGN_CLASHES[kind] in message
+    for secret in (first_case.number, "李卫东", "张志强", "秘密方案", "10:00", "赵律师"):
+        assert secret not in message, secret
+    assert refused.value.slots == [at(TUESDAY, 8, 30), at(TUESDAY, 9), at(TUESDAY, 11)]
+
+    # The coordinator sees both cases: the same clash is named in full for her.
+    if kind != "co_mediator":
+        with pytest.raises(SchedulingConflict) as named:
+            schedule_session(city.coordinator, mine, replace(data, lead_mediator=city.mediator2))
+        assert first_case.number in named.value.message
+
+    # The API's 409 says the same.
+    if kind == "room":
+        from api_helpers import API, bearer, cli_token, session_body
+        headers = bearer(cli_token(client.application, outsider.username))
+        start, end = at(TUESDAY, 10, 30), at(TUESDAY, 11, 30)
+        response = client.post(f"{API}/cases/{mine.number}/sessions", headers=headers,
+                               json=session_body(start, end, place_kind="room",
+                                                 room_id=city.room1.id))
+        assert response.status_code == 409
+        assert FOREIGN_CLASHES[kind] in response.get_json()["detail"]
+        assert first_case.number not in response.get_data(as_text=True)
 
 
 def test_a_full_day_offers_the_next_working_day_skipping_weekend_and_holiday(city):

@@ -1,6 +1,5 @@
 """Forms for drafting, issuing, signing and confirming agreements, and for verifying one."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -16,6 +15,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from mediation.agreements.models import ConfirmationResult, SignMethod
 from mediation.core.forms import enum_choices, options
+from mediation.core.i18n import lazy_gettext as _l
 
 
 def _optional_int(value):

@@ -3,7 +3,6 @@ confirmation (司法确认)."""
 
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -21,6 +20,7 @@ from mediation.areas.models import Committee, Court
 from mediation.cases.models import Attachment, Case, Party
 from mediation.core.db import enum_column, utcnow
 from mediation.core.enums import TitledEnum
+from mediation.core.i18n import lazy_gettext as _l
 from mediation.core.money import format_yuan, rmb_capital
 from mediation.extensions import db
 from mediation.users.models import User

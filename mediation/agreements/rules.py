@@ -7,10 +7,10 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from mediation.cases.models import Party, PartyKind
 from mediation.core.calendar import add_days, roll_to_working_day
+from mediation.core.i18n import lazy_gettext as _l
 
 DEFAULT_NUMBER_PATTERN = "（{year}）{short_name}人调字第{n}号"
 

@@ -52,11 +52,15 @@ from mediation.core.calendar import years_without_data
 from mediation.core.errors import OperationError
 from mediation.core.forms import ActionForm, options, show_operation_error
 from mediation.core.permissions import require
+from mediation.core.ratelimit import limit_views
 from mediation.core.views import HOME_PANELS
-from mediation.extensions import db, limiter
+from mediation.extensions import db
 from mediation.users.models import User
 
 bp = Blueprint("agreements", __name__)
+# The public verification pages: enough for people checking a few agreements.
+limit_views(bp, lambda: current_app.config["VERIFY_RATE_LIMIT"], "agreements.verify",
+            "agreements.check")
 ISSUE = "agreements.issue"
 # Signatures, performance and judicial confirmation: allowed on a closed case too.
 TRACK = "agreements.track"
@@ -449,7 +453,6 @@ def ruling(confirmation_id: int):
 # ---- public verification ----------------------------------------------------------------
 
 @bp.route("/verify", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config.get("VERIFY_RATE_LIMIT", "30 per minute"))
 def verify():
     """Anyone holding an agreement can check it: by its code, typed or scanned."""
     form = VerifyForm()
@@ -460,7 +463,6 @@ def verify():
 
 
 @bp.route("/v/<code>", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config.get("VERIFY_RATE_LIMIT", "30 per minute"))
 def check(code: str):
     """What the QR code opens: the agreement's public facts, and an upload to compare."""
     agreement = operations.find_by_code(code)

@@ -2,7 +2,6 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from mediation.api import tokens
 from mediation.api.models import ApiToken
 from mediation.core.errors import OperationError
 from mediation.core.forms import ActionForm, options, show_operation_error
+from mediation.core.i18n import lazy_gettext as _l
 from mediation.core.permissions import require
 from mediation.extensions import db
 from mediation.users.models import User

@@ -142,7 +142,7 @@ def create_draft(data, number):
 
 @bp.route(f"/<{ID}:agreement_id>/issue", methods=["POST"])
 @writes
-@bp.arguments(schemas.IssueIn)
+@bp.arguments(schemas.IssueIn, required=False)
 @bp.response(200, schemas.Agreement)
 @bp.alt_response(409, schema=schemas.Problem, content_type="application/problem+json")
 @bp.alt_response(422, schema=schemas.Problem, content_type="application/problem+json")

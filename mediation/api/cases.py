@@ -226,7 +226,7 @@ ACTIONS = {
 
 @bp.route("/<number>/<any(" + ", ".join(ACTIONS) + "):action>", methods=["POST"])
 @writes
-@bp.arguments(schemas.ActionIn)
+@bp.arguments(schemas.ActionIn, required=False)
 @bp.response(200, schemas.Case)
 @bp.alt_response(409, schema=schemas.Problem, content_type="application/problem+json")
 @bp.alt_response(422, schema=schemas.Problem, content_type="application/problem+json")

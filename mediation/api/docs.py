@@ -11,7 +11,9 @@ DESCRIPTION = (
     "`application/problem+json` (RFC 9457) in the language of `Accept-Language` "
     "(Chinese by default), with the invalid fields under `errors`. Creating POSTs accept "
     "an `Idempotency-Key` header: a retry with the same key returns the first reply. "
-    "Lists take `page` and `per_page` and return `items` and `total`.")
+    "Lists take `page` and `per_page` and return `items` and `total`. Bodies are JSON in "
+    "UTF-8 whatever the `charset`; an optional body left out counts as `{}`. A method an "
+    "address does not take answers 405 with `Allow`.")
 
 
 @bp.get("/api/v1/docs")

@@ -4,29 +4,31 @@ replies kept for retried creating POSTs (Idempotency-Key)."""
 import functools
 import hashlib
 import json
+import math
 import re
 from datetime import timedelta
 
 from flask import Response, current_app, g, jsonify, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from mediation.api import tokens
-from mediation.api.models import IdempotentReply
+from mediation.api.models import ApiToken, IdempotentReply
 from mediation.api.schemas import MAX_ID
 from mediation.core import audit
-from mediation.core.db import utcnow
+from mediation.core.db import utcnow, write_intent
 from mediation.core.errors import OperationError
+from mediation.core.i18n import lazy_gettext as _l
 from mediation.extensions import csrf, db, limiter
 
 PROBLEM = "application/problem+json"
 PREFIX = "/api/v1"
 PUBLIC_PREFIX = f"{PREFIX}/public"
+BODY_METHODS = {"POST", "PUT", "PATCH"}
 # Row ids in paths: positive and within the databases' INTEGER, so a huge number is a 404
 # rather than an overflow in the driver.
 ID = f"int(min=1, max={MAX_ID})"
@@ -75,6 +77,7 @@ FIELD_MESSAGES = [
     (re.compile(r"^Longer than maximum length (?P<max>\d+)\.$"),
      _l("At most %(max)s characters.")),
     (re.compile(r"^Invalid JSON body\.$"), _l("The body is not valid JSON.")),
+    (re.compile(r"^Not a web link\.$"), _l("The video link must start with https:// or http://.")),
 ]
 
 
@@ -174,9 +177,17 @@ def authenticate():
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > timedelta(hours=1):
         # Recorded at once (hourly), reads included: administrators judge by it whether a
-        # token is still in use.
-        token.last_used_at = now
+        # token is still in use. The read ends first: on SQLite a read transaction cannot
+        # become a write while another worker writes (it would fail at once, not wait).
+        token_id = token.id
         db.session.commit()
+        intent = write_intent.set(True)
+        try:
+            db.session.execute(update(ApiToken).where(ApiToken.id == token_id)
+                               .values(last_used_at=now))
+            db.session.commit()
+        finally:
+            write_intent.reset(intent)
     return None
 
 
@@ -188,25 +199,93 @@ def rate_limit_key() -> str:
     return "ip:" + (request.remote_addr or "")
 
 
-def _nul_fields(value, path: tuple = ()) -> list[str]:
-    """The fields (dotted paths) of a parsed JSON body whose names or texts hold NUL."""
+# Text no database stores: NUL (PostgreSQL's text refuses it) and lone surrogates (JSON's
+# "\ud800" parses, but no UTF-8 encoder takes it).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# Far beyond any body the API takes (an agreement's instalments are four levels down), and
+# far below what would exhaust Python's recursion in the parsers and schemas.
+MAX_DEPTH = 32
+MAX_DIGITS = 100
+
+
+class _BadBody(ValueError):
+    """A body that is JSON's syntax but not what the API reads: the message says why."""
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")  # NaN and Infinity: Python's, not RFC 8259's
+
+
+def _read_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_DIGITS:
+        raise _BadBody(_("A number in the body is too large."))
+    return int(digits)
+
+
+def _read_float(digits: str) -> float:
+    number = float(digits)
+    if math.isinf(number):
+        raise _BadBody(_("A number in the body is too large."))
+    return number
+
+
+def _depth(value) -> int:
+    """How deeply lists and objects nest, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item \
+            if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def parse_body(data: bytes):
+    """The body as JSON the way RFC 8259 has it: UTF-8 whatever the charset says, no NaN or
+    Infinity, numbers and nesting within reason.  Raises ``ValueError`` with a message for
+    the caller; what passes here, webargs parses without error."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _BadBody(_("Send the body as JSON in UTF-8.")) from None
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant, parse_int=_read_int,
+                           parse_float=_read_float)
+    except RecursionError:
+        raise _BadBody(_("The body is nested too deeply.")) from None
+    except _BadBody:
+        raise
+    except ValueError:
+        raise _BadBody(_("The body is not valid JSON.")) from None
+    if _depth(value) > MAX_DEPTH:
+        raise _BadBody(_("The body is nested too deeply."))
+    return value
+
+
+def _unstorable_fields(value, path: tuple = ()) -> list[str]:
+    """The fields (dotted paths) of a parsed JSON body whose names or texts no database
+    stores."""
     if isinstance(value, str):
-        return [".".join(path)] if "\x00" in value else []
+        return [".".join(path)] if UNSTORABLE.search(value) else []
     if isinstance(value, dict):
         found = []
         for key, item in value.items():
-            found += [".".join(path + (key,))] if "\x00" in key else []
-            found += _nul_fields(item, path + (key,))
+            name = UNSTORABLE.sub("\ufffd", key)
+            found += [".".join(path + (name,))] if name != key else []
+            found += _unstorable_fields(item, path + (name,))
         return found
     if isinstance(value, list):
         return [field for index, item in enumerate(value)
-                for field in _nul_fields(item, path + (str(index),))]
+                for field in _unstorable_fields(item, path + (str(index),))]
     return []
 
 
-def reject_nul():
-    """PostgreSQL's text cannot hold the NUL character: refuse it before any query does
-    (it would be a 500)."""
+def check_input():
+    """Refuse, before any parser, schema or query sees them, what would otherwise be a 500:
+    a body Python's json cannot take or that nests without end, and text no database
+    stores (NUL, lone surrogates) in the path, the query, the Idempotency-Key or the body."""
     if "\x00" in request.path:
         return problem(404)
     message = _("Not a valid text.")
@@ -214,8 +293,12 @@ def reject_nul():
         return problem(400, message, errors=[{"field": "Idempotency-Key", "message": message}])
     fields = [key for key, values in request.args.lists()
               if "\x00" in key or any("\x00" in value for value in values)]
-    if request.is_json:
-        fields += _nul_fields(request.get_json(silent=True))
+    data = request.get_data(cache=True) if request.method in BODY_METHODS else b""
+    if data and request.is_json:
+        try:
+            fields += _unstorable_fields(parse_body(data))
+        except _BadBody as error:
+            return problem(400, str(error), errors=[{"field": None, "message": str(error)}])
     if fields:
         return problem(422, _("Some fields are not valid."),
                        errors=[{"field": field or None, "message": message}
@@ -225,7 +308,7 @@ def reject_nul():
 
 def require_json():
     """A body must be JSON: a form-encoded one would only come back as missing fields."""
-    if request.method in ("POST", "PUT", "PATCH") and request.content_length \
+    if request.method in BODY_METHODS and request.content_length \
             and not request.is_json:
         return problem(415, _("Send the body as JSON, with Content-Type: application/json."))
     return None
@@ -236,9 +319,9 @@ def blueprint(name: str, url_prefix: str, description: str, *, public: bool = Fa
     blp = Blueprint(name, __name__, url_prefix=PREFIX + url_prefix, description=description)
     csrf.exempt(blp)
     limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_limit_key)(blp)
-    blp.before_request(reject_nul)
-    if not public:
+    if not public:  # who is asking first: a stranger learns nothing of the body rules
         blp.before_request(authenticate)
+    blp.before_request(check_input)
     blp.before_request(require_json)
     return blp
 

@@ -1,6 +1,8 @@
 """The API's request and response shapes (marshmallow), from which the OpenAPI document is
 generated.  Personal data leaves masked: ID numbers and phones are never sent in full."""
 
+from datetime import UTC, date, datetime, time
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -10,6 +12,7 @@ from mediation.cases.models import Gender, PartyKind, PartyRole
 from mediation.cases.operations import FAILURE_ROUTES
 from mediation.cases.states import RISK_FACTORS, CaseState, Level, RiskLevel, Source
 from mediation.core.identity import DocumentType, mask_phone
+from mediation.core.validators import WEB_LINK
 from mediation.sessions.models import PlaceKind, SessionStatus
 
 
@@ -18,8 +21,12 @@ def _values(enum_cls) -> list[str]:
 
 
 def one_of(enum_cls, metadata=None, **kwargs):
-    return ma.fields.String(validate=validate.OneOf(_values(enum_cls)),
-                            metadata={"enum": _values(enum_cls), **(metadata or {})}, **kwargs)
+    """One of an enum's values; a nullable one lists null among them too, as OpenAPI 3.0
+    asks (``nullable`` does not widen an ``enum``)."""
+    values = _values(enum_cls)
+    documented = values + [None] if kwargs.get("allow_none") else values
+    return ma.fields.String(validate=validate.OneOf(values),
+                            metadata={"enum": documented, **(metadata or {})}, **kwargs)
 
 
 def text(max_length: int, **kwargs):
@@ -31,7 +38,32 @@ def required_text(max_length: int, **kwargs):
                             **kwargs)
 
 
+# The dates and times the API reads: within reason, so that no step of a day and no change
+# of time zone ever leaves the calendar Python knows (years 1 to 9999), which would be a 500.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2100, 12, 31)
+DATE_RANGE = (f"Must be greater than or equal to {FIRST_DAY} and less than or equal to "
+              f"{LAST_DAY}.")
+
+
+def day(**kwargs):
+    return ma.fields.Date(validate=validate.Range(FIRST_DAY, LAST_DAY, error=DATE_RANGE),
+                          **kwargs)
+
+
+def moment(**kwargs):
+    """A date and time with its time zone."""
+    return ma.fields.AwareDateTime(validate=validate.Range(
+        datetime.combine(FIRST_DAY, time.min, UTC), datetime.combine(LAST_DAY, time.max, UTC),
+        error=DATE_RANGE), **kwargs)
+
+
 MAX_ID = 2**31 - 1  # the databases' INTEGER
+
+
+def web_link(**kwargs):
+    """A link people are sent to: http or https only."""
+    return ma.fields.String(validate=[validate.Length(max=300), validate.Regexp(
+        WEB_LINK, error="Not a web link.")], allow_none=True, **kwargs)
 
 
 def row_id(**kwargs):
@@ -105,7 +137,7 @@ class PartyIn(Strict):
     name = required_text(120)
     gender = one_of(Gender, allow_none=True)
     ethnicity = text(20, allow_none=True)
-    birth_date = ma.fields.Date(allow_none=True)
+    birth_date = day(allow_none=True)
     occupation = text(60, allow_none=True)
     id_type = one_of(DocumentType, allow_none=True, metadata={
         "description": "Default: resident_id when an id_number is given."})
@@ -192,7 +224,7 @@ class CaseQuery(PageQuery):
     grid = text(32)
     risk = one_of(RiskLevel)
     overdue = ma.fields.Boolean()
-    updated_since = ma.fields.AwareDateTime(default_timezone=None)
+    updated_since = moment()
 
 
 class ActionIn(Strict):
@@ -216,12 +248,12 @@ class ActionIn(Strict):
 # ---- sessions ---------------------------------------------------------------------------
 
 class SessionIn(Strict):
-    starts_at = ma.fields.AwareDateTime(required=True)
-    ends_at = ma.fields.AwareDateTime(required=True)
+    starts_at = moment(required=True)
+    ends_at = moment(required=True)
     place_kind = one_of(PlaceKind, load_default=PlaceKind.ROOM.value)
     room_id = row_id(allow_none=True)
     address = text(200, allow_none=True)
-    video_link = text(300, allow_none=True)
+    video_link = web_link(metadata={"description": "https:// or http:// only."})
     purpose = required_text(2000)
     lead_mediator = text(64, allow_none=True,
                          metadata={"description": "Username; default: the caller."})
@@ -257,8 +289,8 @@ SessionPage = page_of(Session, "SessionPage")
 
 
 class SessionQuery(PageQuery):
-    from_ = ma.fields.Date(data_key="from")
-    to = ma.fields.Date()
+    from_ = day(data_key="from")
+    to = day()
     case = text(16)
 
 
@@ -267,14 +299,14 @@ class CancelIn(Strict):
 
 
 class MoveIn(Strict):
-    starts_at = ma.fields.AwareDateTime(required=True)
-    ends_at = ma.fields.AwareDateTime(required=True)
+    starts_at = moment(required=True)
+    ends_at = moment(required=True)
     place_kind = one_of(PlaceKind, allow_none=True, metadata={
         "description": "Default: where the session is now."})
     room_id = row_id(allow_none=True, metadata={
         "description": "Default: the session's room, when it stays in a room."})
     address = text(200, allow_none=True)
-    video_link = text(300, allow_none=True)
+    video_link = web_link(metadata={"description": "https:// or http:// only."})
     reason = required_text(1000)
     override_reason = text(500, allow_none=True, metadata={
         "description": "Why a session outside the centre's hours or on a holiday is needed."})
@@ -285,7 +317,7 @@ class MoveIn(Strict):
 # ---- agreements -------------------------------------------------------------------------
 
 class InstalmentIn(Strict):
-    due_on = ma.fields.Date(required=True)
+    due_on = day(required=True)
     amount = required_text(30, metadata={"description": "Yuan, e.g. 2000 or 2000.50."})
 
 
@@ -296,7 +328,7 @@ class TermIn(Strict):
     amount = text(30, allow_none=True)
     method = text(120, allow_none=True)
     place = text(200, allow_none=True)
-    due_on = ma.fields.Date(allow_none=True)
+    due_on = day(allow_none=True)
     instalments = ma.fields.List(ma.fields.Nested(InstalmentIn), load_default=list,
                                  validate=validate.Length(max=120))
     on_the_spot = ma.fields.Boolean(load_default=False)

@@ -1,6 +1,5 @@
 """Forms for the area tree, committees, centres and rooms."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, DateField, IntegerField, StringField, TextAreaField
@@ -8,6 +7,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from mediation.areas.models import AreaNode
 from mediation.core.forms import check_phone
+from mediation.core.i18n import lazy_gettext as _l
 from mediation.extensions import db
 
 

@@ -2,12 +2,12 @@
 
 from datetime import date, datetime, time
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mediation.core.db import enum_column, utcnow
 from mediation.core.enums import TitledEnum
+from mediation.core.i18n import lazy_gettext as _l
 from mediation.extensions import db
 
 

@@ -3,7 +3,6 @@
 import re
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
@@ -44,6 +43,7 @@ from mediation.cases.operations import PartyInput
 from mediation.cases.states import RISK_FACTORS, Level, Source
 from mediation.core.errors import OperationError
 from mediation.core.forms import check_phone, enum_choices, options
+from mediation.core.i18n import lazy_gettext as _l
 from mediation.core.identity import DocumentType, check_id_number, check_uscc
 from mediation.extensions import db
 

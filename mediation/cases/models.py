@@ -3,7 +3,6 @@
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -28,6 +27,7 @@ from mediation.cases.states import (
 )
 from mediation.core.db import enum_column, utcnow
 from mediation.core.enums import TitledEnum
+from mediation.core.i18n import lazy_gettext as _l
 from mediation.extensions import db
 from mediation.users.models import User
 

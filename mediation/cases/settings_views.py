@@ -4,7 +4,6 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -18,6 +17,7 @@ from mediation.cases.rules import today
 from mediation.core.calendar import CalendarDay, holidays_in, makeup_days_in, year_status
 from mediation.core.errors import OperationError
 from mediation.core.forms import ActionForm, show_operation_error
+from mediation.core.i18n import lazy_gettext as _l
 from mediation.core.permissions import require
 from mediation.extensions import db
 

@@ -1,8 +1,7 @@
 """The life of a case as data: states, levels and the one transition table."""
 
-from flask_babel import lazy_gettext as _l
-
 from mediation.core.enums import TitledEnum
+from mediation.core.i18n import lazy_gettext as _l
 
 
 class CaseState(TitledEnum):

@@ -1,22 +1,37 @@
-"""The audit log (审计日志): append-only, every entry chained to the previous one by hash."""
+"""The audit log (审计日志): append-only, every entry chained to the previous one by an HMAC.
+
+The key (``AUDIT_KEY``) lives outside the database, so whoever can rewrite the table but
+does not hold the key cannot recompute a chain that verifies. Entries written before the
+key existed keep their plain SHA-256 (scheme ``sha256``); they may only form the start of
+the chain, and the first keyed entry signs the last of them. ``flask audit-anchor``
+writes the signed head outside the database, so a removed tail is found too.
+"""
 
 import enum
 import hashlib
+import hmac
 import json
-from dataclasses import dataclass
+import logging
+import logging.handlers
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import JSON, String, Text, select, text
+from sqlalchemy import JSON, String, Text, func, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mediation.core.db import utcnow
 from mediation.extensions import db
 
 GENESIS = "0" * 64
+SCHEME_SHA256 = "sha256"  # before AUDIT_KEY: anyone can recompute it
+SCHEME_HMAC = "hmac-sha256"
+ANCHOR_TYPE = "audit-anchor"
 # Any constant will do: it names the PostgreSQL advisory lock that serialises appends.
 _APPEND_LOCK = 7_305_104_220
 
@@ -40,6 +55,7 @@ class AuditEntry(db.Model):
     # UNIQUE on prev_hash makes a fork of the chain impossible, not just detectable.
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash_scheme: Mapped[str] = mapped_column(String(16), server_default=SCHEME_SHA256)
 
     def changes(self) -> list[tuple[str, Any, Any]]:
         """(field, before, after) for each field that differs, in a stable order."""
@@ -62,10 +78,32 @@ class AuditEntry(db.Model):
             "prev_hash": self.prev_hash,
         }
 
-    def compute_hash(self) -> str:
-        canonical = json.dumps(self.payload(), sort_keys=True, ensure_ascii=False,
-                               separators=(",", ":"))
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    def compute_hash(self, key: bytes | None = None) -> str | None:
+        """The hash this entry's content calls for under its scheme; None for an unknown one."""
+        payload = self.payload()
+        if self.hash_scheme == SCHEME_SHA256:
+            return hashlib.sha256(_canonical(payload)).hexdigest()
+        if self.hash_scheme != SCHEME_HMAC:
+            return None
+        payload["scheme"] = self.hash_scheme  # signed, so it cannot be downgraded quietly
+        return _mac(key or audit_key(), "entry", payload)
+
+
+def _canonical(data: dict) -> bytes:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":")).encode("utf-8")
+
+
+def _mac(key: bytes, purpose: str, data: dict) -> str:
+    """HMAC-SHA256 over ``data``, with a purpose label so an entry's MAC is never an anchor's."""
+    return hmac.new(key, f"{purpose}\n".encode() + _canonical(data), hashlib.sha256).hexdigest()
+
+
+def audit_key() -> bytes:
+    key = current_app.config.get("AUDIT_KEY")
+    if not key:
+        raise RuntimeError("AUDIT_KEY is not set: the audit log cannot be signed")
+    return key.encode("utf-8")
 
 
 def jsonable(value: Any) -> Any:
@@ -135,45 +173,180 @@ def record(
         ip=request.remote_addr if has_request_context() else None,
         note=note,
         prev_hash=last or GENESIS,
+        hash_scheme=SCHEME_HMAC,
     )
-    entry.hash = entry.compute_hash()
+    entry.hash = entry.compute_hash(audit_key())
     session.add(entry)
     session.flush()
     return entry
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """The signed head of the chain at one moment, kept outside the database."""
+
+    last_id: int
+    hash: str
+    count: int
+    at: str
+    mac: str = ""
+    line: int = 0  # where it was read from, for the report
+
+    def signed_fields(self) -> dict:
+        return {"type": ANCHOR_TYPE, "last_id": self.last_id, "hash": self.hash,
+                "count": self.count, "at": self.at}
+
+    def expected_mac(self, key: bytes) -> str:
+        return _mac(key, "anchor", self.signed_fields())
+
+    def to_line(self) -> str:
+        return json.dumps({**self.signed_fields(), "mac": self.mac}, ensure_ascii=False,
+                          separators=(",", ":"))
+
+
+def make_anchor() -> Anchor:
+    """Sign the current head: the last entry's id and hash, and how many entries lead to it."""
+    head = db.session.execute(
+        select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).first()
+    last_id, last_hash = head if head else (0, GENESIS)
+    # Appends are serialised and commit in id order, so this count matches last_id.
+    count = db.session.scalar(select(func.count()).where(AuditEntry.id <= last_id))
+    anchor = Anchor(last_id, last_hash, count, utcnow().isoformat(timespec="seconds"))
+    return replace(anchor, mac=anchor.expected_mac(audit_key()))
+
+
+def write_anchor(anchor: Anchor, path: str, syslog_address: str | None = None) -> None:
+    """Append the anchor to ``path`` (opened for appending only: ``chattr +a`` allows no
+    more) and, when configured, send it to syslog (authpriv) too; raises OSError."""
+    line = anchor.to_line()
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    if syslog_address:
+        host, _, port = syslog_address.rpartition(":")
+        address = (host, int(port)) if host and port.isdigit() else syslog_address
+        handler = logging.handlers.SysLogHandler(
+            address=address, facility=logging.handlers.SysLogHandler.LOG_AUTHPRIV)
+        handler.ident = "mediation-audit: "
+        try:
+            handler.emit(logging.makeLogRecord(
+                {"msg": line, "levelno": logging.INFO, "levelname": "INFO"}))
+        finally:
+            handler.close()
+
+
+@dataclass(frozen=True)
+class AnchorProblem:
+    """``unreadable``/``forged`` (the line itself), ``mismatch``/``count``/``missing`` (the
+    log differs from what was anchored), ``tail`` (entries after the head were removed)."""
+
+    kind: str
+    line: int
+    anchor: Anchor | None = None
+    entry_id: int | None = None
+    head_id: int = 0
+    total: int = 0
+
+
+def read_anchors(lines: Iterable[str]) -> tuple[list[Anchor], list[AnchorProblem]]:
+    """The anchors whose signature holds, and a problem for every other anchor line.
+
+    Lines without an anchor are skipped, so a syslog export (prefixes and all) reads too.
+    """
+    key = audit_key()
+    anchors, problems = [], []
+    for number, line in enumerate(lines, start=1):
+        if ANCHOR_TYPE not in line:
+            continue
+        try:
+            # raw_decode: syslog adds a prefix and may add a NUL after the JSON.
+            data, _end = json.JSONDecoder().raw_decode(line, line.index("{"))
+            anchor = Anchor(int(data["last_id"]), str(data["hash"]), int(data["count"]),
+                            str(data["at"]), str(data["mac"]), number)
+        except (ValueError, KeyError, TypeError):
+            problems.append(AnchorProblem("unreadable", number))
+            continue
+        if data.get("type") != ANCHOR_TYPE or not hmac.compare_digest(
+                anchor.mac.encode(), anchor.expected_mac(key).encode()):
+            problems.append(AnchorProblem("forged", number, anchor))
+            continue
+        anchors.append(anchor)
+    return anchors, problems
+
+
 @dataclass
 class ChainReport:
-    checked: int
+    checked: int  # entries intact before the first break (all of them if none)
     head: str
+    head_id: int = 0
+    total: int = 0
+    unkeyed: int = 0
     broken_id: int | None = None
-    reason: str | None = None
+    reason: str | None = None  # link, content, downgrade or scheme
+    anchor_problems: list[AnchorProblem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.broken_id is None
+        return self.broken_id is None and not self.anchor_problems
 
 
-def verify_chain(batch: int = 2000) -> ChainReport:
-    """Walk the chain in order; report the first entry whose link or content does not match."""
-    expected_prev = GENESIS
-    checked = 0
+def verify_chain(batch: int = 2000, anchors: Iterable[Anchor] = ()) -> ChainReport:
+    """Walk the chain in order: report the first entry whose link, scheme or signature does
+    not hold, and every anchor the log no longer matches (changed, missing, cut off)."""
+    key = audit_key()
+    by_id: dict[int, list[Anchor]] = {}
+    for anchor in anchors:
+        by_id.setdefault(anchor.last_id, []).append(anchor)
+    report = ChainReport(checked=0, head=GENESIS)
+    problems = report.anchor_problems
+    keyed_seen = False
     last_id = 0
     while True:
         rows = db.session.scalars(
             select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
         ).all()
         if not rows:
-            return ChainReport(checked=checked, head=expected_prev)
+            break
         for entry in rows:
-            if entry.prev_hash != expected_prev:
-                return ChainReport(checked, expected_prev, entry.id,
-                                   "prev_hash does not match the entry before it "
-                                   "(an entry was removed or reordered)")
-            if entry.compute_hash() != entry.hash:
-                return ChainReport(checked, expected_prev, entry.id,
-                                   "content does not match its hash (the entry was edited)")
-            expected_prev = entry.hash
-            checked += 1
-            last_id = entry.id
+            report.total += 1
+            if report.broken_id is None:
+                reason = _broken(entry, report.head, keyed_seen, key)
+                if reason:
+                    report.broken_id, report.reason = entry.id, reason
+                else:
+                    keyed_seen = keyed_seen or entry.hash_scheme == SCHEME_HMAC
+                    report.unkeyed += entry.hash_scheme == SCHEME_SHA256
+                    report.head, report.checked = entry.hash, report.checked + 1
+            for anchor in by_id.pop(entry.id, ()):
+                if entry.hash != anchor.hash:
+                    problems.append(AnchorProblem("mismatch", anchor.line, anchor, entry.id))
+                elif report.total != anchor.count:
+                    problems.append(AnchorProblem("count", anchor.line, anchor, entry.id,
+                                                  total=report.total))
+            last_id = report.head_id = entry.id
         db.session.expunge_all()
+    beyond = [a for found in by_id.values() for a in found if a.last_id > report.head_id]
+    for found in by_id.values():
+        for anchor in found:
+            if 0 < anchor.last_id <= report.head_id:
+                problems.append(AnchorProblem("missing", anchor.line, anchor, anchor.last_id))
+    if beyond:
+        latest = max(beyond, key=lambda a: (a.last_id, a.line))
+        problems.append(AnchorProblem("tail", latest.line, latest, latest.last_id,
+                                      head_id=report.head_id, total=report.total))
+    problems.sort(key=lambda p: p.line)
+    return report
+
+
+def _broken(entry: AuditEntry, expected_prev: str, keyed_seen: bool, key: bytes) -> str | None:
+    if entry.prev_hash != expected_prev:
+        return "link"
+    if entry.hash_scheme not in (SCHEME_SHA256, SCHEME_HMAC):
+        return "scheme"
+    if entry.hash_scheme == SCHEME_SHA256 and keyed_seen:
+        return "downgrade"
+    expected = entry.compute_hash(key)
+    if expected is None or not hmac.compare_digest(expected.encode(), entry.hash.encode()):
+        return "content"
+    return None

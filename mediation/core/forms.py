@@ -3,13 +3,13 @@
 from urllib.parse import urlsplit
 
 from flask import flash
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from mediation.core.errors import OperationError
+from mediation.core.i18n import lazy_gettext as _l
 from mediation.core.validators import normalise_phone
 
 

@@ -11,10 +11,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from mediation.core.enums import TitledEnum
 from mediation.core.errors import OperationError
+from mediation.core.i18n import lazy_gettext as _l
 from mediation.core.validators import normalise_phone
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -158,25 +158,34 @@ def _mask_middle(value: str, head: int, tail: int) -> str:
     return value[:head] + "*" * (len(value) - head - tail) + value[len(value) - tail:]
 
 
+def _keep_last(value: str, keep: int) -> str:
+    """Every character but the last ``keep`` hidden; separators (-, space) stay."""
+    hidden, kept = value[:len(value) - keep], value[len(value) - keep:]
+    return "".join(c if c in "- " else "*" for c in hidden) + kept
+
+
 def mask_id(value: str | None) -> str:
-    """``110105********002X``: the first 6 and last 4 kept; short numbers keep 2 and 2."""
+    """``**************002X``: only the last four characters kept (two of a short number).
+
+    Region and birth date stay hidden: the birth date is shown beside the number (forms,
+    agreements), so a mask that hid only the birth date would be undone by reading both.
+    """
     value = value or ""
-    if len(value) >= 15:
-        return _mask_middle(value, 6, 4)
+    if len(value) >= 8:
+        return _keep_last(value, 4)
     if len(value) > 4:
-        return _mask_middle(value, 2, 2)
+        return _keep_last(value, 2)
     return "*" * len(value)
 
 
 def mask_phone(value: str | None) -> str:
-    """``138****5678`` for mobiles; ``0546-*****88`` for landlines (an extension stays)."""
+    """``*******5678``: the last four digits kept; a landline's area code and extension
+    hidden too (``****-***8888``)."""
     phone = normalise_phone(value or "")
     if phone is None:
         return mask_id(re.sub(r"\s+", "", value or ""))
-    if "-" not in phone:
-        return _mask_middle(phone, 3, 4)
-    area, local, *extension = phone.split("-")
-    return "-".join([area, _mask_middle(local, 0, 2), *extension])
+    area_and_local = "-".join(phone.split("-")[:2])
+    return _keep_last(area_and_local, 4)
 
 
 def mask_name(value: str | None, *, organisation: bool = False) -> str:

@@ -6,7 +6,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from mediation.core.i18n import html_lang
-from mediation.core.identity import mask_phone
+from mediation.core.identity import mask_id, mask_phone
 from mediation.core.permissions import can_view_path
 
 
@@ -28,5 +28,18 @@ def init_app(app) -> None:
         }
 
     app.jinja_env.filters["mask_phone"] = mask_phone
+    app.jinja_env.filters["audit_value"] = audit_value
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": (
         format_datetime(value, fmt) if value else "—")
+
+
+def audit_value(value, key: str | None = None):
+    """An audit entry's value as shown: identity numbers re-masked, since entries written
+    before masks kept only the last four characters still hold the region digits."""
+    if key == "id_number" and isinstance(value, str):
+        return mask_id(value)
+    if isinstance(value, dict):
+        return {k: audit_value(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [audit_value(v) for v in value]
+    return value

@@ -5,6 +5,11 @@ import re
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
 _CODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,31}$")
+# A link people are sent to (a video meeting): http or https only, never javascript: or data:,
+# with a host, and no spaces or control characters (they would break a calendar file's line).
+# Written so that JSON Schema (the API's document) reads it the same way.
+WEB_LINK = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s\x00-\x1f\x7f/?#]+[^\s\x00-\x1f\x7f]*$"
+_WEB_LINK = re.compile(WEB_LINK)
 
 
 def normalise_phone(value: str) -> str | None:
@@ -26,6 +31,10 @@ def normalise_phone(value: str) -> str | None:
 
 def is_valid_code(value: str) -> bool:
     return bool(_CODE.match(value or ""))
+
+
+def is_web_link(value: str | None) -> bool:
+    return bool(_WEB_LINK.match(value or ""))
 
 
 def split_codes(value: str) -> list[str]:

@@ -2,14 +2,14 @@
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from mediation.core.audit import AuditEntry
 from mediation.core.forms import ActionForm, is_safe_next
+from mediation.core.i18n import lazy_gettext as _l
 from mediation.core.permissions import require
 from mediation.extensions import db
 
@@ -93,7 +93,11 @@ def register_error_pages(app) -> None:
         # A description given where the error was raised is for the user; Werkzeug's
         # default ones are not translated.
         given = error.description if error.description != type(error).description else None
-        return _responded(error) or _error_page(error.code, given)
+        response = current_app.make_response(_responded(error) or _error_page(error.code, given))
+        # A 405 names the methods the address takes (RFC 9110, 15.5.6).
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
 
     @app.errorhandler(500)
     def server_error(error):

@@ -3,7 +3,6 @@
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
@@ -20,7 +19,8 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from mediation.areas.models import Room
 from mediation.cases.forms import MultiCheckboxField
 from mediation.core.forms import enum_choices, options
-from mediation.core.validators import split_codes
+from mediation.core.i18n import lazy_gettext as _l
+from mediation.core.validators import is_web_link, split_codes
 from mediation.extensions import db
 from mediation.sessions.minutes import MinutesOutcome
 from mediation.sessions.models import PlaceKind
@@ -47,6 +47,10 @@ class WhenWhereForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.room.choices = options([("", "—"), *(
             (str(r.id), f"{r.centre.name} · {r.name}（{r.capacity}）") for r in rooms)])
+
+    def validate_video_link(self, field):
+        if field.data and field.data.strip() and not is_web_link(field.data.strip()):
+            raise ValidationError(_l("The video link must start with https:// or http://."))
 
     @property
     def starts_at(self) -> datetime:

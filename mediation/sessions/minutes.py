@@ -3,7 +3,6 @@
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -13,6 +12,7 @@ from mediation.core import audit
 from mediation.core.db import enum_column, utcnow
 from mediation.core.enums import TitledEnum
 from mediation.core.errors import OperationError
+from mediation.core.i18n import lazy_gettext as _l
 from mediation.extensions import db
 from mediation.sessions.models import LOCAL, MediationSession, SessionStatus
 from mediation.users.models import User

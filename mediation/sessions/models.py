@@ -3,7 +3,6 @@
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -11,6 +10,7 @@ from mediation.areas.models import Centre, Room
 from mediation.cases.models import Case, Party
 from mediation.core.db import enum_column, utcnow
 from mediation.core.enums import TitledEnum
+from mediation.core.i18n import lazy_gettext as _l
 from mediation.extensions import db
 from mediation.users.models import User
 

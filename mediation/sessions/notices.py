@@ -4,6 +4,7 @@ from flask import current_app
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from mediation.core.db import utcnow
+from mediation.core.validators import is_web_link
 from mediation.sessions.models import MediationSession, PlaceKind, SessionStatus
 
 
@@ -35,7 +36,9 @@ def session_ics(session: MediationSession) -> bytes:
     event.add("location", place_text(session))
     event.add("description", "请携带身份证件及相关证据材料准时参加。")
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    if session.place_kind is PlaceKind.VIDEO and session.video_link:
+    # Calendar programs open URL: with one tap: only a web link, whatever was stored before
+    # links were checked.
+    if session.place_kind is PlaceKind.VIDEO and is_web_link(session.video_link):
         event.add("url", session.video_link)
     lead = next((p for p in session.participants if p.role.value == "lead_mediator"), None)
     if lead is not None and lead.user is not None and lead.user.email:

@@ -16,6 +16,7 @@ from mediation.cases.operations import check_version, log_event
 from mediation.core import audit
 from mediation.core.db import utcnow
 from mediation.core.errors import OperationError
+from mediation.core.validators import is_web_link
 from mediation.extensions import db
 from mediation.sessions import notices, reminders, scheduling
 from mediation.sessions.models import (
@@ -97,6 +98,9 @@ def _check(case: Case, data: SessionInput, now: datetime) -> None:
         raise OperationError(_("Give the address of the on-site meeting."), field="address")
     elif data.place_kind is PlaceKind.VIDEO and not (data.video_link or "").strip():
         raise OperationError(_("Give the video link."), field="video_link")
+    elif data.place_kind is PlaceKind.VIDEO and not is_web_link(data.video_link.strip()):
+        raise OperationError(_("The video link must start with https:// or http://."),
+                             field="video_link")
     if not case.is_open:
         raise OperationError(_("Sessions are scheduled for open cases only."))
     outsiders = [p.name for p in data.parties if p.case_id != case.id]
@@ -177,7 +181,8 @@ def _resources(data: SessionInput) -> scheduling.Resources:
                                if data.with_agents and p.agent_name and p.agent_phone))
 
 
-def check_availability(data: SessionInput, *, exclude_id: int | None = None) -> None:
+def check_availability(data: SessionInput, by: User, *,
+                       exclude_id: int | None = None) -> None:
     """Refuse over-capacity rooms, hours needing an override, and every kind of clash."""
     centre = data.room.centre if data.room is not None else None
     if data.place_kind is PlaceKind.ROOM and _headcount(data) > data.room.capacity:
@@ -195,32 +200,52 @@ def check_availability(data: SessionInput, *, exclude_id: int | None = None) -> 
     resources = _resources(data)
     found = scheduling.clashes(data.starts_at, data.ends_at, resources, exclude_id)
     if found:
-        clash = found[0]
-        what = {"room": _("the room %(name)s", name=clash.who),
-                "user": _("%(name)s", name=clash.who),
-                "person": _("the party %(name)s", name=clash.who)}[clash.what]
         slots = scheduling.free_slots(data.ends_at - data.starts_at, data.starts_at, resources,
                                       centre, exclude_id=exclude_id)
-        message = _("%(what)s is already booked from %(start)s to %(end)s (case %(number)s).",
-                    what=what, start=_when(clash.session.starts_at),
-                    end=format_datetime(clash.session.ends_at, "HH:mm"),
-                    number=clash.session.case.number)
+        message = _clash_message(found[0], data, by)
         if slots:
             message += " " + _("Free for everyone: %(slots)s.",
                                slots="、".join(_when(s) for s in slots))
         raise SchedulingConflict(message, slots)
 
 
+def _clash_message(clash: scheduling.Clash, data: SessionInput, by: User) -> str:
+    """The clash named in full when ``by`` may see the other case; otherwise only what of
+    this booking is busy, never the other case's number, names, times or purpose."""
+    if access.can_view(by, clash.session.case):
+        what = {"room": _("the room %(name)s", name=clash.who),
+                "user": _("%(name)s", name=clash.who),
+                "person": _("the party %(name)s", name=clash.who)}[clash.what]
+        return _("%(what)s is already booked from %(start)s to %(end)s (case %(number)s).",
+                 what=what, start=_when(clash.session.starts_at),
+                 end=format_datetime(clash.session.ends_at, "HH:mm"),
+                 number=clash.session.case.number)
+    if clash.what == "room":
+        return _("The room %(name)s is already in use at this time.", name=data.room.name)
+    if clash.what == "user":
+        people = [data.lead_mediator, *data.co_mediators, *data.legal_aid]
+        name = next(u.full_name for u in people if u.id == clash.mine)
+        return _("%(name)s already has another engagement at this time.", name=name)
+    party = next((p for p in data.parties if scheduling.person_key(p) == clash.mine
+                  or p.agent_phone == clash.mine), None)
+    if party is not None and scheduling.person_key(party) != clash.mine:
+        return _("The agent of %(name)s already has another mediation arranged at this time.",
+                 name=party.name)
+    return _("The party %(name)s already has another mediation arranged at this time.",
+             name=party.name if party is not None else "")
+
+
 def schedule_session(by: User, case: Case, data: SessionInput) -> MediationSession:
     """Book a session; clashes are refused, never warned (the booking lock makes races queue)."""
     _check(case, data, utcnow())
     _lock_bookings()
-    check_availability(data)
+    check_availability(data, by)
     session = MediationSession(
         case=case, starts_at=data.starts_at, ends_at=data.ends_at, place_kind=data.place_kind,
         room=data.room if data.place_kind is PlaceKind.ROOM else None,
         address=(data.address or None) if data.place_kind is PlaceKind.ON_SITE else None,
-        video_link=(data.video_link or None) if data.place_kind is PlaceKind.VIDEO else None,
+        video_link=(data.video_link or "").strip() or None if data.place_kind is PlaceKind.VIDEO
+        else None,
         purpose=data.purpose.strip(), status=SessionStatus.PLANNED,
         override_reason=data.override_reason or None, created_by=by)
     db.session.add(session)
@@ -303,7 +328,8 @@ def move_session(by: User, session: MediationSession, move: MoveInput,
     _check(session.case, data, now)
     room = move.room if move.place_kind is PlaceKind.ROOM else None
     address = (move.address or None) if move.place_kind is PlaceKind.ON_SITE else None
-    video_link = (move.video_link or None) if move.place_kind is PlaceKind.VIDEO else None
+    video_link = (move.video_link or "").strip() or None if move.place_kind is PlaceKind.VIDEO \
+        else None
     before = {"starts_at": session.starts_at, "ends_at": session.ends_at,
               "place": notices.place_text(session)}
     if (move.starts_at, move.ends_at, move.place_kind, room, address, video_link) == (
@@ -312,7 +338,7 @@ def move_session(by: User, session: MediationSession, move: MoveInput,
         raise OperationError(_("This is when and where the session already is."),
                              field="start")
     _lock_bookings()
-    check_availability(data, exclude_id=session.id)
+    check_availability(data, by, exclude_id=session.id)
     session.starts_at, session.ends_at = move.starts_at, move.ends_at
     session.place_kind, session.room = move.place_kind, room
     session.address, session.video_link = address, video_link

@@ -19,13 +19,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mediation.core import audit
 from mediation.core.db import enum_column, utcnow
 from mediation.core.enums import TitledEnum
+from mediation.core.i18n import lazy_gettext as _l
 from mediation.core.validators import normalise_phone
 from mediation.extensions import db
 from mediation.sessions.models import MediationSession, Participant, ParticipantRole

@@ -43,7 +43,10 @@ def person_key(party: Party) -> str:
 class Clash:
     session: MediationSession
     what: str  # "room", "user" or "person"
-    who: str
+    who: str  # the name in the other session
+    # What of the proposed session's is busy: the room's or user's id, the person key or
+    # the agent's phone (so a caller who may not see the other case can be told which).
+    mine: int | str | None = None
 
 
 def busy_sessions(start: datetime, end: datetime, resources: Resources,
@@ -85,19 +88,22 @@ def clashes(start: datetime, end: datetime, resources: Resources,
     found = []
     for other in busy_sessions(start, end, resources, exclude_id):
         if resources.room_id is not None and other.room_id == resources.room_id:
-            found.append(Clash(other, "room", other.room.name))
+            found.append(Clash(other, "room", other.room.name, other.room_id))
             continue
         for participant in other.participants:
             if participant.user_id in resources.user_ids:
-                found.append(Clash(other, "user", participant.display_name))
+                found.append(Clash(other, "user", participant.display_name,
+                                   participant.user_id))
                 break
             if participant.role is ParticipantRole.AGENT and participant.party is not None \
                     and participant.party.agent_phone in resources.agent_phones:
-                found.append(Clash(other, "person", participant.display_name))
+                found.append(Clash(other, "person", participant.display_name,
+                                   participant.party.agent_phone))
                 break
             if participant.party is not None and \
                     person_key(participant.party) in resources.person_keys:
-                found.append(Clash(other, "person", participant.party.name))
+                found.append(Clash(other, "person", participant.party.name,
+                                   person_key(participant.party)))
                 break
     return found
 

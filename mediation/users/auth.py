@@ -10,11 +10,16 @@ from sqlalchemy import and_, delete, or_, select, update
 
 from mediation.core.db import utcnow
 from mediation.extensions import db
+from mediation.users import two_factor
 from mediation.users.models import User, UserSession, hash_token
 
 # Endpoints a person who must change the password may still reach.
 _OPEN_WHEN_PASSWORD_EXPIRED = {"users.change_password", "users.logout", "core.set_language",
                                "static"}
+# And one whose role needs a second factor that is not set up yet (a login from before).
+_OPEN_WHEN_SECOND_FACTOR_DUE = {"users.two_factor_setup", "users.two_factor_start",
+                                "users.logout", "core.set_language", "static"}
+_PENDING = "pending_login"
 
 
 def init_login_manager(login_manager) -> None:
@@ -85,6 +90,61 @@ def begin_browser_session(user: User) -> None:
     session["seen"] = time.time()
 
 
+def begin_second_step(user: User, target: str | None) -> None:
+    """The password was right; until the second factor is given the cookie holds only this
+    (a fresh session: no fixation), and no login session exists."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    session[_PENDING] = {"user": user.id, "at": time.time(), "next": target,
+                         "password": user.password_changed_at.isoformat()}
+
+
+def pending_login() -> tuple[User | None, str | None]:
+    """The account whose login awaits its second factor, and where to go afterwards.
+
+    None when there is none, when it has timed out, or when the account changed since
+    (disabled, or a new password set).
+    """
+    pending = session.get(_PENDING)
+    if not isinstance(pending, dict):
+        return None, None
+    timeout = current_app.config["LOGIN_SECOND_STEP_TIMEOUT"].total_seconds()
+    if time.time() - pending.get("at", 0) > timeout:
+        session.pop(_PENDING, None)
+        return None, None
+    user = db.session.get(User, pending.get("user"))
+    if (user is None or not user.active
+            or user.password_changed_at.isoformat() != pending.get("password")):
+        session.pop(_PENDING, None)
+        return None, None
+    enrolled = pending.get("enrolled")
+    if enrolled is not None and (user.totp_enabled_at is None
+                                 or user.totp_enabled_at.isoformat() != enrolled
+                                 or (user.last_login_at or user.totp_enabled_at)
+                                 > user.totp_enabled_at):
+        # The enrolment this cookie confirmed was replaced, or its login already made.
+        session.pop(_PENDING, None)
+        return None, None
+    return user, pending.get("next")
+
+
+def mark_enrolled(user: User) -> None:
+    """The first code confirmed the app during the login: the login may finish, once."""
+    pending = dict(session[_PENDING])
+    pending["enrolled"] = user.totp_enabled_at.isoformat()
+    session[_PENDING] = pending
+
+
+def is_enrolled_in_login() -> bool:
+    return bool(session.get(_PENDING, {}).get("enrolled"))
+
+
+def end_second_step() -> None:
+    session.pop(_PENDING, None)
+
+
 def end_browser_session() -> None:
     lang = session.get("lang")
     logout_user()
@@ -113,4 +173,9 @@ def enforce_session_rules():
     if current_user.must_change_password and request.endpoint not in _OPEN_WHEN_PASSWORD_EXPIRED:
         flash(_("Please choose a new password before you continue."), "warning")
         return redirect(url_for("users.change_password"))
+    if (not current_user.two_factor_enabled and two_factor.required_for(current_user)
+            and request.endpoint not in _OPEN_WHEN_SECOND_FACTOR_DUE):
+        flash(_("Your role signs in with a second factor: set it up before you continue."),
+              "warning")
+        return redirect(url_for("users.two_factor_setup"))
     return None

@@ -1,6 +1,5 @@
 """Forms for logging in, passwords and account administration."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
@@ -22,6 +21,7 @@ from wtforms.validators import (
 
 from mediation.areas.models import AreaNode, Committee
 from mediation.core.forms import check_phone, enum_choices
+from mediation.core.i18n import lazy_gettext as _l
 from mediation.core.validators import split_codes
 from mediation.extensions import db
 from mediation.users.roles import Role
@@ -31,6 +31,36 @@ class LoginForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=40)],
                            render_kw={"autocomplete": "username", "autofocus": True})
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class SecondFactorForm(FlaskForm):
+    """The login's second step: a code from the app, or a recovery code."""
+
+    code = StringField(
+        _l("Verification code"), validators=[DataRequired(), Length(max=40)],
+        description=_l("The six-digit code your authenticator app shows now. Without your "
+                       "phone, enter one of your recovery codes instead."),
+        render_kw={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false",
+                   "autocapitalize": "off"},
+    )
+
+
+class EnrolForm(FlaskForm):
+    """The first code from the app, proving it holds the secret."""
+
+    code = StringField(
+        _l("Six-digit code from the app"),
+        validators=[DataRequired(), Length(max=20)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric",
+                   "autofocus": True},
+    )
+
+
+class ConfirmPasswordForm(FlaskForm):
+    """Asked again before the second factor is switched off or its recovery codes renewed."""
+
+    password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=256)],
                              render_kw={"autocomplete": "current-password"})
 
 

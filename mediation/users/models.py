@@ -3,13 +3,13 @@
 import hashlib
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, Index, String, Table, func, text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Table, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mediation.areas.models import AreaNode, Committee
 from mediation.core.db import enum_column, utcnow
+from mediation.core.i18n import lazy_gettext as _l
 from mediation.extensions import db
 from mediation.users.roles import GLOBAL_SCOPE_ROLES, PERMISSIONS, Role
 
@@ -52,12 +52,20 @@ class User(UserMixin, db.Model):
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Two-factor sign-in (双因素登录): the TOTP secret, encrypted like the ID numbers; it
+    # counts once confirmed by a first code.  ``totp_last_step`` is the time step of the
+    # last code accepted: a code of that step or an earlier one is never taken again.
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     areas: Mapped[list[AreaNode]] = relationship(secondary=user_areas, order_by=AreaNode.code)
     committees: Mapped[list[Committee]] = relationship(secondary=user_committees,
                                                        order_by=Committee.name)
     sessions: Mapped[list["UserSession"]] = relationship(back_populates="user",
                                                          passive_deletes=True)
+    recovery_codes: Mapped[list["RecoveryCode"]] = relationship(
+        back_populates="user", passive_deletes=True, order_by="RecoveryCode.id")
 
     # The token of the login session this request runs under (set by the user loader).
     session_token = None
@@ -76,6 +84,14 @@ class User(UserMixin, db.Model):
     @property
     def is_locked(self) -> bool:
         return self.locked_until is not None and self.locked_until > utcnow()
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_enabled_at is not None
+
+    @property
+    def unused_recovery_codes(self) -> int:
+        return sum(1 for code in self.recovery_codes if code.used_at is None)
 
     @property
     def has_global_scope(self) -> bool:
@@ -131,4 +147,31 @@ REVOKE_REASONS = {
     "password_reset": _l("password reset by an administrator"),
     "disabled": _l("account disabled"),
     "rescoped": _l("role or jurisdiction changed"),
+    "two_factor_reset": _l("second factor reset by an administrator"),
 }
+
+
+class RecoveryCode(db.Model):
+    """A one-time code (恢复码) that stands in for the authenticator app once; only its
+    SHA-256 is kept (the codes are random, so a slow hash adds nothing)."""
+
+    __tablename__ = "user_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")
+
+
+class PasswordHistory(db.Model):
+    """The hashes of an account's recent passwords, so an old one is not chosen again."""
+
+    __tablename__ = "password_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

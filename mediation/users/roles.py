@@ -1,9 +1,8 @@
 """Roles and what each may do: rules as data, read by ``User.can``."""
 
-from flask_babel import lazy_gettext as _l
-
 from mediation.areas.models import AreaKind
 from mediation.core.enums import TitledEnum
+from mediation.core.i18n import lazy_gettext as _l
 
 
 class Role(TitledEnum):
