@@ -152,12 +152,22 @@ def audit_verify(anchor_file: str | None) -> None:
     if anchors:
         click.echo(_("All %(n)d anchors in %(file)s match the log.",
                      n=len(anchors), file=anchor_file))
-    else:
-        click.echo(_("No anchors in %(file)s: without them a removed end of the log cannot be "
-                     "found. Run “flask audit-anchor” from cron.", file=anchor_file))
+        return
+    click.echo(_("No anchors in %(file)s: without them a removed end of the log cannot be "
+                 "found. Run “flask audit-anchor” from cron.", file=anchor_file))
+    # An empty log without anchors is a fresh install; entries without any, in production,
+    # mean the cron job is missing (or its file was removed): the end of the log is unguarded.
+    if report.total and current_app.config["ENV_NAME"] == "production":
+        click.echo(_("In production the anchors are required: audit log verification FAILED."),
+                   err=True)
+        raise SystemExit(1)
 
 
 def _chain_message(report: audit.ChainReport) -> str:
+    if report.reason == "unsigned":
+        return _("The audit log has %(n)d entries but not one signed with AUDIT_KEY, not even "
+                 "the marker the upgrade that brought the key writes: it was rewritten without "
+                 "the audit key.", n=report.total)
     reasons = {
         "link": _("it does not link to the entry before it (an entry was removed or "
                   "reordered)"),
@@ -166,6 +176,8 @@ def _chain_message(report: audit.ChainReport) -> str:
         "downgrade": _("it is unsigned but follows signed entries (the log was rewritten "
                        "without the audit key)"),
         "scheme": _("its hash scheme is unknown"),
+        "unmarked": _("it is the first signed entry but not the marker the upgrade wrote (the "
+                      "log before it was rewritten without the audit key)"),
     }
     return _("Audit log broken at entry #%(id)d: %(reason)s. The %(n)d entries before it are "
              "intact.", id=report.broken_id, reason=reasons[report.reason], n=report.checked)

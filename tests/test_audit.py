@@ -167,6 +167,57 @@ def test_a_whole_log_rewritten_unkeyed_is_found_by_its_anchor(runner):
     assert f"第 #{_ids()[-1]} 条与" in output and "（第 1 行）不符" in output
 
 
+def test_a_whole_log_rewritten_unkeyed_without_anchors_is_refused(runner, anchor_file):
+    """Relabelled plain SHA-256 from the first entry on, one entry edited, the chain
+    recomputed: with no anchor to compare with, that not one entry is signed gives it away."""
+    _record()
+    _anchor(runner)
+    _rewrite(SCHEME_SHA256, None, 0)
+    anchor_file.unlink()  # or never written
+    report = audit.verify_chain()
+    assert not report.ok and report.reason == "unsigned" and report.broken_id == _ids()[0]
+    code, output = _verify(runner)
+    assert code == 1
+    assert "审计日志共有 3 条记录，但没有一条带 AUDIT_KEY 签名" in output
+    assert "改写" in output and "校验未通过" in output
+    anchor_file.write_text("")  # emptied rather than removed
+    assert _verify(runner)[0] == 1
+
+
+def test_an_empty_log_verifies(runner):
+    code, output = _verify(runner)
+    assert code == 0, output
+    assert "审计日志完好：共 0 条" in output
+
+
+def _production_app(app_factory, monkeypatch, anchor_file):
+    monkeypatch.setenv("SECRET_KEY", "z" * 40)
+    monkeypatch.setenv("AUDIT_KEY", "a" * 40)
+    monkeypatch.setenv("FIELD_ENCRYPTION_KEY", FERNET_KEY)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://tiaojie.example.gov.cn")
+    return app_factory("production", AUDIT_ANCHOR_FILE=str(anchor_file))
+
+
+def test_production_fails_without_anchors_elsewhere_it_warns(app_factory, monkeypatch,
+                                                              runner, anchor_file):
+    _record()
+    code, output = _verify(runner)  # the testing config
+    assert code == 0 and "没有锚点" in output
+    db.session.remove()  # PostgreSQL: the new app empties the shared schema, so let go of it
+    production = _production_app(app_factory, monkeypatch, anchor_file)
+    with production.app_context():
+        runner = production.test_cli_runner()
+        code, output = _verify(runner)
+        assert code == 0 and "共 0 条" in output  # a fresh install has nothing to anchor yet
+        _record()
+        code, output = _verify(runner)
+        assert code == 1
+        assert "没有锚点" in output and "生产环境必须有锚点：审计日志校验未通过" in output
+        _anchor(runner)
+        code, output = _verify(runner)
+        assert code == 0 and "1 个锚点与日志全部相符" in output
+
+
 @pytest.mark.parametrize("how", ["delete", "truncate"])
 def test_a_removed_tail_is_found_against_the_anchors(runner, how):
     _record(3)
@@ -231,13 +282,15 @@ def test_entries_from_before_the_key_still_verify_and_stay_protected(runner):
         entry.hash = prev = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
         db.session.add(entry)
         db.session.flush()
+    # The upgrade that brings AUDIT_KEY signs over them with a marker.
+    assert audit.mark_keyed(db.session.connection(), audit.audit_key())
     db.session.commit()
     _record(2)
     entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
-    assert [e.hash_scheme for e in entries] == [SCHEME_SHA256] * 2 + [SCHEME_HMAC] * 2
-    assert entries[2].prev_hash == entries[1].hash
+    assert [e.hash_scheme for e in entries] == [SCHEME_SHA256] * 2 + [SCHEME_HMAC] * 3
+    assert entries[2].action == audit.KEYED_MARKER and entries[2].prev_hash == entries[1].hash
     code, output = _verify(runner)
-    assert code == 0 and "共 4 条" in output and "其中 2 条写于启用 AUDIT_KEY 之前" in output
+    assert code == 0 and "共 5 条" in output and "其中 2 条写于启用 AUDIT_KEY 之前" in output
     first_signed = entries[2].id
     _rewrite(SCHEME_SHA256, None, 0, stop=2)  # the old part, recomputed: no key needed
     code, output = _verify(runner)
@@ -384,3 +437,13 @@ def test_admin_reads_the_log_with_filters(demo_city, client, auth):
     assert "user.create" not in page
     page = client.get("/admin/audit?actor=admin").get_data(as_text=True)
     assert "<code>login</code>" in page and "login_failed" not in page
+
+
+def test_a_log_rewritten_unsigned_then_signed_onto_is_found(runner):
+    """Without anchors: every entry relabelled unsigned and recomputed, then the app signs
+    its next entry onto the forged head. The first signed entry is no upgrade marker."""
+    _record(3)
+    _rewrite(SCHEME_SHA256, None, 0, stop=3)
+    _record(1)
+    code, output = _verify(runner)
+    assert code == 1 and "却不是升级时写入的标记" in output

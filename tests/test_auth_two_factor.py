@@ -7,7 +7,9 @@ from sqlalchemy import func, select
 from two_factor_helpers import Device, recovery_codes_from, secret_from
 
 from mediation.core.audit import AuditEntry
+from mediation.core.errors import OperationError
 from mediation.extensions import db
+from mediation.users import operations
 from mediation.users.models import RecoveryCode, User, UserSession
 from mediation.users.two_factor import current_step
 
@@ -40,11 +42,13 @@ def _password_step(client, username: str, password: str = DEMO_PASSWORD):
 
 
 def _refused_everywhere(client) -> None:
+    """The cookie of a login half-way through opens no page: each sends to the login."""
     for url in PAGES:
         response = client.get(url)
         assert response.status_code == 302 and response.headers["Location"].startswith(
             "/login"), url
-    assert client.get("/api/v1/cases").status_code == 401
+    with client.session_transaction() as session:
+        assert "pending_login" in session and "_user_id" not in session
 
 
 def _wrong_code(device: Device) -> str:
@@ -82,9 +86,11 @@ def test_a_coordinator_enrols_before_reaching_any_page(demo_city, app, client, a
     assert 'src="data:image/svg+xml' in page  # the QR code, allowed by the CSP's img-src
     secret = secret_from(page)
     assert len(secret) == 32
-    stored = _user("coordinator")
-    assert stored.totp_secret_encrypted and secret not in stored.totp_secret_encrypted
-    assert stored.two_factor_enabled is False
+    stored = _user("coordinator")  # the key belongs to this login, not yet to the account
+    assert stored.totp_secret_encrypted is None and stored.two_factor_enabled is False
+    with client.session_transaction() as session:
+        assert session["pending_login"]["secret"] and secret not in str(dict(session))
+    assert secret_from(client.get("/login/enrol").get_data(as_text=True)) == secret
 
     wrong = client.post("/login/enrol", data={"csrf_token": csrf_from(page), "code": "123"})
     assert wrong.status_code == 200 and "验证码不正确" in wrong.get_data(as_text=True)
@@ -228,3 +234,72 @@ def test_a_login_from_before_must_enrol_first(demo_city, app, client, auth):
     page = client.get("/account/two-factor").get_data(as_text=True)
     auth.post("/account/two-factor", {"code": pyotp.TOTP(secret_from(page)).now()})
     assert client.get("/").status_code == 200
+
+
+def test_a_key_seen_before_the_owner_enrols_is_worth_nothing(demo_city, app, client, auth):
+    """Someone with only the password opens the enrolment page, reads the key and leaves;
+    the owner's own first login sets up a different key, and the first one opens nothing."""
+    attacker = app.test_client()
+    _password_step(attacker, "coordinator")
+    page = attacker.get("/login/enrol").get_data(as_text=True)
+    seen = secret_from(page)
+    assert _user("coordinator").totp_secret_encrypted is None
+
+    assert auth.login("coordinator").headers["Location"] == "/"  # the owner enrols
+    assert auth.devices["coordinator"].secret != seen and client.get("/").status_code == 200
+
+    # The key seen can neither be confirmed now nor give a code at a login.
+    response = attacker.post("/login/enrol", data={"csrf_token": csrf_from(page),
+                                                   "code": pyotp.TOTP(seen).now()})
+    assert response.headers["Location"] == "/login/code"
+    for step in range(current_step() - 1, current_step() + 2):
+        response = attacker.post("/login/code", data={
+            "csrf_token": Auth(attacker).token("/login/code"),
+            "code": pyotp.TOTP(seen).generate_otp(step)})
+        assert response.status_code == 200 and "验证码不正确" in response.get_data(as_text=True)
+        assert attacker.get("/").status_code == 302
+    assert _user("coordinator").failed_logins == 3
+    auth.logout()
+    assert auth.login("coordinator").headers["Location"] == "/"  # the owner's app still works
+
+
+def test_an_enrolment_confirmed_elsewhere_is_not_replaced(demo_city, app, client, auth):
+    """Two browsers of one account set up the app at once: the first confirmed stands."""
+    auth.login("mediator")
+    other = Auth(app.test_client())
+    other.login("mediator")
+    auth.post("/account/two-factor/start", form_url="/account")
+    other.post("/account/two-factor/start", form_url="/account")
+    first = Device(secret_from(client.get("/account/two-factor").get_data(as_text=True)))
+    second = secret_from(other.client.get("/account/two-factor").get_data(as_text=True))
+    assert first.secret != second
+    auth.post("/account/two-factor", {"code": first.next_code()})
+    assert _user("mediator").two_factor_enabled
+    with app.test_request_context():
+        user = _user("mediator")
+        with pytest.raises(OperationError):
+            operations.confirm_enrolment(user, second, pyotp.TOTP(second).now())
+    db.session.rollback()
+    assert other.client.get("/account/two-factor").headers["Location"] == "/account"
+    auth.devices["mediator"] = first
+    auth.logout()
+    assert auth.login("mediator").headers["Location"] == "/"  # the first key's code
+
+
+def test_a_password_change_due_comes_before_the_second_factor(demo_city, app, client, auth):
+    """A login from before the role needed a code, whose password must also change: first
+    the password, then the second factor, with no loop between the two pages."""
+    app.config["TWO_FACTOR_ROLES"] = ("admin",)
+    assert auth.login("coordinator").headers["Location"] == "/"
+    app.config["TWO_FACTOR_ROLES"] = ("admin", "coordinator")
+    _user("coordinator").must_change_password = True
+    db.session.commit()
+    assert client.get("/").headers["Location"] == "/account/password"
+    assert client.get("/account/password").status_code == 200
+    response = auth.post("/account/password", {
+        "current_password": DEMO_PASSWORD, "password": "Fresh-harbour-lantern-42",
+        "confirm": "Fresh-harbour-lantern-42"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert not _user("coordinator").must_change_password
+    assert client.get("/").headers["Location"] == "/account/two-factor"
+    assert client.get("/account/two-factor").status_code == 200

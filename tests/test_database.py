@@ -41,6 +41,62 @@ def test_migrations_downgrade_and_upgrade_again(app):
     db.session.commit()
 
 
+def test_downgrading_past_the_keyed_audit_log_is_refused_once_entries_are_signed(app):
+    from alembic import command
+    from flask import current_app
+
+    from mediation.core import audit
+
+    audit.record("test.event", object_type="Thing", object_id=1)
+    db.session.commit()
+    db.session.remove()
+    config = current_app.extensions["migrate"].migrate.get_config()
+    with pytest.raises(RuntimeError, match="signed with AUDIT_KEY"):
+        command.downgrade(config, "9c4d1e7f2b63")
+    command.upgrade(config, "head")  # wherever the refusal left it (SQLite runs DDL unwrapped)
+    assert audit.verify_chain().ok and audit.verify_chain().total == 1
+
+
+def test_the_upgrade_signs_over_an_existing_log_with_a_marker(app):
+    """A deployment from before AUDIT_KEY: its plain SHA-256 entries stay as they are, the
+    upgrade signs over them, and the log verifies."""
+    import hashlib
+    import json
+
+    from alembic import command
+    from flask import current_app
+
+    from mediation.core import audit
+
+    db.session.remove()
+    config = current_app.extensions["migrate"].migrate.get_config()
+    command.downgrade(config, "9c4d1e7f2b63")
+    prev = audit.GENESIS
+    for n in range(2):  # as the code before AUDIT_KEY wrote them
+        at = audit.utcnow()
+        payload = {"at": at.isoformat(timespec="microseconds"), "actor_id": None,
+                   "actor_name": "system", "action": "old.event", "object_type": None,
+                   "object_id": str(n), "before": None, "after": None, "ip": None,
+                   "note": None, "prev_hash": prev}
+        digest = hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False,
+                                           separators=(",", ":")).encode()).hexdigest()
+        db.session.execute(text(
+            "INSERT INTO audit_log (at, actor_name, action, object_id, prev_hash, hash) "
+            "VALUES (:at, 'system', 'old.event', :n, :prev, :hash)"),
+            {"at": at, "n": str(n), "prev": prev, "hash": digest})
+        prev = digest
+    db.session.commit()
+    db.session.remove()
+    command.upgrade(config, "head")
+    entries = db.session.scalars(select(audit.AuditEntry).order_by(audit.AuditEntry.id)).all()
+    assert [e.action for e in entries] == ["old.event", "old.event", audit.KEYED_MARKER]
+    assert entries[2].prev_hash == entries[1].hash
+    audit.record("test.event")
+    db.session.commit()
+    report = audit.verify_chain()
+    assert report.ok and report.total == 4 and report.unkeyed == 2
+
+
 def test_sqlite_pragmas(app):
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite only")

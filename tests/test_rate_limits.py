@@ -209,6 +209,24 @@ def test_refused_api_calls_count_and_the_429_is_a_problem(app_factory):
     assert english.status_code == 429 and english.get_json()["title"] == "Too many requests"
 
 
+def test_made_up_tokens_count_as_their_address_and_add_no_rows(app_factory):
+    """A token nobody issued is no key of its own: random ones neither escape the limit nor
+    fill the counters table."""
+    app = app_factory(RATELIMIT_ENABLED=True, API_RATE_LIMIT="3 per minute")
+    with app.app_context():
+        demo.seed()
+        db.session.commit()
+        real = bearer(cli_token(app, "mediator"))
+    client = app.test_client()
+    codes = [client.get(f"{API}/cases", headers=bearer(f"mtk_made_up_{n}")).status_code
+             for n in range(6)]
+    assert codes == [401, 401, 401, 429, 429, 429]
+    assert client.get(f"{API}/cases", headers=real).status_code == 200  # a count of its own
+    with app.app_context():
+        keys = db.session.scalars(select(RateLimitCounter.key)).all()
+    assert len(keys) == 2, keys
+
+
 def test_a_signed_in_user_is_counted_before_the_request_touches_the_database(app_factory):
     """On SQLite a signed-in POST holds the write lock once its user is loaded; a limit
     checked after that would wait for it (and fail) to write its count."""

@@ -23,6 +23,7 @@ from mediation.core import audit
 from mediation.core.db import utcnow, write_intent
 from mediation.core.errors import OperationError
 from mediation.core.i18n import lazy_gettext as _l
+from mediation.core.ratelimit import own_connection
 from mediation.extensions import csrf, db, limiter
 
 PROBLEM = "application/problem+json"
@@ -192,10 +193,17 @@ def authenticate():
 
 
 def rate_limit_key() -> str:
-    """Per token (by its hash, before the database is asked), else per client address."""
+    """Per token, else per client address. An unknown token counts as none: made-up tokens
+    would each get a count of their own, never reach the limit, and each add a row."""
     secret = _bearer()
     if secret:
-        return "token:" + hashlib.sha256(secret.encode()).hexdigest()[:32]
+        digest = hashlib.sha256(secret.encode()).hexdigest()
+        # Asked on a connection of its own, before the request's session takes any lock.
+        with own_connection(write=False) as connection:
+            known = connection.execute(
+                select(ApiToken.id).where(ApiToken.token_hash == digest)).first()
+        if known is not None:
+            return "token:" + digest[:32]
     return "ip:" + (request.remote_addr or "")
 
 

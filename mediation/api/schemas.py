@@ -161,7 +161,15 @@ class Party(ma.Schema):
     name = ma.fields.String()
     gender = ma.fields.Function(lambda p: p.gender.value if p.gender else None)
     ethnicity = ma.fields.String(allow_none=True)
-    birth_date = ma.fields.Date(allow_none=True)
+    # With an identity number on record the birth date is eight of its digits: beside the
+    # masked number it would give the number away, so only the year leaves.
+    birth_date = ma.fields.Function(
+        lambda p: None if p.id_number_encrypted or not p.birth_date
+        else p.birth_date.isoformat(), allow_none=True, metadata={
+            "type": "string", "format": "date",
+            "description": "Null when an identity number is on record (see birth_year)."})
+    birth_year = ma.fields.Function(lambda p: p.birth_date.year if p.birth_date else None,
+                                    allow_none=True, metadata={"type": "integer"})
     occupation = ma.fields.String(allow_none=True)
     id_type = ma.fields.String(allow_none=True)
     id_number_masked = ma.fields.String(allow_none=True)

@@ -427,6 +427,10 @@ def party_form(number: str, party_id: int | None = None):
                      "uscc", "legal_representative", "legal_representative_title",
                      "agent_name", "agent_power_of_attorney"):
             getattr(sub, name).data = getattr(party, name)
+        if party.id_number_encrypted:
+            # The birth date is part of the recorded number: shown, it would complete the
+            # mask. Left empty, the recorded one stays.
+            sub.birth_date.data = None
         sub.kind.data = party.kind.value
         sub.gender.data = party.gender.value if party.gender else ""
         sub.id_type.data = party.id_type or sub.id_type.data

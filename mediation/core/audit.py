@@ -4,7 +4,9 @@ The key (``AUDIT_KEY``) lives outside the database, so whoever can rewrite the t
 does not hold the key cannot recompute a chain that verifies. Entries written before the
 key existed keep their plain SHA-256 (scheme ``sha256``); they may only form the start of
 the chain, and the first keyed entry signs the last of them. ``flask audit-anchor``
-writes the signed head outside the database, so a removed tail is found too.
+writes the signed head outside the database, so a removed tail is found too. A log with
+entries but not one signed is refused: the app signs every entry it writes, so such a log
+was rewritten without the key (or nothing was written since the upgrade: one login fixes it).
 """
 
 import enum
@@ -31,6 +33,10 @@ from mediation.extensions import db
 GENESIS = "0" * 64
 SCHEME_SHA256 = "sha256"  # before AUDIT_KEY: anyone can recompute it
 SCHEME_HMAC = "hmac-sha256"
+# The first signed entry of a log that had unsigned ones, written by the migration that
+# brought the key: whatever signed entry follows unsigned ones without it was appended to
+# a log rewritten without the key.
+KEYED_MARKER = "audit.keyed"
 ANCHOR_TYPE = "audit-anchor"
 # Any constant will do: it names the PostgreSQL advisory lock that serialises appends.
 _APPEND_LOCK = 7_305_104_220
@@ -181,6 +187,25 @@ def record(
     return entry
 
 
+def mark_keyed(connection, key: bytes) -> bool:
+    """Sign the head of a log of unsigned entries with a marker (the migration that brings
+    AUDIT_KEY calls it); False when there is nothing to mark."""
+    table = AuditEntry.__table__
+    last = connection.execute(select(table.c.hash, table.c.hash_scheme)
+                              .order_by(table.c.id.desc()).limit(1)).first()
+    if last is None or last.hash_scheme != SCHEME_SHA256:
+        return False
+    entry = AuditEntry(at=utcnow(), actor_id=None, actor_name="system", action=KEYED_MARKER,
+                       object_type=None, object_id=None, before=None, after=None, ip=None,
+                       note="AUDIT_KEY: entries from here on are signed",
+                       prev_hash=last.hash, hash_scheme=SCHEME_HMAC)
+    entry.hash = entry.compute_hash(key)
+    connection.execute(table.insert().values(
+        {column.key: getattr(entry, column.key) for column in table.columns
+         if column.key != "id"}))
+    return True
+
+
 @dataclass(frozen=True)
 class Anchor:
     """The signed head of the chain at one moment, kept outside the database."""
@@ -283,7 +308,7 @@ class ChainReport:
     total: int = 0
     unkeyed: int = 0
     broken_id: int | None = None
-    reason: str | None = None  # link, content, downgrade or scheme
+    reason: str | None = None  # link, content, downgrade, scheme, unmarked or unsigned
     anchor_problems: list[AnchorProblem] = field(default_factory=list)
 
     @property
@@ -301,7 +326,7 @@ def verify_chain(batch: int = 2000, anchors: Iterable[Anchor] = ()) -> ChainRepo
     report = ChainReport(checked=0, head=GENESIS)
     problems = report.anchor_problems
     keyed_seen = False
-    last_id = 0
+    first_id = last_id = 0
     while True:
         rows = db.session.scalars(
             select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
@@ -310,8 +335,12 @@ def verify_chain(batch: int = 2000, anchors: Iterable[Anchor] = ()) -> ChainRepo
             break
         for entry in rows:
             report.total += 1
+            first_id = first_id or entry.id
             if report.broken_id is None:
                 reason = _broken(entry, report.head, keyed_seen, key)
+                if not reason and not keyed_seen and report.unkeyed \
+                        and entry.hash_scheme == SCHEME_HMAC and entry.action != KEYED_MARKER:
+                    reason = "unmarked"  # signed onto a log rewritten without the key
                 if reason:
                     report.broken_id, report.reason = entry.id, reason
                 else:
@@ -326,6 +355,8 @@ def verify_chain(batch: int = 2000, anchors: Iterable[Anchor] = ()) -> ChainRepo
                                                   total=report.total))
             last_id = report.head_id = entry.id
         db.session.expunge_all()
+    if report.broken_id is None and report.total and not keyed_seen:
+        _refuse_unsigned(report, first_id)
     beyond = [a for found in by_id.values() for a in found if a.last_id > report.head_id]
     for found in by_id.values():
         for anchor in found:
@@ -337,6 +368,25 @@ def verify_chain(batch: int = 2000, anchors: Iterable[Anchor] = ()) -> ChainRepo
                                       head_id=report.head_id, total=report.total))
     problems.sort(key=lambda p: p.line)
     return report
+
+
+def _refuse_unsigned(report: ChainReport, first_id: int) -> None:
+    """Entries, but not one signed: anyone can have recomputed such a chain, so none of it
+    can be trusted.
+
+    This is the only rewrite without the key that a chain check alone could miss. Let S
+    be the first signed entry that is left. Its MAC covers its content, its scheme and
+    its prev_hash, and so does that of every signed entry after it; an unsigned entry
+    after a signed one is a ``downgrade``. So from S on nothing can be edited, inserted,
+    relabelled or removed (short of the end, which the anchors cover). Before S every
+    entry is plain SHA-256, and S fixes the hash of the entry just before it: the value
+    it had when S was written. Changing, relabelling, adding or removing anything up to
+    there (a signed entry turned unsigned included) needs a chain whose last plain hash
+    equals that fixed value, that is a SHA-256 preimage. Any rewrite that keeps at least
+    one signed entry is therefore found; one that keeps none is refused here.
+    """
+    report.broken_id, report.reason = first_id, "unsigned"
+    report.checked, report.head = 0, GENESIS
 
 
 def _broken(entry: AuditEntry, expected_prev: str, keyed_seen: bool, key: bytes) -> str | None:

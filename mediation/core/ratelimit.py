@@ -36,7 +36,7 @@ _INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 @contextmanager
-def _connection(*, write: bool) -> Iterator[Connection]:
+def own_connection(*, write: bool) -> Iterator[Connection]:
     """A connection of the app's engine, apart from the request's session: a hit is
     committed at once and stays counted when the request's transaction rolls back."""
     intent = write_intent.set(write)  # SQLite: BEGIN IMMEDIATE only to write
@@ -69,11 +69,11 @@ class DatabaseStorage(Storage):
                   "expires_at": case((over, insert.excluded.expires_at),
                                      else_=table.c.expires_at)},
         ).returning(table.c.hits)
-        with _connection(write=True) as connection:
+        with own_connection(write=True) as connection:
             return connection.execute(statement).scalar_one()
 
     def _live(self, key: str) -> Row | None:
-        with _connection(write=False) as connection:
+        with own_connection(write=False) as connection:
             row = connection.execute(
                 select(RateLimitCounter.hits, RateLimitCounter.expires_at)
                 .where(RateLimitCounter.key == key)).first()
@@ -89,18 +89,18 @@ class DatabaseStorage(Storage):
 
     def check(self) -> bool:
         try:
-            with _connection(write=False) as connection:
+            with own_connection(write=False) as connection:
                 connection.execute(text("SELECT 1"))
         except SQLAlchemyError:
             return False
         return True
 
     def reset(self) -> int:
-        with _connection(write=True) as connection:
+        with own_connection(write=True) as connection:
             return connection.execute(delete(RateLimitCounter)).rowcount
 
     def clear(self, key: str) -> None:
-        with _connection(write=True) as connection:
+        with own_connection(write=True) as connection:
             connection.execute(delete(RateLimitCounter).where(RateLimitCounter.key == key))
 
 

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import and_, delete, or_, select, update
 
+from mediation.core import crypto
 from mediation.core.db import utcnow
 from mediation.extensions import db
 from mediation.users import two_factor
@@ -20,6 +21,8 @@ _OPEN_WHEN_PASSWORD_EXPIRED = {"users.change_password", "users.logout", "core.se
 _OPEN_WHEN_SECOND_FACTOR_DUE = {"users.two_factor_setup", "users.two_factor_start",
                                 "users.logout", "core.set_language", "static"}
 _PENDING = "pending_login"
+# The secret an account-page enrolment is setting up (the login's is in its pending note).
+_ENROLMENT = "two_factor_enrolment"
 
 
 def init_login_manager(login_manager) -> None:
@@ -133,8 +136,44 @@ def pending_login() -> tuple[User | None, str | None]:
 def mark_enrolled(user: User) -> None:
     """The first code confirmed the app during the login: the login may finish, once."""
     pending = dict(session[_PENDING])
+    pending.pop("secret", None)
     pending["enrolled"] = user.totp_enabled_at.isoformat()
     session[_PENDING] = pending
+
+
+def enrolment_secret(user: User, *, in_login: bool) -> str | None:
+    """The authenticator secret this browser is setting up for ``user``, if it began.
+
+    It belongs to this attempt only (the login's pending note, or this login's cookie),
+    never to the account, until a first code confirms it.  Encrypted: the cookie is only
+    signed.
+    """
+    if in_login:
+        note = session.get(_PENDING)
+    else:
+        note = session.get(_ENROLMENT)
+        note = note if isinstance(note, dict) and note.get("user") == user.id else None
+    stored = note.get("secret") if isinstance(note, dict) else None
+    if not stored:
+        return None
+    try:
+        return crypto.decrypt(stored)
+    except crypto.InvalidToken:  # a key since retired: begin afresh
+        return None
+
+
+def keep_enrolment_secret(user: User, secret: str, *, in_login: bool) -> None:
+    encrypted = crypto.encrypt(secret)
+    if in_login:
+        pending = dict(session[_PENDING])
+        pending["secret"] = encrypted
+        session[_PENDING] = pending
+    else:
+        session[_ENROLMENT] = {"user": user.id, "secret": encrypted}
+
+
+def forget_enrolment_secret() -> None:
+    session.pop(_ENROLMENT, None)
 
 
 def is_enrolled_in_login() -> bool:
@@ -154,7 +193,8 @@ def end_browser_session() -> None:
 
 
 def enforce_session_rules():
-    """Before each request: idle timeout, and the forced password change."""
+    """Before each request: idle timeout, the forced password change, then the second
+    factor a role needs."""
     if request.endpoint == "static" or not current_user.is_authenticated:
         return None
     now = time.time()
@@ -170,7 +210,10 @@ def enforce_session_rules():
         return redirect(url_for("users.login", next=request.full_path
                                 if request.method == "GET" else None))
     session["seen"] = now
-    if current_user.must_change_password and request.endpoint not in _OPEN_WHEN_PASSWORD_EXPIRED:
+    if current_user.must_change_password:
+        # The password rule decides alone while it applies; the second factor comes after.
+        if request.endpoint in _OPEN_WHEN_PASSWORD_EXPIRED:
+            return None
         flash(_("Please choose a new password before you continue."), "warning")
         return redirect(url_for("users.change_password"))
     if (not current_user.two_factor_enabled and two_factor.required_for(current_user)

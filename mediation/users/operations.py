@@ -157,7 +157,6 @@ def attempt_login(username: str, password: str) -> LoginResult:
     if user.two_factor_enabled:
         return LoginResult(user, second_factor="verify")
     if two_factor.required_for(user):
-        start_enrolment(user)
         return LoginResult(user, second_factor="enrol")
     complete_login(user)
     return LoginResult(user)
@@ -226,37 +225,33 @@ def _locked_message(user: User) -> str:
 
 
 def start_enrolment(user: User) -> str:
-    """A secret for the authenticator app, kept (encrypted) until a first code confirms it;
-    asking again before that gives the same secret, so a scanned code stays good."""
+    """A fresh secret for the authenticator app, for this one attempt at setting it up.
+
+    Nothing is stored on the account: the caller keeps the secret (encrypted) in that
+    browser's session until a first code confirms it, so a person who only saw a key
+    (someone else holding the password, say) cannot later share the owner's factor.
+    """
     if user.two_factor_enabled:
         raise OperationError(_("Two-factor sign-in is already set up for this account."))
-    if user.totp_secret_encrypted is None:
-        user.totp_secret_encrypted = crypto.encrypt(two_factor.new_secret())
-        user.totp_last_step = None
-    return crypto.decrypt(user.totp_secret_encrypted)
+    return two_factor.new_secret()
 
 
-def pending_secret(user: User) -> str | None:
-    """The secret being set up, if enrolment has started and is not yet confirmed."""
-    if user.two_factor_enabled or user.totp_secret_encrypted is None:
-        return None
-    return crypto.decrypt(user.totp_secret_encrypted)
-
-
-def confirm_enrolment(user: User, code: str) -> list[str]:
-    """The first code proves the app holds the secret: two-factor sign-in is on.
+def confirm_enrolment(user: User, secret: str, code: str) -> list[str]:
+    """The first code proves the app holds ``secret``: it becomes the account's second
+    factor, and two-factor sign-in is on.
 
     Returns the ten recovery codes, to be shown once; only their hashes are kept.
+    Refused when the account set up a factor meanwhile (in another browser).
     """
     user = _lock_row(user)
-    secret = pending_secret(user)
-    if secret is None:
-        raise OperationError(_("Start setting up two-factor sign-in again."))
+    if user.two_factor_enabled:
+        raise OperationError(_("Two-factor sign-in is already set up for this account."))
     step = two_factor.matching_step(secret, code, after=None)
     if step is None:
         raise OperationError(_("The code is not correct. Check that the app shows the account "
                                "you just added and enter its current six-digit code."),
                              field="code")
+    user.totp_secret_encrypted = crypto.encrypt(secret)
     user.totp_enabled_at = utcnow()
     user.totp_last_step = step
     codes = _new_recovery_codes(user)
@@ -304,8 +299,7 @@ def disable_two_factor(user: User, password: str) -> None:
                                "factor; it cannot be switched off.", role=user.role.title))
     _check_current_password(user, password)
     if not user.two_factor_enabled:
-        _clear_two_factor(user)  # an enrolment begun and never confirmed
-        return
+        raise OperationError(_("Two-factor sign-in is not set up for this account."))
     _clear_two_factor(user)
     audit.record("two_factor.disable", user, actor=user)
 
@@ -317,7 +311,7 @@ def reset_two_factor(by: User | None, user: User) -> None:
     if by is not None and user.id == by.id:
         raise OperationError(_("You cannot reset your own second factor: ask another "
                                "administrator."))
-    if not user.two_factor_enabled and user.totp_secret_encrypted is None:
+    if not user.two_factor_enabled:
         raise OperationError(_("%(name)s has not set up two-factor sign-in.",
                                name=user.username))
     before = {"two_factor_enabled": user.two_factor_enabled}

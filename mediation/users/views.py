@@ -105,15 +105,14 @@ def login_enrol():
                                action_form=ActionForm())
     if user.two_factor_enabled:
         return redirect(url_for("users.login_code"))
-    secret = operations.pending_secret(user)
-    if secret is None:  # reset by an administrator meanwhile
-        auth.end_second_step()
-        flash(_("Please log in again."), "warning")
-        return redirect(url_for("users.login"))
+    secret = auth.enrolment_secret(user, in_login=True)
+    if secret is None:  # a fresh key for each login that sets up the app
+        secret = operations.start_enrolment(user)
+        auth.keep_enrolment_secret(user, secret, in_login=True)
     form = EnrolForm()
     if form.validate_on_submit():
         try:
-            codes = operations.confirm_enrolment(user, form.code.data)
+            codes = operations.confirm_enrolment(user, secret, form.code.data)
         except OperationError as error:
             db.session.rollback()
             show_operation_error(form, error)
@@ -194,17 +193,19 @@ def two_factor_setup():
     two-factor sign-in was required must catch up)."""
     user = current_user._get_current_object()
     if user.two_factor_enabled:
+        auth.forget_enrolment_secret()
         return redirect(url_for("users.account"))
-    secret = operations.pending_secret(user)
+    secret = auth.enrolment_secret(user, in_login=False)
     form = EnrolForm()
     if secret is not None and form.validate_on_submit():
         try:
-            codes = operations.confirm_enrolment(user, form.code.data)
+            codes = operations.confirm_enrolment(user, secret, form.code.data)
         except OperationError as error:
             db.session.rollback()
             show_operation_error(form, error)
         else:
             db.session.commit()
+            auth.forget_enrolment_secret()
             return render_template("auth/recovery_codes.html", codes=codes, in_login=False)
     view = _enrolment_view(user, secret) if secret else {}
     return render_template("auth/enrol.html", form=form, user=user, in_login=False,
@@ -216,13 +217,13 @@ def two_factor_setup():
 def two_factor_start():
     if not ActionForm().validate_on_submit():
         abort(400)
+    user = current_user._get_current_object()
     try:
-        operations.start_enrolment(current_user._get_current_object())
+        secret = operations.start_enrolment(user)
     except OperationError as error:
-        db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for("users.account"))
-    db.session.commit()
+    auth.keep_enrolment_secret(user, secret, in_login=False)  # a new key for each start
     return redirect(url_for("users.two_factor_setup"))
 
 

@@ -2,7 +2,8 @@
 
 The old mask kept the six region digits (110105********002X); with the birth date shown
 beside it, the whole number could be read back. Only the kept tail is reused here, so the
-encrypted numbers need not be decrypted.
+encrypted numbers need not be decrypted. Agreements issued before keep the old mask in
+their stored PDFs (issued documents are never regenerated); reading them is audited.
 
 Revision ID: b1a0d17a0004
 Revises: b1a0d17a0003
