@@ -11,7 +11,7 @@ handler ran, or if a template expression typed by someone was evaluated.
 import re
 import time
 from collections import Counter, deque
-from datetime import date, timedelta
+from datetime import timedelta
 from itertools import count
 from types import SimpleNamespace
 from urllib.parse import quote, urlencode, urlsplit
@@ -31,6 +31,7 @@ from mediation.areas.models import Committee
 from mediation.cases import attachments, settings
 from mediation.cases import operations as case_ops
 from mediation.cases.models import AssignmentRole, Case, Department, Party
+from mediation.cases.rules import today
 from mediation.cases.states import Level
 from mediation.demo import ACCOUNTS
 from mediation.extensions import db
@@ -101,7 +102,7 @@ def _case(client, headers, grid: str, parties: list[dict], **fields) -> dict:
 def _draft(case: dict) -> dict:
     """An agreement body for ``case`` with hostile text wherever text goes."""
     first, second = case["parties"][0]["id"], case["parties"][1]["id"]
-    due = (date.today() + timedelta(days=40)).isoformat()
+    due = (today() + timedelta(days=40)).isoformat()
     return {"facts": hostile(), "disputed_matters": hostile(), "recorder_name": hostile(60),
             "copies": 3,
             "responsibilities": [{"party_id": first, "text": hostile()},
@@ -132,7 +133,7 @@ def _admin_names(admin) -> SimpleNamespace:
     staff = user_ops.create_user(admin, username="xss.mediator", full_name=hostile(60),
                                  role=Role.MEDIATOR, password=STAFF_PASSWORD,
                                  committees=[committee], must_change_password=False)
-    holiday = date.today() + timedelta(days=20)
+    holiday = today() + timedelta(days=20)
     settings.save_calendar_day(admin, holiday, False, hostile(60))
     category = settings.save_category(
         admin, None, code="xss_dispute", name=hostile(40), name_en=hostile(60), grid_days=3,
@@ -176,7 +177,7 @@ def _main_case(client, headers, people, names) -> SimpleNamespace:
 
     draft = post_ok(client, f"{API}/cases/{number}/agreements", headers, _draft(data), 201)
 
-    notice = case_ops.issue_supervision(coordinator, case, hostile(4000), date.today())
+    notice = case_ops.issue_supervision(coordinator, case, hostile(4000), today())
     case_ops.respond_supervision(mediator, notice, hostile(4000))
     help_request = case_ops.request_help(mediator, case, Department.OTHER, hostile(120),
                                          hostile(4000))
@@ -206,15 +207,15 @@ def _closed_case(client, headers, people, names) -> SimpleNamespace:
     issued = post_ok(client, f"{API}/agreements/{draft['id']}/issue", headers)
     agreement = db.session.get(Agreement, issued["id"])
     agreement_ops.attach_signed_copy(mediator, agreement, hostile(196) + ".pdf",
-                                     b"%PDF-1.4\n%signed\n", date.today())
+                                     b"%PDF-1.4\n%signed\n", today())
     confirmation = agreement_ops.file_confirmation(
-        mediator, agreement, court=None, court_name=hostile(120), filed_on=date.today(),
+        mediator, agreement, court=None, court_name=hostile(120), filed_on=today(),
         case_reference=hostile(80))
     agreement_ops.record_ruling(mediator, confirmation, result=ConfirmationResult.CONFIRMED,
-                                ruling_number=hostile(80), ruled_on=date.today(),
+                                ruling_number=hostile(80), ruled_on=today(),
                                 note=hostile(2000))
     case = db.session.scalar(select(Case).where(Case.number == number))
-    case_ops.record_follow_up(mediator, case, visited_on=date.today(), performance=hostile(4000),
+    case_ops.record_follow_up(mediator, case, visited_on=today(), performance=hostile(4000),
                               satisfaction=4, new_lawsuit=False, remaining_risk=hostile(4000),
                               measures=hostile(4000))
     post_ok(client, f"{API}/cases/{number}/close", headers, {"note": hostile(4000)})
