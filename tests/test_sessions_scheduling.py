@@ -329,7 +329,7 @@ def test_a_clash_with_a_case_out_of_sight_names_nothing_of_it(city, kind, client
     with pytest.raises(SchedulingConflict) as refused:
         schedule_session(outsider, mine, data)
     message = refused.value.message
-    assert FOREIGN_CLASHES[kind] in message
+    assert FOREIGN_CLASHES[kind] + "。各方均有空的时段：2027-03-16 08:30" in message
     for secret in (first_case.number, "李卫东", "张志强", "秘密方案", "10:00", "赵律师"):
         assert secret not in message, secret
     assert refused.value.slots == [at(TUESDAY, 8, 30), at(TUESDAY, 9), at(TUESDAY, 11)]

@@ -40,3 +40,12 @@ class _EscapedLazyString(LazyString):
 def lazy_gettext(string: str, **variables) -> LazyString:
     """``flask_babel.lazy_gettext``, but escaped when rendered: import this one as ``_l``."""
     return _EscapedLazyString(gettext, string, **variables)
+
+
+def sentences(*parts: str) -> str:
+    """Translated sentences run together: Chinese puts no space after 。, English does."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    separator = "" if locale is not None and locale.language == "zh" else " "
+    return separator.join(str(part) for part in parts if part)

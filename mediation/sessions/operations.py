@@ -16,6 +16,7 @@ from mediation.cases.operations import check_version, log_event
 from mediation.core import audit
 from mediation.core.db import utcnow
 from mediation.core.errors import OperationError
+from mediation.core.i18n import sentences
 from mediation.core.validators import is_web_link
 from mediation.extensions import db
 from mediation.sessions import notices, reminders, scheduling
@@ -195,18 +196,17 @@ def check_availability(data: SessionInput, by: User, *,
             "holiday": _("This day is a weekend or a public holiday."),
             "hours": _("This is outside the centre's opening hours."),
         }
-        raise OperationError(" ".join(message[r] for r in reasons) + " " +
-                             _("Give a reason to schedule it anyway."), field="override_reason")
+        raise OperationError(sentences(*(message[r] for r in reasons),
+                                       _("Give a reason to schedule it anyway.")),
+                             field="override_reason")
     resources = _resources(data)
     found = scheduling.clashes(data.starts_at, data.ends_at, resources, exclude_id)
     if found:
         slots = scheduling.free_slots(data.ends_at - data.starts_at, data.starts_at, resources,
                                       centre, exclude_id=exclude_id)
-        message = _clash_message(found[0], data, by)
-        if slots:
-            message += " " + _("Free for everyone: %(slots)s.",
-                               slots="、".join(_when(s) for s in slots))
-        raise SchedulingConflict(message, slots)
+        free = _("Free for everyone: %(slots)s.",
+                 slots="、".join(_when(s) for s in slots)) if slots else ""
+        raise SchedulingConflict(sentences(_clash_message(found[0], data, by), free), slots)
 
 
 def _clash_message(clash: scheduling.Clash, data: SessionInput, by: User) -> str:
