@@ -24,6 +24,8 @@ class Config:
     # Login lockout: after this many failures in a row the account is locked for a while.
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCKOUT = timedelta(minutes=15)
+    # Each further lockout before a successful login lasts twice as long, up to this.
+    LOGIN_LOCKOUT_MAX = timedelta(hours=24)
     PASSWORD_MIN_LENGTH = 12
     # A new password may not be any of the account's last five (the current one included).
     PASSWORD_HISTORY = 5

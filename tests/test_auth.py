@@ -67,6 +67,25 @@ def test_lockout_after_repeated_failures(demo_city, app, client, auth):
     assert auth.login("gridworker").status_code == 302
 
 
+def test_each_lockout_before_a_successful_login_lasts_twice_as_long(demo_city, app, auth):
+    lockout, user = app.config["LOGIN_LOCKOUT"], _user("gridworker")
+    lengths = []
+    for _round in range(3):
+        for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+            auth.login("gridworker", "Not-the-password-1")
+        db.session.refresh(user)
+        lengths.append(user.locked_until - utcnow())
+        user.locked_until = utcnow() - timedelta(seconds=1)  # this lockout has run out
+        db.session.commit()
+    for length, minutes in zip(lengths, (15, 30, 60), strict=True):
+        assert timedelta(minutes=minutes - 1) < length <= timedelta(minutes=minutes), lengths
+    assert lockout == timedelta(minutes=15)
+    # A successful login starts the count again.
+    assert auth.login("gridworker").status_code == 302
+    db.session.refresh(user)
+    assert user.lockouts == 0
+
+
 def test_login_without_csrf_token_is_rejected(demo_city, client):
     response = client.post("/login", data={"username": "admin", "password": DEMO_PASSWORD})
     assert response.status_code == 400

@@ -126,7 +126,6 @@ def attempt_login(username: str, password: str) -> LoginResult:
     failure count stands until it is given.
     """
     user = find_user(username, for_update=True)  # concurrent failures count under a lock
-    now = utcnow()
     correct = verify_password(user.password_hash if user else None, password)
     wrong = _("Wrong username or password.")
     if user is None:
@@ -144,10 +143,7 @@ def attempt_login(username: str, password: str) -> LoginResult:
         audit.record("login_failed", user, actor_name=ANONYMOUS,
                      note=f"failure {user.failed_logins}")
         if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + current_app.config["LOGIN_LOCKOUT"]
-            user.failed_logins = 0
-            audit.record("account_locked", user, actor_name=ANONYMOUS,
-                         after={"locked_until": user.locked_until})
+            _lock(user)
         return LoginResult(None, wrong)
     if not user.active:
         audit.record("login_refused_disabled", user, actor_name=ANONYMOUS)
@@ -164,7 +160,7 @@ def attempt_login(username: str, password: str) -> LoginResult:
 
 def complete_login(user: User, *, note: str | None = None) -> None:
     """Every factor is given: clear the failures and open the login session."""
-    user.failed_logins = 0
+    user.failed_logins = user.lockouts = 0
     user.locked_until = None
     user.last_login_at = utcnow()
     auth.open_session(user)
@@ -208,14 +204,23 @@ def verify_second_factor(user: User, code: str) -> LoginResult:
     audit.record("login_failed", user, actor_name=ANONYMOUS,
                  note=f"wrong second-factor code, failure {user.failed_logins}")
     if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-        user.locked_until = utcnow() + current_app.config["LOGIN_LOCKOUT"]
-        user.failed_logins = 0
-        audit.record("account_locked", user, actor_name=ANONYMOUS,
-                     after={"locked_until": user.locked_until})
+        _lock(user)
         return LoginResult(None, _locked_message(user))
     return LoginResult(None, _("The code is not correct, or it was used already. Enter the "
                                "current code from your authenticator app, or one of your "
                                "recovery codes."))
+
+
+def _lock(user: User) -> None:
+    """Lock the account after too many failures, each lockout since the last successful
+    login twice as long as the one before (up to LOGIN_LOCKOUT_MAX): someone who holds the
+    password cannot go on guessing codes at five per quarter hour for ever."""
+    lockout = current_app.config["LOGIN_LOCKOUT"] * 2 ** min(user.lockouts, 16)
+    user.locked_until = utcnow() + min(lockout, current_app.config["LOGIN_LOCKOUT_MAX"])
+    user.lockouts += 1
+    user.failed_logins = 0
+    audit.record("account_locked", user, actor_name=ANONYMOUS,
+                 after={"locked_until": user.locked_until, "lockouts": user.lockouts})
 
 
 def _locked_message(user: User) -> str:
@@ -403,7 +408,7 @@ def set_active(by: User, user: User, active: bool) -> None:
     if not active:
         auth.revoke_sessions(user, "disabled")
     else:
-        user.failed_logins = 0
+        user.failed_logins = user.lockouts = 0
         user.locked_until = None
     audit.record("user.enable" if active else "user.disable", user, actor=by,
                  before={"active": not active}, after={"active": active})
@@ -416,7 +421,7 @@ def reset_password(by: User | None, user: User, new_password: str, *,
                           user=user)
     _set_password(user, new_password)
     user.must_change_password = must_change
-    user.failed_logins = 0
+    user.failed_logins = user.lockouts = 0
     user.locked_until = None
     auth.revoke_sessions(user, "password_reset")
     audit.record("user.password_reset", user, actor=by)
@@ -427,6 +432,6 @@ def unlock(by: User, user: User) -> None:
     if not user.is_locked:
         return
     before = {"locked_until": user.locked_until}
-    user.failed_logins = 0
+    user.failed_logins = user.lockouts = 0
     user.locked_until = None
     audit.record("user.unlock", user, actor=by, before=before, after={"locked_until": None})
