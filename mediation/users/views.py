@@ -110,17 +110,11 @@ def login_enrol():
         secret = operations.start_enrolment(user)
         auth.keep_enrolment_secret(user, secret, in_login=True)
     form = EnrolForm()
-    if form.validate_on_submit():
-        try:
-            codes = operations.confirm_enrolment(user, secret, form.code.data)
-        except OperationError as error:
-            db.session.rollback()
-            show_operation_error(form, error)
-        else:
-            db.session.commit()
-            auth.mark_enrolled(user)
-            return render_template("auth/recovery_codes.html", codes=codes, in_login=True,
-                                   action_form=ActionForm())
+    codes = _confirm_enrolment(form, user, secret)
+    if codes is not None:
+        auth.mark_enrolled(user)
+        return render_template("auth/recovery_codes.html", codes=codes, in_login=True,
+                               action_form=ActionForm())
     return render_template("auth/enrol.html", form=form, user=user, in_login=True,
                            **_enrolment_view(user, secret))
 
@@ -197,16 +191,10 @@ def two_factor_setup():
         return redirect(url_for("users.account"))
     secret = auth.enrolment_secret(user, in_login=False)
     form = EnrolForm()
-    if secret is not None and form.validate_on_submit():
-        try:
-            codes = operations.confirm_enrolment(user, secret, form.code.data)
-        except OperationError as error:
-            db.session.rollback()
-            show_operation_error(form, error)
-        else:
-            db.session.commit()
-            auth.forget_enrolment_secret()
-            return render_template("auth/recovery_codes.html", codes=codes, in_login=False)
+    codes = _confirm_enrolment(form, user, secret) if secret is not None else None
+    if codes is not None:
+        auth.forget_enrolment_secret()
+        return render_template("auth/recovery_codes.html", codes=codes, in_login=False)
     view = _enrolment_view(user, secret) if secret else {}
     return render_template("auth/enrol.html", form=form, user=user, in_login=False,
                            action_form=ActionForm(), **view)
@@ -230,35 +218,50 @@ def two_factor_start():
 @bp.post("/account/two-factor/disable")
 @login_required
 def two_factor_disable():
-    form = ConfirmPasswordForm()
-    if form.validate_on_submit():
-        try:
-            operations.disable_two_factor(current_user._get_current_object(),
-                                          form.password.data)
-        except OperationError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Two-factor sign-in is switched off."), "success")
+    if _with_password(operations.disable_two_factor) is not None:
+        flash(_("Two-factor sign-in is switched off."), "success")
     return redirect(url_for("users.account"))
 
 
 @bp.post("/account/two-factor/recovery-codes")
 @login_required
 def recovery_codes_renew():
-    form = ConfirmPasswordForm()
-    if form.validate_on_submit():
-        try:
-            codes = operations.renew_recovery_codes(current_user._get_current_object(),
-                                                    form.password.data)
-        except OperationError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            return render_template("auth/recovery_codes.html", codes=codes, in_login=False)
+    codes = _with_password(operations.renew_recovery_codes)
+    if codes is not None:
+        return render_template("auth/recovery_codes.html", codes=codes, in_login=False)
     return redirect(url_for("users.account"))
+
+
+def _confirm_enrolment(form: EnrolForm, user: User, secret: str) -> list[str] | None:
+    """The recovery codes once the form's first code confirms ``secret``; else None, with
+    the refusal on the form."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        codes = operations.confirm_enrolment(user, secret, form.code.data)
+    except OperationError as error:
+        db.session.rollback()
+        show_operation_error(form, error)
+        return None
+    db.session.commit()
+    return codes
+
+
+def _with_password(operation):
+    """``operation(user, password)`` for the logged-in user once the password form checks
+    out, committed: its result (True when it returns nothing), or None, the refusal
+    flashed."""
+    form = ConfirmPasswordForm()
+    if not form.validate_on_submit():
+        return None
+    try:
+        result = operation(current_user._get_current_object(), form.password.data)
+    except OperationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return None
+    db.session.commit()
+    return True if result is None else result
 
 
 # ---- administration -------------------------------------------------------------------
