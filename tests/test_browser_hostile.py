@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 from api_helpers import API, bearer, cli_token, post_ok, session_body, working_slot
-from browser import log_in
+from browser import log_in, screenshot
 from cases_helpers import area, user
 from conftest import DEMO_PASSWORD
 from playwright.sync_api import Error as PlaywrightError
@@ -448,8 +448,10 @@ def test_no_typed_text_becomes_markup_on_any_page(hostile_city, live_server, bro
             tab.visit(f"/cases/{hostile_city.main}")
             tab.expect_text("main h1", CASE_TITLE)
             tab.expect_text("main", RAW + " " + JINJA)
+            screenshot(tab.page, "hostile-case")
             tab.visit(hostile_city.draft)
             tab.expect_text("label[for^=responsibility_]", META)
+            screenshot(tab.page, "hostile-agreement-draft")
         if role == "admin":  # the English pages, for the names kept in English too
             with tab.page.expect_navigation():
                 tab.page.locator("form.lang-switch button[value=en]").click()
