@@ -1,9 +1,9 @@
 """Flask commands: ``flask create-admin``, ``import-areas``, ``seed-demo``, ``audit-verify``,
-``audit-anchor``, ``check-deadlines``, ``send-reminders``, ``create-api-token`` and
-``prune``."""
+``audit-anchor``, ``check-deadlines``, ``recompute-deadlines``, ``send-reminders``,
+``create-api-token`` and ``prune``."""
 
 import sys
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
@@ -16,6 +16,7 @@ from mediation.agreements import operations as agreement_ops
 from mediation.api import http as api_http
 from mediation.api import tokens as api_tokens
 from mediation.areas import importer
+from mediation.cases import calendar_changes
 from mediation.cases import operations as case_ops
 from mediation.core import audit, ratelimit
 from mediation.core.db import utcnow
@@ -29,7 +30,7 @@ from mediation.users.roles import Role
 
 def init_app(app) -> None:
     for command in (create_admin, reset_two_factor, import_areas, seed_demo, audit_verify,
-                    audit_anchor, check_deadlines,
+                    audit_anchor, check_deadlines, recompute_deadlines,
                     send_reminders, create_api_token, prune):
         app.cli.add_command(command)
 
@@ -225,6 +226,20 @@ def audit_anchor() -> None:
                  at=anchor.at))
     if address:
         click.echo(_("Also sent to syslog at %(address)s.", address=address))
+
+
+@click.command("recompute-deadlines")
+@click.argument("year", type=click.IntRange(2000, 2100))
+@with_appcontext
+def recompute_deadlines(year: int) -> None:
+    """Recompute the open cases' deadlines that reach YEAR from the calendar as it is now
+    (after an upgrade of chinesecalendar brought the year's official schedule)."""
+    report = calendar_changes.recompute_deadlines(
+        None, date(year, 1, 1), date(year, 12, 31),
+        _("the holiday calendar for %(year)d updated", year=year))
+    db.session.commit()
+    click.echo(f"{year}: {report.moved} cases' deadlines moved, {report.withdrawn} proposals "
+               f"or notices withdrawn, {report.noted} confirmed proposals noted.")
 
 
 @click.command("check-deadlines")

@@ -7,6 +7,7 @@ from mediation.agreements.models import (
     Instalment,
     JudicialConfirmation,
     Term,
+    TermParty,
 )
 from mediation.api.models import ApiToken, IdempotentReply
 from mediation.areas.models import AreaNode, Centre, Committee, Court, Room
@@ -25,7 +26,7 @@ from mediation.cases.models import (
     SupervisionNotice,
 )
 from mediation.core.audit import AuditEntry
-from mediation.core.calendar import CalendarDay
+from mediation.core.calendar import CalendarDay, CalendarYear
 from mediation.core.ratelimit import RateLimitCounter
 from mediation.sessions.minutes import Minutes
 from mediation.sessions.models import MediationSession, Participant, VolunteerDuty
@@ -33,9 +34,9 @@ from mediation.sessions.reminders import OutboxMessage
 from mediation.users.models import User, UserSession, user_areas, user_committees
 
 __all__ = ["Agreement", "AgreementCounter", "AgreementParty", "ApiToken", "AreaNode",
-           "Assignment", "Attachment", "AuditEntry", "CalendarDay", "Case", "CaseCounter",
-           "CaseEvent", "Category", "Centre", "Committee", "Court", "EscalationProposal",
-           "FollowUp", "HelpRequest", "IdempotentReply", "Instalment", "JudicialConfirmation",
-           "LevelRule", "MediationSession", "Minutes", "OutboxMessage", "Participant", "Party",
-           "RateLimitCounter", "Room", "SupervisionNotice", "Term", "User", "UserSession",
-           "VolunteerDuty", "user_areas", "user_committees"]
+           "Assignment", "Attachment", "AuditEntry", "CalendarDay", "CalendarYear", "Case",
+           "CaseCounter", "CaseEvent", "Category", "Centre", "Committee", "Court",
+           "EscalationProposal", "FollowUp", "HelpRequest", "IdempotentReply", "Instalment",
+           "JudicialConfirmation", "LevelRule", "MediationSession", "Minutes", "OutboxMessage",
+           "Participant", "Party", "RateLimitCounter", "Room", "SupervisionNotice", "Term",
+           "TermParty", "User", "UserSession", "VolunteerDuty", "user_areas", "user_committees"]

@@ -195,12 +195,12 @@ def _term_cases():
 
     return [
         ("no content", t(content="   "), "content", "Write what the term says"),
-        ("no obligor", t(obligor_id=None), "obligor_id", "who performs the term"),
-        ("obligor of another case", t(obligor_id=lambda a, s: s), "obligor_id",
+        ("no obligor", t(obligor_id=None), "obligor_ids", "who performs the term"),
+        ("obligor of another case", t(obligor_id=lambda a, s: s), "obligor_ids",
          "who performs the term"),
-        ("obligee of another case", t(obligee_id=lambda a, s: s), "obligee_id",
+        ("obligee of another case", t(obligee_id=lambda a, s: s), "obligee_ids",
          "a party to the agreement"),
-        ("owes itself", t(obligee_id=lambda a, s: second(a)), "obligee_id", "cannot owe itself"),
+        ("owes itself", t(obligee_id=lambda a, s: second(a)), "obligee_ids", "cannot owe itself"),
         ("abc", t(amount="abc"), "amount", "“abc” is not an amount in yuan"),
         ("negative", t(amount="-5"), "amount", "must be more than zero"),
         ("zero", t(amount="0"), "amount", "must be more than zero"),
@@ -429,7 +429,7 @@ def test_an_issued_agreement_never_changes(city, clock, quick_pdf):
         recorder_name="别人", inviting_court=None, concerns_status=False,
         determines_ownership=False, responsibilities={})
     change = operations.TermInput(content="李卫东赔偿王建国5000元",
-                                  obligor_id=first.obligor_id, amount="5000")
+                                  obligor_id=first.obligors[0].id, amount="5000")
     attempts = [
         lambda: operations.update_draft(city.mediator, agreement, data),
         lambda: operations.save_term(city.mediator, agreement, first, change),
@@ -456,8 +456,8 @@ def test_a_correction_is_a_new_version_and_the_old_one_stays(city, clock, quick_
     v2 = operations.correct(city.mediator, v1)
     db.session.commit()
     assert (v2.version, v2.supersedes, v2.is_draft) == (2, v1, True)
-    assert [(t.content, t.amount_fen, t.due_on) for t in v2.terms] == \
-        [(t.content, t.amount_fen, t.due_on) for t in v1.terms]
+    assert [(t.content, t.amount_fen, t.due_on, t.obligors, t.obligees) for t in v2.terms] == \
+        [(t.content, t.amount_fen, t.due_on, t.obligors, t.obligees) for t in v1.terms]
     assert [(e.party_id, e.responsibility) for e in v2.parties] == \
         [(e.party_id, e.responsibility) for e in v1.parties]
     assert v1.status is AgreementStatus.ISSUED  # in force until the correction is issued
@@ -467,7 +467,8 @@ def test_a_correction_is_a_new_version_and_the_old_one_stays(city, clock, quick_
 
     term = v2.terms[0]
     operations.save_term(city.mediator, v2, term, operations.TermInput(
-        content=term.content, obligor_id=term.obligor_id, obligee_id=term.obligee_id,
+        content=term.content, obligor_ids=[p.id for p in term.obligors],
+        obligee_ids=[p.id for p in term.obligees],
         amount="4000", method=term.method, place=term.place, due_on=term.due_on))
     _issue(city, v2)
     assert v2.number == _number(2) and v2.status is AgreementStatus.ISSUED

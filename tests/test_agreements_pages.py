@@ -151,8 +151,8 @@ def test_a_mediator_builds_previews_and_issues_an_agreement(app, case):
     assert agreement.recorder_name == "刘晓燕"
     assert [e.responsibility for e in agreement.parties][1].startswith("卫生间防水层")
 
-    term = {"content": "李卫东赔偿王建国天花板修复费用", "obligor_id": str(second),
-            "obligee_id": str(first), "amount": "abc", "method": "银行转账",
+    term = {"content": "李卫东赔偿王建国天花板修复费用", "obligor_ids": str(second),
+            "obligee_ids": str(first), "amount": "abc", "method": "银行转账",
             "place": "文苑社区党群服务中心", "due_on": "2026-12-31", "instalments": ""}
     response = mediator.post(f"{url}/terms/new", term)
     assert response.status_code == 422
@@ -164,7 +164,7 @@ def test_a_mediator_builds_previews_and_issues_an_agreement(app, case):
     response = mediator.post(f"{url}/terms/new", {**term, "amount": "3,800"})
     assert response.status_code == 302
     response = mediator.post(f"{url}/terms/new", {
-        **term, "content": "李卫东于十五日内修复卫生间防水层", "obligee_id": "", "amount": "",
+        **term, "content": "李卫东于十五日内修复卫生间防水层", "obligee_ids": [], "amount": "",
         "method": "自行委托施工", "place": "东苑小区3号楼502室", "due_on": "2026-12-15"})
     assert response.status_code == 302
     agreement = _agreement(agreement_id)
@@ -283,26 +283,29 @@ def test_the_application_is_in_chinese_whatever_the_interface_language(app, case
     assert not any("basic court" in t or "domiciled" in t for t in texts)
 
 
-@pytest.mark.parametrize("entered", [False, True], ids=["no-data", "holidays-entered"])
-def test_a_deadline_in_a_year_without_holiday_data_says_so(app, case, monkeypatch, entered):
-    """DOMAIN.md: a year with no official holiday data counts weekends only, and the page
-    says so beside the 30-day deadline — until an administrator enters that year."""
+@pytest.mark.parametrize("marked", [False, True], ids=["provisional", "marked-complete"])
+def test_a_deadline_in_a_provisional_year_says_so(app, case, monkeypatch, marked):
+    """DOMAIN.md: a year without the official schedule counts its statutory holidays only,
+    and the page says so beside the 30-day deadline — until an administrator has entered
+    that year's schedule and marked it complete."""
     monkeypatch.setattr(calendar, "library_covers", lambda year: False)
     agreement = _issued(case)
     deadline = rules.confirmation_deadline(agreement.issued_on)
-    if entered:  # the State Council's schedule, as an administrator enters it
+    if marked:  # the State Council's schedule, entered by an administrator and marked
         for year in {agreement.issued_on.year, deadline.year}:
             db.session.add(calendar.CalendarDay(day=date(year, 1, 1), is_workday=False,
                                                 name="元旦"))
+            db.session.add(calendar.CalendarYear(year=year))
     account = user("mediator")
     for signer in [f"party:{e.party_id}" for e in agreement.parties] + ["mediator", "seal"]:
         operations.record_signature(account, agreement, signer, agreement.issued_on)
     db.session.commit()
+    calendar.forget_confirmed_years()
     mediator = _login(app, "mediator")
     _english(mediator)
     page = mediator.client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
     assert rules.confirmation_deadline(agreement.issued_on).isoformat() in page
-    assert ("No official holiday data for" in page) is not entered
+    assert ("Provisional: the official holiday schedule for" in page) is not marked
 
 
 def test_the_scanned_signed_copy_through_the_page(app, case, tmp_path):

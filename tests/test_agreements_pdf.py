@@ -99,7 +99,8 @@ def test_the_issued_pdf_shows_every_element(city, tmp_path):
         "本协议一式三份，当事人、人民调解委员会各持一份。",
         "当事人（签名盖章或按指印）：王建国", "当事人（签名盖章或按指印）：李卫东",
         "人民调解员（签名）：张志强", "记录人（签名）：刘晓燕",
-        "东苑社区人民调解委员会（人民调解委员会印）2026年9月1日",
+        # Issued before anyone signed: the date is written in when it is signed and sealed.
+        "东苑社区人民调解委员会（人民调解委员会印）年月日",
         f"验证码：{code}", VERIFY_URL.format(code=code),
         f"案件编号：{agreement.case.number}",
         "第1页共2页", "第2页共2页",
@@ -189,13 +190,13 @@ def test_the_application_for_judicial_confirmation(city, tmp_path):
         "此致测试区人民法院",
         "申请人（签名盖章或按指印）",
         # The materials to bring.
-        "司法确认申请书", f"人民调解协议书（{agreement.number}）",
+        "司法确认申请书", f"人民调解协议书（编号：{agreement.number}）",
         "王建国：身份证明复印件，住所、送达地址及联系电话",
         "李卫东：身份证明复印件，住所、送达地址及联系电话",
         "王建国的委托代理人赵文华：授权委托书",
         # 1 September + 30 days is 1 October, National Day: the holiday runs to 7 October,
         # so the last day is Thursday 8 October.
-        "即2026年10月8日前",
+        "最迟于2026年10月8日（含当日）",
     ]
     missing = [element for element in expected if _flat(element) not in text]
     assert missing == [], text

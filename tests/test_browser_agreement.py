@@ -50,8 +50,8 @@ def test_a_mediator_issues_an_agreement_that_anyone_can_verify(live_server, page
 
     page.locator("a[href$='/terms/new']").first.click()
     page.locator("#content").fill("袁斌赔偿董金凤天花板修复费用")
-    page.locator("#obligor_id").select_option(label="袁斌")
-    page.locator("#obligee_id").select_option(label="董金凤")
+    page.locator("tr:has(th:text-is('袁斌')) input[name=obligor_ids]").check()
+    page.locator("tr:has(th:text-is('董金凤')) input[name=obligee_ids]").check()
     page.locator("#amount").fill("3千8")
     page.locator("#due_on").fill("2026-12-31")
     page.locator("form.card button[type=submit]").click()

@@ -1,12 +1,18 @@
-"""China's working-day calendar: the library's schedule, admin overrides, unknown years."""
+"""China's working-day calendar: the official schedule, statutory days of provisional years,
+administrators' entries and years they mark complete."""
 
 from datetime import date
 
 import pytest
 from flask_babel import force_locale
 
+from mediation.agreements.rules import confirmation_deadline
+from mediation.cases import settings
 from mediation.core import calendar
 from mediation.core.calendar import (
+    CONFIRMED,
+    OFFICIAL,
+    PROVISIONAL,
     CalendarDay,
     add_days,
     holidays_in,
@@ -16,6 +22,7 @@ from mediation.core.calendar import (
     working_days_between,
     year_status,
 )
+from mediation.core.errors import OperationError
 from mediation.extensions import db
 
 FAR_YEAR = 2031  # no library will know this one for a while
@@ -37,7 +44,7 @@ def test_national_day_and_its_makeup_sunday(app):
 
 @pytest.mark.skipif(not calendar.library_covers(2026), reason="chinesecalendar lacks 2026")
 def test_spring_festival_2026(app):
-    assert year_status(2026) == "library"
+    assert year_status(2026) == OFFICIAL
     assert not any(is_working_day(date(2026, 2, d)) for d in range(15, 24))
     assert is_working_day(date(2026, 2, 14))  # Saturday before, worked in lieu
     assert is_working_day(date(2026, 2, 28))  # Saturday after, worked in lieu
@@ -92,30 +99,92 @@ def test_an_override_row_wins_over_the_library(app):
     assert date(2025, 10, 4) not in dict(holidays_in(2025))
 
 
-def test_a_year_the_library_lacks_counts_weekends_only(app):
+def test_2027_out_of_the_box_counts_its_statutory_holidays_provisionally(app):
+    """chinesecalendar 1.11 stops at 2026: 2027 comes from the statutory days, marked
+    provisional, never "weekends only"."""
+    assert not calendar.library_covers(2027)
+    assert year_status(2027) == PROVISIONAL
+    assert not is_working_day(date(2027, 1, 1))  # Friday, New Year's Day
+    # Spring Festival: the eve (Fri 5 Feb), the 1st–3rd (6–8 Feb) and the days in lieu of
+    # the two that fall on the weekend (Tue 9, Wed 10).
+    assert not any(is_working_day(date(2027, 2, d)) for d in range(5, 11))
+    assert is_working_day(date(2027, 2, 4)) and is_working_day(date(2027, 2, 11))
+    assert not is_working_day(date(2027, 10, 1))  # National Day
+    with force_locale("zh"):
+        names = dict(holidays_in(2027))
+    assert names[date(2027, 1, 1)] == "元旦" and names[date(2027, 2, 6)] == "春节"
+    with force_locale("en"):
+        assert calendar.holiday_name(date(2027, 1, 1)) == "New Year's Day"
+    assert calendar.holiday_name(date(2027, 1, 2)) is None  # an ordinary Saturday
+    assert makeup_days_in(2027) == []  # the State Council's make-up days are not known
+    assert calendar.provisional_years(date(2026, 12, 30), date(2027, 1, 4), None) == [2027]
+    assert calendar.provisional_years_between(date(2026, 12, 20), date(2027, 1, 19)) == [2027]
+    assert calendar.provisional_years(date(2026, 12, 30)) == []
+
+
+def test_a_working_day_limit_across_spring_festival_2027(app):
+    # From Monday 1 Feb 2027, ten working days: 2, 3, 4 Feb, then 11, 12, 15–19 Feb.
+    assert add_days(date(2027, 2, 1), 10, working=True) == date(2027, 2, 19)
+    # Counted with weekends only it would end a week early, on 12 February.
+    assert add_days(date(2027, 2, 1), 10, working=True) != date(2027, 2, 12)
+
+
+def test_a_thirty_day_window_ending_in_spring_festival_2027_moves_after_it(app):
+    """CPL 85 in a provisional year: a last day in the holiday goes to the first working
+    day after it."""
+    assert add_days(date(2027, 1, 7), 30, working=False) == date(2027, 2, 6)
+    assert confirmation_deadline(date(2027, 1, 7)) == date(2027, 2, 11)
+    assert confirmation_deadline(date(2026, 12, 2)) == date(2027, 1, 4)  # 1 Jan, then a weekend
+
+
+def test_any_later_year_is_provisional_with_its_statutory_days(app):
     assert not calendar.library_covers(FAR_YEAR)
-    assert year_status(FAR_YEAR) == "weekends_only"
-    assert calendar.years_without_data(date(2025, 12, 1), date(FAR_YEAR, 1, 5)) == [
-        y for y in range(2025, FAR_YEAR + 1) if not calendar.library_covers(y)]
-    assert is_working_day(date(FAR_YEAR, 1, 1))  # a Wednesday: no holiday known
+    assert year_status(FAR_YEAR) == PROVISIONAL
+    assert not is_working_day(date(FAR_YEAR, 1, 1))  # a Wednesday, New Year's Day
     assert not is_working_day(date(FAR_YEAR, 1, 4))  # Saturday
-    assert add_days(date(FAR_YEAR, 1, 3), 1, working=True) == date(FAR_YEAR, 1, 6)
-    assert roll_to_working_day(date(FAR_YEAR, 1, 4)) == date(FAR_YEAR, 1, 6)
-    assert holidays_in(FAR_YEAR) == []
-    assert makeup_days_in(FAR_YEAR) == []
+    assert add_days(date(FAR_YEAR - 1, 12, 31), 1, working=True) == date(FAR_YEAR, 1, 2)
+    assert roll_to_working_day(date(FAR_YEAR, 1, 1)) == date(FAR_YEAR, 1, 2)
+    assert date(FAR_YEAR, 1, 1) in dict(holidays_in(FAR_YEAR))
 
 
-def test_rows_for_an_unknown_year_make_it_a_table_year(app):
+def test_administrators_entries_win_over_the_statutory_days(app):
+    _add(date(2027, 2, 11), False, "春节")  # the schedule gives one more day off
+    _add(date(2027, 2, 20), True, "春节调休上班")  # and a Saturday worked in lieu
+    _add(date(2027, 2, 10), True, "测试：上班")
+    assert year_status(2027) == PROVISIONAL  # entries alone do not complete the year
+    assert not is_working_day(date(2027, 2, 11))
+    assert is_working_day(date(2027, 2, 20)) and is_working_day(date(2027, 2, 10))
+    assert not is_working_day(date(2027, 1, 1))  # the statutory days still count
+    assert (date(2027, 2, 20), "春节调休上班") in makeup_days_in(2027)
+
+
+def test_a_year_marked_complete_counts_only_what_was_entered(app):
     _add(date(FAR_YEAR, 1, 1), False, "元旦")
     _add(date(FAR_YEAR, 1, 4), True, "元旦调休上班")
-    assert year_status(FAR_YEAR) == "table"
-    assert year_status(FAR_YEAR + 1) == "weekends_only"
+    settings.mark_year_complete(None, FAR_YEAR, True)
+    db.session.commit()
+    assert year_status(FAR_YEAR) == CONFIRMED
+    assert year_status(FAR_YEAR + 1) == PROVISIONAL
     assert not is_working_day(date(FAR_YEAR, 1, 1))
     assert is_working_day(date(FAR_YEAR, 1, 4))
-    assert add_days(date(FAR_YEAR - 1, 12, 31), 1, working=True) == date(FAR_YEAR, 1, 2)
+    # The statutory estimate no longer counts: only the entered days do.
+    spring = [d for d, _name in calendar._statutory(FAR_YEAR).items() if d.weekday() < 5
+              and d.month in (1, 2) and d.day > 1]
+    assert spring and all(is_working_day(d) for d in spring)
     assert working_days_between(date(FAR_YEAR - 1, 12, 31), date(FAR_YEAR, 1, 5)) == 3
     assert holidays_in(FAR_YEAR) == [(date(FAR_YEAR, 1, 1), "元旦")]
     assert makeup_days_in(FAR_YEAR) == [(date(FAR_YEAR, 1, 4), "元旦调休上班")]
+    assert calendar.provisional_years(date(FAR_YEAR, 6, 1)) == []
+
+    settings.mark_year_complete(None, FAR_YEAR, False)
+    db.session.commit()
+    assert year_status(FAR_YEAR) == PROVISIONAL
+    assert all(not is_working_day(d) for d in spring)
+
+
+def test_a_year_the_library_has_cannot_be_marked(app):
+    with pytest.raises(OperationError):
+        settings.mark_year_complete(None, 2025, True)
 
 
 def test_holidays_and_makeup_days_from_the_library(app):
@@ -137,5 +206,6 @@ def test_long_walks_widen_the_window(app):
     for d in range(1, 31):
         db.session.add(CalendarDay(day=date(FAR_YEAR, 4, d), is_workday=False, name="测试"))
     db.session.commit()
-    assert roll_to_working_day(date(FAR_YEAR, 3, 1)) == date(FAR_YEAR, 5, 1)
-    assert add_days(date(FAR_YEAR, 2, 27), 2, working=True) == date(FAR_YEAR, 5, 1)
+    # Then Labour Day (Thu 1 and Fri 2 May) and a weekend: Monday 5 May.
+    assert roll_to_working_day(date(FAR_YEAR, 3, 1)) == date(FAR_YEAR, 5, 5)
+    assert add_days(date(FAR_YEAR, 2, 27), 2, working=True) == date(FAR_YEAR, 5, 5)

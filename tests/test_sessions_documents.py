@@ -57,8 +57,9 @@ def test_notice_pdf_per_participant_in_chinese(booked, auth):
     response = auth.client.get(f"/sessions/{booked.id}/notice/{party.id}.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     text = _pdf_text(response.data).replace(" ", "").replace("\n", "")
-    for expected in ("调解通知书", "李秀英", "王建军", "2027年3月16日10时00分", "第一调解室",
-                     "文苑社区人民调解委员会", booked.case.number, "授权委托书", "第1页共1页"):
+    for expected in ("调解通知书", "李秀英", "王建军", "2027年3月16日（星期二）10:00至11:30",
+                     "第一调解室", "文苑社区人民调解委员会", booked.case.number, "授权委托书",
+                     "第1页共1页"):
         assert expected in text, expected
 
 

@@ -336,14 +336,14 @@ def test_unsent_notices_follow_the_move_and_nobody_gets_a_moved_message(city):
     assert {(m.id, m.participant_id, m.due_at) for m in notices_now} == notices_before
     for message in notices_now:
         assert message.status is OutboxStatus.PENDING
-        assert "调解会议定于2027-03-17 09:00" in message.body
+        assert "调解会议定于2027年3月17日（星期三）9:00至" in message.body
         assert "2027-03-16" not in message.body
     old = outbox(kind=REMINDER, due_at=at(MONDAY, 10))
     new = outbox(kind=REMINDER, due_at=at(TUESDAY, 9))
     assert len(old) == len(new) == 5
     assert {m.status for m in old} == {OutboxStatus.CANCELLED}
     assert {m.status for m in new} == {OutboxStatus.PENDING}
-    assert all("2027-03-17 09:00" in m.body for m in new)
+    assert all("2027年3月17日（星期三）9:00至" in m.body for m in new)
 
 
 def test_whoever_was_sent_the_notice_gets_one_moved_message(city):
@@ -364,14 +364,16 @@ def test_whoever_was_sent_the_notice_gets_one_moved_message(city):
         assert message.recipient == sent_to[message.participant_id]
         assert message.subject == f"调解会议改期通知（案件{number}）"
         assert f"{message.participant.display_name}您好" in message.body
-        assert "已改期，现定于2027-03-17 14:00" in message.body and "第一调解室" in message.body
+        assert "已改期，现定于2027年3月17日（星期三）14:00至" in message.body
+        assert "第一调解室" in message.body
         assert REASON[:5] not in message.body  # the reason (someone's health) is not sent
     # The mediator's notice had not gone out yet: it now gives the new time instead.
     [email] = [m for m in outbox(kind=NOTICE) if m.status is OutboxStatus.PENDING]
     assert email.participant.display_name == "张志强"
-    assert "2027-03-17 14:00" in email.body
+    assert "2027年3月17日（星期三）14:00至" in email.body
     # The SMS notices already sent stay as they were.
-    assert all("2027-03-16 10:00" in m.body for m in outbox(kind=NOTICE, status=OutboxStatus.SENT))
+    assert all("2027年3月16日（星期二）10:00至" in m.body
+               for m in outbox(kind=NOTICE, status=OutboxStatus.SENT))
     assert {m.status for m in outbox(kind=REMINDER, due_at=at(MONDAY, 10))} == {
         OutboxStatus.CANCELLED}
     new = outbox(kind=REMINDER, due_at=at(TUESDAY, 14))
@@ -393,7 +395,7 @@ def test_moving_twice_leaves_one_moved_message_each_then_tells_again_after_it_we
     moved = outbox(kind=MOVED)
     assert Counter(m.participant.display_name for m in moved) == Counter(SMS_NAMES)
     assert {m.status for m in moved} == {OutboxStatus.PENDING}
-    assert all("现定于2027-03-17 15:30" in m.body for m in moved)
+    assert all("现定于2027年3月17日（星期三）15:30至" in m.body for m in moved)
     assert all("14:00" not in m.body for m in moved)
     reminders_ = outbox(kind=REMINDER)
     assert Counter((m.due_at, m.status) for m in reminders_) == {
@@ -407,13 +409,13 @@ def test_moving_twice_leaves_one_moved_message_each_then_tells_again_after_it_we
     db.session.commit()
     latest = [m for m in outbox(kind=MOVED) if m.status is OutboxStatus.PENDING]
     assert Counter(m.participant.display_name for m in latest) == Counter(SMS_NAMES)
-    assert all("现定于2027-03-17 09:00" in m.body for m in latest)
+    assert all("现定于2027年3月17日（星期三）9:00至" in m.body for m in latest)
     sent = outbox(kind=MOVED, status=OutboxStatus.SENT)
-    assert len(sent) == 4 and all("2027-03-17 15:30" in m.body for m in sent)
+    assert len(sent) == 4 and all("2027年3月17日（星期三）15:30至" in m.body for m in sent)
     # The mediator, never sent anything, still has one notice waiting, with the latest time.
     [email] = outbox(kind=NOTICE, status=OutboxStatus.PENDING)
     assert email.participant.role is ParticipantRole.LEAD_MEDIATOR
-    assert "2027-03-17 09:00" in email.body
+    assert "2027年3月17日（星期三）9:00至" in email.body
     assert MOVED not in {m.kind for m in outbox() if m.participant_id == email.participant_id}
 
 

@@ -201,7 +201,7 @@ def test_scheduling_queues_a_notice_now_and_a_reminder_the_day_before(city):
         assert message.attempts == 0 and message.sent_at is None
         template = TEMPLATES[message.kind]
         values = {"name": message.participant.display_name, "number": number,
-                  "when": "2027-03-16 10:00", "place": place}
+                  "when": "2027年3月16日（星期二）10:00至11:00", "place": place}
         assert message.subject == template["subject"].format(**values)
         assert message.body == template["body"].format(**values)
         assert message.body.startswith("【人民调解】")
@@ -209,12 +209,13 @@ def test_scheduling_queues_a_notice_now_and_a_reminder_the_day_before(city):
     for message in outbox(kind=NOTICE):
         assert before <= message.due_at <= after
         assert message.subject == f"调解会议通知（案件{number}）"
-        assert "调解会议定于2027-03-16 10:00" in message.body and "请携带身份证件" in message.body
+        assert "调解会议定于2027年3月16日（星期二）10:00至" in message.body
+        assert "请携带身份证件" in message.body
     # The reminder: 24 hours before the start.
     for message in outbox(kind=REMINDER):
         assert message.due_at == at(MONDAY, 10)
         assert message.subject == f"调解会议提醒（案件{number}）"
-        assert "调解会议将于2027-03-16 10:00" in message.body
+        assert "调解会议将于2027年3月16日（星期二）10:00至" in message.body
 
 
 def test_queuing_twice_adds_nothing_and_the_database_refuses_a_duplicate(city, monkeypatch):
@@ -250,7 +251,7 @@ def test_queuing_again_follows_a_moved_session(city):
     db.session.commit()
     assert len(moved) == 5 and kinds(moved) == {REMINDER: 5}
     assert {m.due_at for m in moved} == {at(MONDAY, 15)}
-    assert all("2027-03-16 15:00" in m.body for m in moved)
+    assert all("2027年3月16日（星期二）15:00至" in m.body for m in moved)
     old = outbox(kind=REMINDER, due_at=at(MONDAY, 10))
     assert len(old) == 5 and {m.status for m in old} == {OutboxStatus.CANCELLED}
     # Everyone has been told of the session already: no second notice.
@@ -266,7 +267,7 @@ def test_queuing_again_follows_a_moved_session(city):
     assert {(m.id, m.due_at) for m in outbox(kind=NOTICE)} == notices
     assert {m.status for m in outbox(due_at=at(MONDAY, 10))} == {OutboxStatus.PENDING}
     assert {m.status for m in outbox(due_at=at(MONDAY, 15))} == {OutboxStatus.CANCELLED}
-    assert all("2027-03-16 10:00" in m.body for m in outbox(due_at=at(MONDAY, 10)))
+    assert all("2027年3月16日（星期二）10:00至" in m.body for m in outbox(due_at=at(MONDAY, 10)))
 
 
 def test_an_unsent_notice_follows_a_moved_session(city):
@@ -275,7 +276,7 @@ def test_an_unsent_notice_follows_a_moved_session(city):
     queue_for_session(session)
     db.session.commit()
     pending = [m for m in outbox(kind=NOTICE) if m.status is OutboxStatus.PENDING]
-    assert pending and all("2027-03-16 15:00" in m.body for m in pending)
+    assert pending and all("2027年3月16日（星期二）15:00至" in m.body for m in pending)
 
 
 @pytest.mark.parametrize(("booked", "reminded"), [
@@ -292,7 +293,7 @@ def test_a_session_less_than_a_day_ahead_gets_the_notice_only(city, smtp, monkey
         recipient for _channel, recipient in REACHABLE.values()}
     assert {m.due_at for m in notices} == {booked}
     assert {m.status for m in notices} == {OutboxStatus.PENDING}
-    assert all("调解会议定于2027-03-16 10:00" in m.body for m in notices)
+    assert all("调解会议定于2027年3月16日（星期二）10:00至" in m.body for m in notices)
     assert kinds(outbox()) == ({NOTICE: 5, REMINDER: 5} if reminded else {NOTICE: 5})
     assert {m.due_at for m in outbox(kind=REMINDER)} == (
         {at(MONDAY, 10)} if reminded else set())
@@ -327,7 +328,7 @@ def test_cancelling_withdraws_the_notices_and_reminders_and_queues_cancellations
         assert now - timedelta(minutes=1) < message.due_at <= now
         assert message.subject == f"调解会议取消通知（案件{number}）"
         assert number in message.body
-        assert "2027-03-16 10:00" in message.body and "已取消" in message.body
+        assert "2027年3月16日（星期二）10:00至" in message.body and "已取消" in message.body
         # The reason (here: someone's health) is not sent to everyone.
         assert "住院" not in message.body
 
@@ -363,7 +364,7 @@ def test_email_is_sent_once_when_due_even_when_run_twice(city, smtp):
         assert email["To"] == MEDIATOR_EMAIL and email["From"] == "tiaojie@example.cn"
         text = email.get_content()
         assert "张志强您好" in text and number in text
-        assert "2027-03-16 10:00" in text and "第一调解室" in text
+        assert "2027年3月16日（星期二）10:00至" in text and "第一调解室" in text
     assert notice["Subject"] == f"调解会议通知（案件{number}）"
     assert "请携带身份证件" in notice.get_content()
     assert reminder["Subject"] == f"调解会议提醒（案件{number}）"
@@ -543,7 +544,7 @@ def test_list_sms_prints_csv_and_mark_sent_marks_them(app, city, runner):
     assert header == ["recipient", "due_at", "text"]
     assert lines == expected(outbox(kind=NOTICE, channel=Channel.SMS))
     assert sorted(line[0] for line in lines) == sorted(PHONES)
-    assert all("调解会议定于2027-03-16 10:00" in text for _r, _d, text in lines)
+    assert all("调解会议定于2027年3月16日（星期二）10:00至" in text for _r, _d, text in lines)
 
     make_due(outbox(kind=REMINDER))
     plain = runner.invoke(args=["send-reminders"])
@@ -558,7 +559,7 @@ def test_list_sms_prints_csv_and_mark_sent_marks_them(app, city, runner):
     for phone in PHONES:  # each phone gets the notice and the reminder
         texts = [text for recipient, _due, text in lines if recipient == phone]
         assert sorted("定于" in text for text in texts) == [False, True]
-        assert all(number in text and "2027-03-16 10:00" in text for text in texts)
+        assert all(number in text and "2027年3月16日（星期二）10:00至" in text for text in texts)
     # Listing alone changes nothing.
     assert {m.status for m in outbox(channel=Channel.SMS)} == {OutboxStatus.PENDING}
 

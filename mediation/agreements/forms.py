@@ -7,13 +7,15 @@ from wtforms import (
     DateField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from mediation.agreements.models import ConfirmationResult, SignMethod
+from mediation.agreements.models import ConfirmationResult, Liability, SignMethod
+from mediation.cases.forms import MultiCheckboxField
 from mediation.core.forms import enum_choices, options
 from mediation.core.i18n import lazy_gettext as _l
 
@@ -61,9 +63,14 @@ def draft_form(agreement, mediators, courts, **kwargs) -> DraftForm:
 
 
 class TermForm(FlaskForm):
-    obligor_id = SelectField(_l("Obligor (who performs)"), coerce=_optional_int)
-    obligee_id = SelectField(_l("Obligee (to whom)"), coerce=_optional_int,
-                             validators=[Optional()])
+    """A term; one share box per party (``share_<party id>``) is added by ``term_form``."""
+
+    obligor_ids = MultiCheckboxField(_l("Obligors (who perform)"), coerce=int)
+    obligee_ids = MultiCheckboxField(_l("Obligees (to whom)"), coerce=int)
+    liability = RadioField(_l("Several obligors are liable"), choices=enum_choices(Liability),
+                           validators=[Optional()])
+    # Carries the refusals about the shares, shown with the parties' table.
+    shares = HiddenField()
     content = TextAreaField(_l("What is agreed"), validators=[DataRequired(), Length(max=5000)],
                             description=_l("e.g. 乙方赔偿甲方房屋漏水造成的损失"))
     amount = StringField(_l("Amount (yuan)"), validators=[Optional(), Length(max=30)],
@@ -77,12 +84,29 @@ class TermForm(FlaskForm):
                                                "2026-12-31 5000"))
     on_the_spot = BooleanField(_l("Performed on the spot when the agreement is signed"))
 
+    def share_of(self, party_id: int):
+        return self[f"share_{party_id}"]
 
-def term_form(agreement, **kwargs) -> TermForm:
-    form = TermForm(**kwargs)
+    def shares_typed(self) -> dict[int, str]:
+        return {int(name.removeprefix("share_")): f.data or ""
+                for name, f in self._fields.items() if name.startswith("share_")}
+
+
+def term_form(agreement, term=None, **kwargs) -> TermForm:
+    fields = {f"share_{entry.party_id}": StringField(
+        _l("Share of %(name)s (yuan)", name=entry.party.name),
+        validators=[Optional(), Length(max=30)]) for entry in agreement.parties}
+    form = type("AgreementTermForm", (TermForm,), fields)(obj=term, **kwargs)
     parties = [(e.party_id, e.party.name) for e in agreement.parties]
-    form.obligor_id.choices = options([("", "—")] + parties)
-    form.obligee_id.choices = options([("", "—")] + parties)
+    form.obligor_ids.choices = options(parties)
+    form.obligee_ids.choices = options(parties)
+    if term is not None and not form.is_submitted():
+        form.obligor_ids.data = [p.id for p in term.obligors]
+        form.obligee_ids.data = [p.id for p in term.obligees]
+        form.liability.data = term.liability.value if term.liability else None
+        for link in term.obligor_links:
+            if link.share_fen and f"share_{link.party_id}" in form:
+                form.share_of(link.party_id).data = link.share_yuan.replace(",", "")
     return form
 
 

@@ -178,6 +178,23 @@ class AgreementParty(db.Model):
     party: Mapped[Party] = relationship()
 
 
+class Liability(TitledEnum):
+    """How several obligors owe one term (Civil Code arts. 517–518)."""
+
+    JOINT = "joint"  # 连带: each owes the whole
+    SEVERAL = "several"  # 按份: each owes its share
+
+    @classmethod
+    def __titles__(cls):
+        return {cls.JOINT: _l("Jointly (each liable for the whole)"),
+                cls.SEVERAL: _l("By shares (each liable for its share)")}
+
+
+class TermSide(TitledEnum):
+    OBLIGOR = "obligor"  # 义务人
+    OBLIGEE = "obligee"  # 权利人
+
+
 class Term(db.Model):
     """One numbered term (一、二、三…): who owes whom what, how, where and by when."""
 
@@ -190,12 +207,10 @@ class Term(db.Model):
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"),
                                               index=True)
     position: Mapped[int] = mapped_column(default=0)
-    obligor_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id",
-                                                              ondelete="RESTRICT"))
-    obligee_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id",
-                                                              ondelete="RESTRICT"))
     content: Mapped[str] = mapped_column(Text)
     amount_fen: Mapped[int | None] = mapped_column(BigInteger)
+    # Set when the term has several obligors, None with one.
+    liability: Mapped[Liability | None] = mapped_column(enum_column(Liability, name="liability"))
     method: Mapped[str | None] = mapped_column(String(120))
     place: Mapped[str | None] = mapped_column(String(200))
     due_on: Mapped[date | None]
@@ -205,10 +220,22 @@ class Term(db.Model):
     overdue_since: Mapped[date | None]
 
     agreement: Mapped[Agreement] = relationship(back_populates="terms")
-    obligor: Mapped[Party | None] = relationship(foreign_keys=[obligor_id])
-    obligee: Mapped[Party | None] = relationship(foreign_keys=[obligee_id])
+    bound: Mapped[list["TermParty"]] = relationship(
+        back_populates="term", order_by="TermParty.position", cascade="all, delete-orphan")
     instalments: Mapped[list["Instalment"]] = relationship(
         back_populates="term", order_by="Instalment.due_on", cascade="all, delete-orphan")
+
+    @property
+    def obligor_links(self) -> list["TermParty"]:
+        return [link for link in self.bound if link.side is TermSide.OBLIGOR]
+
+    @property
+    def obligors(self) -> list[Party]:
+        return [link.party for link in self.obligor_links]
+
+    @property
+    def obligees(self) -> list[Party]:
+        return [link.party for link in self.bound if link.side is TermSide.OBLIGEE]
 
     @property
     def amount_yuan(self) -> str:
@@ -217,6 +244,34 @@ class Term(db.Model):
     @property
     def amount_capital(self) -> str:
         return rmb_capital(self.amount_fen) if self.amount_fen else ""
+
+
+class TermParty(db.Model):
+    """A party a term binds, as obligor or obligee; an obligor by shares owes its share.
+
+    One row per party and term: a party is never on both sides of the same term.
+    """
+
+    __tablename__ = "agreement_term_parties"
+    __table_args__ = (
+        CheckConstraint("share_fen IS NULL OR (share_fen > 0 AND side = 'obligor')",
+                        name="share_of_an_obligor"),
+    )
+
+    term_id: Mapped[int] = mapped_column(
+        ForeignKey("agreement_terms.id", ondelete="CASCADE"), primary_key=True)
+    party_id: Mapped[int] = mapped_column(
+        ForeignKey("parties.id", ondelete="RESTRICT"), primary_key=True, index=True)
+    side: Mapped[TermSide] = mapped_column(enum_column(TermSide, name="side"))
+    position: Mapped[int] = mapped_column(default=0)
+    share_fen: Mapped[int | None] = mapped_column(BigInteger)
+
+    term: Mapped[Term] = relationship(back_populates="bound")
+    party: Mapped[Party] = relationship()
+
+    @property
+    def share_yuan(self) -> str:
+        return format_yuan(self.share_fen)
 
 
 class Instalment(db.Model):

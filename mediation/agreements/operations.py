@@ -4,7 +4,7 @@ and the audit log, and flushes; the caller commits once."""
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import force_locale
@@ -21,13 +21,16 @@ from mediation.agreements.models import (
     ConfirmationResult,
     Instalment,
     JudicialConfirmation,
+    Liability,
     SignMethod,
     Term,
+    TermParty,
+    TermSide,
 )
 from mediation.areas.models import Court
 from mediation.cases import access, attachments
 from mediation.cases.models import Case, EventKind, Party
-from mediation.cases.operations import audit_case, log_event, transition
+from mediation.cases.operations import audit_case, log_event, reveal_id_number, transition
 from mediation.cases.queries import committee_for
 from mediation.cases.rules import today
 from mediation.cases.states import CaseState
@@ -160,7 +163,7 @@ def update_draft(by: User, agreement: Agreement, data: DraftInput,
 @dataclass
 class TermInput:
     content: str
-    obligor_id: int | None = None
+    obligor_id: int | None = None  # one obligor: or several in obligor_ids
     obligee_id: int | None = None
     amount: str | None = None  # yuan, as typed
     method: str | None = None
@@ -168,6 +171,20 @@ class TermInput:
     due_on: date | None = None
     instalments: str | None = None  # "YYYY-MM-DD amount" a line
     on_the_spot: bool = False
+    obligor_ids: list[int] = field(default_factory=list)
+    obligee_ids: list[int] = field(default_factory=list)
+    liability: Liability | None = None  # for several obligors
+    shares: dict[int, str] = field(default_factory=dict)  # obligor id → yuan, by shares
+
+    def obligors(self) -> list[int]:
+        return _unique(self.obligor_ids or ([self.obligor_id] if self.obligor_id else []))
+
+    def obligees(self) -> list[int]:
+        return _unique(self.obligee_ids or ([self.obligee_id] if self.obligee_id else []))
+
+
+def _unique(ids) -> list[int]:
+    return list(dict.fromkeys(ids))
 
 
 INSTALMENT_LINE = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2})\s*[,，\s]\s*(.+?)\s*$")
@@ -215,12 +232,14 @@ def save_term(by: User, agreement: Agreement, term: Term | None, data: TermInput
     if not content:
         raise OperationError(_("Write what the term says."), field="content")
     party_ids = {entry.party_id for entry in agreement.parties}
-    if data.obligor_id not in party_ids:
-        raise OperationError(_("Choose who performs the term (the obligor)."), field="obligor_id")
-    if data.obligee_id is not None and data.obligee_id not in party_ids:
-        raise OperationError(_("Choose a party to the agreement."), field="obligee_id")
-    if data.obligee_id == data.obligor_id:
-        raise OperationError(_("A party cannot owe itself."), field="obligee_id")
+    obligors, obligees = data.obligors(), data.obligees()
+    if not obligors or not set(obligors) <= party_ids:
+        raise OperationError(_("Choose who performs the term (the obligor)."),
+                             field="obligor_ids")
+    if not set(obligees) <= party_ids:
+        raise OperationError(_("Choose a party to the agreement."), field="obligee_ids")
+    if set(obligees) & set(obligors):
+        raise OperationError(_("A party cannot owe itself."), field="obligee_ids")
     amount = parse_yuan(data.amount)
     schedule = parse_instalments(data.instalments)
     latest = date(today().year + MAX_TERM_YEARS, 12, 31)
@@ -241,11 +260,20 @@ def save_term(by: User, agreement: Agreement, term: Term | None, data: TermInput
         if data.due_on is not None and data.due_on < schedule[-1][0]:
             raise OperationError(_("The last instalment falls after the term's deadline."),
                                  field="due_on")
+    liability, shares = _liability(data, obligors, amount)
+    names = {entry.party_id: entry.party.name for entry in agreement.parties}
+    left_out = unnamed_co_obligors(content, list(names.values()),
+                                   [names[i] for i in obligors], [names[i] for i in obligees])
+    if left_out:
+        raise OperationError(_("The term says %(names)s act together: choose each of them as "
+                               "an obligor (or as an obligee).", names="、".join(left_out)),
+                             field="obligor_ids")
     if term is None:
         term = Term(agreement=agreement, position=len(agreement.terms))
         db.session.add(term)
     term.content = content
-    term.obligor_id, term.obligee_id = data.obligor_id, data.obligee_id
+    _bind(term, obligors, obligees, shares)
+    term.liability = liability
     term.amount_fen = amount
     term.method = (data.method or "").strip() or None
     term.place = (data.place or "").strip() or None
@@ -255,6 +283,76 @@ def save_term(by: User, agreement: Agreement, term: Term | None, data: TermInput
     agreement.updated_at = utcnow()
     db.session.flush()
     return term
+
+
+def _liability(data: TermInput, obligors: list[int],
+               amount: int | None) -> tuple[Liability | None, dict[int, int]]:
+    """Several obligors owe jointly or each a share, and the shares make up the amount."""
+    typed = {party_id: text for party_id, text in data.shares.items() if (text or "").strip()}
+    if len(obligors) < 2:
+        if typed:
+            raise OperationError(_("Shares are given only when several obligors are liable by "
+                                   "shares."), field="shares")
+        return None, {}
+    if data.liability is None:
+        raise OperationError(_("Several obligors: say whether they are liable jointly (连带, "
+                               "each for the whole) or by shares (按份)."), field="liability")
+    if data.liability is Liability.JOINT:
+        if typed:
+            raise OperationError(_("Obligors liable jointly each owe the whole: leave the "
+                                   "shares empty, or choose liability by shares."),
+                                 field="shares")
+        return Liability.JOINT, {}
+    if set(typed) - set(obligors):
+        raise OperationError(_("A share is given for a party who is not an obligor of the "
+                               "term."), field="shares")
+    if amount is None:
+        raise OperationError(_("Liability by shares divides the term's amount: give the "
+                               "amount."), field="amount")
+    shares = {}
+    for party_id in obligors:
+        if party_id not in typed:
+            raise OperationError(_("Give each obligor's share of the amount."), field="shares")
+        shares[party_id] = parse_yuan(typed[party_id], field="shares")
+    total = sum(shares.values())
+    if total != amount:
+        raise OperationError(_("The shares add up to %(total)s yuan, not the term's amount of "
+                               "%(amount)s yuan.", total=format_yuan(total),
+                               amount=format_yuan(amount)), field="shares")
+    return Liability.SEVERAL, shares
+
+
+def _bind(term: Term, obligors: list[int], obligees: list[int], shares: dict[int, int]) -> None:
+    """The term's parties become these, in this order; rows of parties who stay are kept."""
+    wanted = [(party_id, TermSide.OBLIGOR) for party_id in obligors] + \
+        [(party_id, TermSide.OBLIGEE) for party_id in obligees]
+    existing = {link.party_id: link for link in term.bound}
+    bound = []
+    for position, (party_id, side) in enumerate(wanted):
+        link = existing.get(party_id) or TermParty(party_id=party_id)
+        link.side, link.position, link.share_fen = side, position, shares.get(party_id)
+        bound.append(link)
+    term.bound = bound
+
+
+# A run of names joined by 、/和/与/及, then 共同/连带/分别/各自: "陶喆、周堃共同赔偿王喆".
+TOGETHER = r"((?:{name})(?:\s*[、，,和与及]\s*(?:{name}))+)\s*(?:共同|连带|分别|各自|均|各)"
+
+
+def unnamed_co_obligors(content: str, party_names: list[str], obligor_names: list[str],
+                        obligee_names: list[str]) -> list[str]:
+    """The parties a term's text says act together (共同, 分别…) that the term does not
+    bind: a text binding two is never followed by a details line naming one."""
+    names = sorted({n for n in party_names if n}, key=len, reverse=True)
+    if len(names) < 2:
+        return []
+    alternatives = "|".join(re.escape(n) for n in names)
+    bound = set(obligor_names) | set(obligee_names)
+    missing = []
+    for match in re.finditer(TOGETHER.format(name=alternatives), content):
+        missing += [n for n in re.findall(alternatives, match.group(1))
+                    if n not in bound and n not in missing]
+    return missing
 
 
 def delete_term(by: User, term: Term) -> None:
@@ -310,8 +408,18 @@ def problems(agreement: Agreement) -> list[tuple[str, str]]:
         found.append(("terms", _("An agreement needs at least one term.")))
     for index, term in enumerate(agreement.terms, start=1):
         label = rules.chinese_ordinal(index)
-        if term.obligor_id is None or not term.content.strip():
+        if not term.obligors or not term.content.strip():
             found.append(("terms", _("Term %(n)s has no obligor or no content.", n=label)))
+        elif len(term.obligors) > 1 and term.liability is None:
+            found.append(("terms", _("Term %(n)s: say whether its obligors are liable jointly "
+                                     "(连带) or by shares (按份).", n=label)))
+        left_out = unnamed_co_obligors(term.content, [e.party.name for e in agreement.parties],
+                                       [p.name for p in term.obligors],
+                                       [p.name for p in term.obligees])
+        if left_out:
+            found.append(("terms", _("Term %(n)s says %(names)s act together: choose each of "
+                                     "them as an obligor.", n=label,
+                                     names="、".join(left_out))))
         # PML art. 29: the agreement states the method and deadline of performance.
         if term.due_on is None and not term.on_the_spot and not term.instalments:
             found.append(("terms", _("Term %(n)s: give the deadline of performance (a date, "
@@ -445,9 +553,12 @@ def correct(by: User, agreement: Agreement) -> Agreement:
         draft.parties = [AgreementParty(party_id=e.party_id, position=e.position,
                                         responsibility=e.responsibility)
                          for e in agreement.parties]
-        draft.terms = [Term(position=t.position, obligor_id=t.obligor_id, obligee_id=t.obligee_id,
-                            content=t.content, amount_fen=t.amount_fen, method=t.method,
-                            place=t.place, due_on=t.due_on, on_the_spot=t.on_the_spot,
+        draft.terms = [Term(position=t.position, content=t.content, amount_fen=t.amount_fen,
+                            liability=t.liability, method=t.method, place=t.place,
+                            due_on=t.due_on, on_the_spot=t.on_the_spot,
+                            bound=[TermParty(party_id=b.party_id, side=b.side,
+                                             position=b.position, share_fen=b.share_fen)
+                                   for b in t.bound],
                             instalments=[Instalment(due_on=i.due_on, amount_fen=i.amount_fen)
                                          for i in t.instalments])
                        for t in agreement.terms]
@@ -718,16 +829,42 @@ def preview_pdf(by: User, agreement: Agreement) -> bytes:
     return pdf
 
 
+# Who may produce the application: it carries the parties' full ID numbers.
+REVEAL = "cases.reveal"
+
+
+def application_closed(agreement: Agreement, on: date | None = None) -> str | None:
+    """After the 30 days (PML 33, CPL 205) no application is made: why, and what remains
+    (PML 32); None while the window is open or the agreement is not in force yet."""
+    if not agreement.in_force:
+        return None
+    deadline = rules.confirmation_deadline(agreement.effective_on)
+    if (on or today()) <= deadline:
+        return None
+    return _("The 30 days for applying for judicial confirmation ended on %(date)s (People's "
+             "Mediation Law art. 33, Civil Procedure Law art. 205): a court no longer accepts "
+             "the application, so it is not produced. What remains: the parties may reach a "
+             "new agreement through mediation, or a party may sue in the people's court over "
+             "the performance or content of this agreement, which binds them as a contract "
+             "(People's Mediation Law art. 32).", date=deadline.isoformat())
+
+
 def application_pdf(by: User, agreement: Agreement, choice: int = 0) -> bytes:
     """The joint application for judicial confirmation to the ``choice``-th competent court
-    (the first by default), prefilled; audited (it carries the parties' details)."""
-    refusal = application_refusal(agreement)
+    (the first by default), prefilled; audited (it carries the parties' details), and each
+    full ID number in it is an audited reveal."""
+    refusal = application_refusal(agreement) or application_closed(agreement)
     if refusal:
         raise OperationError(refusal)
+    if not access.can(by, REVEAL, agreement.case):
+        raise OperationError(_("The application shows the parties' full ID numbers: only "
+                               "someone allowed to see them may produce it."))
     with force_locale("zh"):  # the court's name goes into a Chinese document
         names = [c.name for c in courts.competent_courts(agreement)]
     court_name = names[choice] if 0 <= choice < len(names) else names[0]
-    pdf = documents.application_pdf(agreement, court_name=court_name)
+    id_numbers = {entry.party_id: reveal_id_number(by, entry.party)
+                  for entry in agreement.parties if entry.party.id_number_encrypted}
+    pdf = documents.application_pdf(agreement, court_name=court_name, id_numbers=id_numbers)
     _audit("application.read", agreement, by, note=court_name)
     return pdf
 

@@ -16,7 +16,7 @@ from mediation.agreements.models import (
 )
 from mediation.cases.access import visible_cases
 from mediation.cases.models import Case, PartyKind
-from mediation.core.calendar import years_without_data
+from mediation.core.calendar import provisional_years_between
 from mediation.core.identity import mask_name
 from mediation.extensions import db
 
@@ -87,7 +87,7 @@ def attention(user, on: date) -> dict | None:
         return None
     return {"closing": closing, "overdue": overdue,
             "calendar_warning": sorted({y for _a, deadline in closing
-                                        for y in years_without_data(on, deadline)})}
+                                        for y in provisional_years_between(on, deadline)})}
 
 
 def public_facts(agreement: Agreement) -> dict:

@@ -40,6 +40,7 @@ from mediation.agreements.models import (
     ConfirmationResult,
     Instalment,
     JudicialConfirmation,
+    Liability,
     SignMethod,
     Term,
 )
@@ -48,7 +49,7 @@ from mediation.cases import access
 from mediation.cases.models import Case
 from mediation.cases.rules import today
 from mediation.cases.views import CASE_PAGE_EXTRAS
-from mediation.core.calendar import years_without_data
+from mediation.core.calendar import provisional_years_between
 from mediation.core.errors import OperationError
 from mediation.core.forms import ActionForm, options, show_operation_error
 from mediation.core.permissions import require
@@ -158,7 +159,7 @@ def _page(agreement: Agreement, **forms):
         problems=operations.problems(agreement) if agreement.is_draft else [],
         eligibility=rules.eligibility(agreement), today=today(),
         deadline=deadline,
-        calendar_warning=years_without_data(agreement.effective_on, deadline)
+        calendar_warning=provisional_years_between(agreement.effective_on, deadline)
         if deadline else [],
         materials=documents.materials(agreement) if not agreement.is_draft else [],
         performance=queries.performance(agreement, today()),
@@ -168,6 +169,9 @@ def _page(agreement: Agreement, **forms):
         can_track=access.can(current_user, TRACK, agreement.case),
         may_correct=not agreement.is_draft and operations.correction_refusal(agreement) is None,
         may_file=not agreement.is_draft and operations.filing_refusal(agreement) is None,
+        application_closed=operations.application_closed(agreement),
+        can_apply=access.can(current_user, TRACK, agreement.case)
+        and access.can(current_user, operations.REVEAL, agreement.case),
         **forms)
 
 
@@ -231,15 +235,17 @@ def term(agreement_id: int | None = None, term_id: int | None = None):
         flash(_("Agreement %(number)s has been issued and can no longer change: make a "
                 "correction instead.", number=agreement.number), "error")
         return redirect(url_for("agreements.detail", agreement_id=agreement.id))
-    form = term_form(agreement, obj=term)
+    form = term_form(agreement, term)
     if term is not None and not form.is_submitted():
         form.amount.data = term.amount_yuan.replace(",", "") if term.amount_fen else ""
         form.instalments.data = "\n".join(f"{i.due_on.isoformat()} {i.amount_yuan}"
                                           for i in term.instalments)
     if form.validate_on_submit():
         data = operations.TermInput(
-            content=form.content.data, obligor_id=form.obligor_id.data,
-            obligee_id=form.obligee_id.data, amount=form.amount.data,
+            content=form.content.data, obligor_ids=form.obligor_ids.data,
+            obligee_ids=form.obligee_ids.data,
+            liability=Liability(form.liability.data) if form.liability.data else None,
+            shares=form.shares_typed(), amount=form.amount.data,
             method=form.method.data, place=form.place.data, due_on=form.due_on.data,
             instalments=form.instalments.data, on_the_spot=form.on_the_spot.data)
         if _commit(form, lambda: operations.save_term(current_user, agreement, term, data)):
@@ -401,6 +407,8 @@ def instalment_paid(instalment_id: int):
 def application(agreement_id: int):
     """The joint application, prefilled, addressed to the court chosen in the list."""
     agreement = _agreement(agreement_id, TRACK)
+    if not access.can(current_user, operations.REVEAL, agreement.case):
+        abort(403)  # it carries the parties' full ID numbers
     choice = request.args.get("court", "0")
     try:
         data = operations.application_pdf(current_user, agreement,

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from mediation.agreements import documents, operations, queries
-from mediation.agreements.models import Agreement, AgreementStatus
+from mediation.agreements.models import Agreement, AgreementStatus, Liability
 from mediation.agreements.operations import DraftInput, StaleAgreement, TermInput
 from mediation.api import schemas
 from mediation.api.cases import bp as cases_bp
@@ -88,6 +88,15 @@ def _instalments(term: dict) -> str:
     return "\n".join(lines)
 
 
+def _shares(term: dict) -> dict[int, str]:
+    shares = {}
+    for share in term.get("shares", []):
+        if share["party_id"] in shares:
+            raise OperationError(_("Each obligor has one share."), field="shares")
+        shares[share["party_id"]] = share["amount"]
+    return shares
+
+
 def _draft(case: Case, data: dict) -> Agreement:
     """The whole draft in one call: started from the case, filled in, its terms added."""
     by = caller()
@@ -113,8 +122,11 @@ def _draft(case: Case, data: dict) -> Agreement:
         responsibilities=responsibilities))
     for term in data["terms"]:
         operations.save_term(by, agreement, None, TermInput(
-            content=term["content"], obligor_id=term["obligor_id"],
-            obligee_id=term.get("obligee_id"), amount=term.get("amount"),
+            content=term["content"], obligor_id=term.get("obligor_id"),
+            obligee_id=term.get("obligee_id"), obligor_ids=term.get("obligor_ids") or [],
+            obligee_ids=term.get("obligee_ids") or [],
+            liability=Liability(term["liability"]) if term.get("liability") else None,
+            shares=_shares(term), amount=term.get("amount"),
             method=term.get("method"), place=term.get("place"), due_on=term.get("due_on"),
             instalments=_instalments(term), on_the_spot=term.get("on_the_spot", False)))
     return agreement

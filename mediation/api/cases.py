@@ -81,7 +81,8 @@ def _party_input(data: dict) -> PartyInput:
         community=community,
         name=data["name"], gender=Gender(data["gender"]) if data.get("gender") else None,
         id_type=id_type, **{key: data.get(key) for key in (
-            "ethnicity", "birth_date", "occupation", "id_number", "phone",
+            "ethnicity", "nationality", "birth_date", "occupation", "id_number",
+            "id_issuing_country", "phone",
             "address", "uscc", "legal_representative", "legal_representative_title",
             "agent_name", "agent_phone")})
 

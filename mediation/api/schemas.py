@@ -4,11 +4,12 @@ generated.  Personal data leaves masked: ID numbers and phones are never sent in
 from datetime import UTC, date, datetime, time
 
 import marshmallow as ma
+from flask_babel import gettext as _
 from marshmallow import validate
 
-from mediation.agreements.models import AgreementStatus, ConfirmationResult
+from mediation.agreements.models import AgreementStatus, ConfirmationResult, Liability
 from mediation.areas.models import AreaKind
-from mediation.cases.models import Gender, PartyKind, PartyRole
+from mediation.cases.models import Gender, HomeRegion, PartyKind, PartyRole
 from mediation.cases.operations import FAILURE_ROUTES
 from mediation.cases.states import RISK_FACTORS, CaseState, Level, RiskLevel, Source
 from mediation.core.identity import DocumentType, mask_phone
@@ -136,12 +137,20 @@ class PartyIn(Strict):
     kind = one_of(PartyKind, load_default=PartyKind.PERSON.value)
     name = required_text(120)
     gender = one_of(Gender, allow_none=True)
-    ethnicity = text(20, allow_none=True)
+    ethnicity = text(20, allow_none=True, metadata={
+        "description": "民族, for Chinese citizens only: refused beside a foreign nationality."})
+    nationality = text(40, allow_none=True, metadata={
+        "description": "国籍 of a foreign national in Chinese, e.g. 美国 (or 无国籍); empty for a "
+                       "Chinese citizen. Required with a passport or a foreign permanent "
+                       "resident ID card."})
     birth_date = day(allow_none=True)
     occupation = text(60, allow_none=True)
     id_type = one_of(DocumentType, allow_none=True, metadata={
         "description": "Default: resident_id when an id_number is given."})
     id_number = text(40, allow_none=True)
+    id_issuing_country = text(40, allow_none=True, metadata={
+        "description": "The country that issued a passport; default: the nationality. Kept "
+                       "for passports only."})
     phone = text(20, allow_none=True)
     address = text(200, allow_none=True)
     uscc = text(18, allow_none=True)
@@ -161,6 +170,7 @@ class Party(ma.Schema):
     name = ma.fields.String()
     gender = ma.fields.Function(lambda p: p.gender.value if p.gender else None)
     ethnicity = ma.fields.String(allow_none=True)
+    nationality = ma.fields.String(allow_none=True)
     # With an identity number on record the birth date is eight of its digits: beside the
     # masked number it would give the number away, so only the year leaves.
     birth_date = ma.fields.Function(
@@ -173,6 +183,11 @@ class Party(ma.Schema):
     occupation = ma.fields.String(allow_none=True)
     id_type = ma.fields.String(allow_none=True)
     id_number_masked = ma.fields.String(allow_none=True)
+    id_issuing_country = ma.fields.String(allow_none=True)
+    home_region = ma.fields.Function(
+        lambda p: p.home_region.value if p.home_region else None, allow_none=True, metadata={
+            "type": "string", "description": "A Hong Kong, Macao or Taiwan resident's, read "
+            "off their document: " + ", ".join(r.value for r in HomeRegion) + "."})
     phone_masked = ma.fields.Function(lambda p: mask_phone(p.phone) if p.phone else None)
     address = ma.fields.String(allow_none=True)
     community = ma.fields.Function(lambda p: p.community.code if p.community else None)
@@ -329,10 +344,29 @@ class InstalmentIn(Strict):
     amount = required_text(30, metadata={"description": "Yuan, e.g. 2000 or 2000.50."})
 
 
+class ShareIn(Strict):
+    party_id = row_id(required=True, metadata={"description": "One of the obligor_ids."})
+    amount = required_text(30, metadata={"description": "Yuan, e.g. 6000 or 6000.50."})
+
+
 class TermIn(Strict):
     content = required_text(5000)
-    obligor_id = row_id(required=True, metadata={"description": "A party id."})
-    obligee_id = row_id(allow_none=True)
+    obligor_ids = ma.fields.List(row_id(), validate=validate.Length(min=1, max=50), metadata={
+        "description": "The parties who perform the term (party ids); several need "
+                       "`liability`."})
+    obligee_ids = ma.fields.List(row_id(), validate=validate.Length(max=50),
+                                 metadata={"description": "The parties it is owed to."})
+    obligor_id = row_id(metadata={"description": "One obligor: the same as a one-item "
+                                                 "obligor_ids (give one or the other)."})
+    obligee_id = row_id(allow_none=True, metadata={"description": "One obligee: the same as "
+                                                                  "a one-item obligee_ids."})
+    liability = one_of(Liability, allow_none=True, metadata={
+        "description": "Several obligors: `joint` (连带, each owes the whole) or `several` "
+                       "(按份, each owes its share, given in `shares`)."})
+    shares = ma.fields.List(ma.fields.Nested(ShareIn), load_default=list,
+                            validate=validate.Length(max=50), metadata={
+                                "description": "By shares: each obligor's share; together "
+                                               "they make up `amount`."})
     amount = text(30, allow_none=True)
     method = text(120, allow_none=True)
     place = text(200, allow_none=True)
@@ -340,6 +374,16 @@ class TermIn(Strict):
     instalments = ma.fields.List(ma.fields.Nested(InstalmentIn), load_default=list,
                                  validate=validate.Length(max=120))
     on_the_spot = ma.fields.Boolean(load_default=False)
+
+    @ma.validates_schema
+    def one_way_to_name_them(self, data, **kwargs):
+        for one, several in (("obligor_id", "obligor_ids"), ("obligee_id", "obligee_ids")):
+            if data.get(one) is not None and data.get(several):
+                raise ma.ValidationError(_("Give %(one)s or %(several)s, not both.",
+                                           one=one, several=several), one)
+        if data.get("obligor_id") is None and not data.get("obligor_ids"):
+            raise ma.ValidationError(_("Name who performs the term: obligor_ids (or "
+                                       "obligor_id)."), "obligor_ids")
 
 
 class ResponsibilityIn(Strict):
@@ -373,8 +417,21 @@ class Term(ma.Schema):
     id = ma.fields.Integer()
     position = ma.fields.Function(lambda t: t.position + 1)
     content = ma.fields.String()
-    obligor_id = ma.fields.Integer(allow_none=True)
-    obligee_id = ma.fields.Integer(allow_none=True)
+    obligor_ids = ma.fields.Function(lambda t: [p.id for p in t.obligors],
+                                     metadata={"description": "Party ids."})
+    obligee_ids = ma.fields.Function(lambda t: [p.id for p in t.obligees])
+    liability = ma.fields.Function(lambda t: t.liability.value if t.liability else None,
+                                   metadata={"enum": _values(Liability) + [None]})
+    shares = ma.fields.Function(
+        lambda t: [{"party_id": link.party_id, "amount": link.share_yuan.replace(",", "")}
+                   for link in t.obligor_links if link.share_fen],
+        metadata={"description": "By shares: each obligor's share, in yuan."})
+    obligor_id = ma.fields.Function(lambda t: t.obligors[0].id if t.obligors else None,
+                                    metadata={"description": "The first of obligor_ids "
+                                                             "(kept for older clients)."})
+    obligee_id = ma.fields.Function(lambda t: t.obligees[0].id if t.obligees else None,
+                                    metadata={"description": "The first of obligee_ids "
+                                                             "(kept for older clients)."})
     amount = ma.fields.Function(lambda t: t.amount_yuan.replace(",", "") if t.amount_fen
                                 else None)
     amount_in_words = ma.fields.Function(lambda t: t.amount_capital or None)

@@ -39,7 +39,7 @@ from mediation.cases.models import (
     PartyKind,
     PartyRole,
 )
-from mediation.cases.operations import PartyInput
+from mediation.cases.operations import PartyInput, check_nationality
 from mediation.cases.states import RISK_FACTORS, Level, Source
 from mediation.core.errors import OperationError
 from mediation.core.forms import check_phone, enum_choices, options
@@ -79,21 +79,38 @@ class VersionedForm(FlaskForm):
             return None
 
 
+# Offered while typing a nationality; anything else may be typed.
+COMMON_NATIONALITIES = (
+    "韩国", "美国", "日本", "俄罗斯", "越南", "缅甸", "老挝", "泰国", "蒙古", "印度",
+    "巴基斯坦", "哈萨克斯坦", "马来西亚", "新加坡", "印度尼西亚", "菲律宾", "英国", "德国",
+    "法国", "意大利", "加拿大", "澳大利亚", "新西兰", "巴西", "尼日利亚",
+)
+
+
 class PartySubform(Form):
     """A party's details; used on its own page and twice inside the intake form."""
+
+    nationalities = COMMON_NATIONALITIES
 
     kind = RadioField(_l("Kind"), choices=enum_choices(PartyKind), default="person")
     name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
     gender = SelectField(_l("Gender"), choices=options([("", "—"), *Gender.choices()]),
                          validators=[Optional()])
     ethnicity = StringField(_l("Ethnicity"), validators=[Optional(), Length(max=20)],
-                            default="汉族")
+                            default="汉族", description=_l("For Chinese citizens only: leave "
+                                                            "it empty for a foreign national."))
+    nationality = StringField(_l("Nationality"), validators=[Optional(), Length(max=40)],
+                              description=_l("A foreign national's, e.g. 美国; leave it empty "
+                                             "for a Chinese citizen."))
     birth_date = DateField(_l("Birth date"), validators=[Optional()])
     occupation = StringField(_l("Occupation"), validators=[Optional(), Length(max=60)])
     id_type = SelectField(_l("Identity document"), choices=enum_choices(DocumentType),
                           default=DocumentType.RESIDENT_ID.value)
     id_number = StringField(_l("Document number"), validators=[Optional(), Length(max=30)],
                             render_kw={"autocomplete": "off"})
+    id_issuing_country = StringField(_l("Country that issued the passport"),
+                                     validators=[Optional(), Length(max=40)],
+                                     description=_l("Passports only; empty: the nationality."))
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20), check_phone])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
     community = SelectField(_l("Community where the party lives"), coerce=str,
@@ -109,6 +126,11 @@ class PartySubform(Form):
                               validators=[Optional(), Length(max=20), check_phone])
     agent_power_of_attorney = BooleanField(_l("Power of attorney received"))
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        suggestions = {"list": f"{self.nationality.id}-options", "autocomplete": "off"}
+        self.nationality.render_kw = self.id_issuing_country.render_kw = suggestions
+
     def validate_id_number(self, field):
         if field.data and self.kind.data == PartyKind.PERSON.value:
             try:
@@ -123,15 +145,33 @@ class PartySubform(Form):
             except OperationError as error:
                 raise ValidationError(error.message) from None
 
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.kind.data == PartyKind.PERSON.value:
+            # The document type counts once a number is typed; the operation checks again
+            # with a number kept from before.
+            document = self.id_type.data if self.id_number.data and not self.id_type.errors \
+                else None
+            try:
+                check_nationality(document, self.nationality.data,
+                                  self.id_issuing_country.data, self.ethnicity.data)
+            except OperationError as error:
+                field = getattr(self, error.field)
+                field.errors = [*field.errors, error.message]
+                return False
+        return valid
+
     def to_input(self, role: PartyRole) -> PartyInput:
         community = db.session.get(AreaNode, int(self.community.data)) \
             if self.community.data else None
         return PartyInput(
             role=role, kind=PartyKind(self.kind.data), name=self.name.data or "",
             gender=Gender(self.gender.data) if self.gender.data else None,
-            ethnicity=self.ethnicity.data, birth_date=self.birth_date.data,
+            ethnicity=self.ethnicity.data, nationality=self.nationality.data,
+            birth_date=self.birth_date.data,
             occupation=self.occupation.data, id_type=self.id_type.data,
-            id_number=self.id_number.data, phone=self.phone.data, address=self.address.data,
+            id_number=self.id_number.data, id_issuing_country=self.id_issuing_country.data,
+            phone=self.phone.data, address=self.address.data,
             community=community, uscc=self.uscc.data,
             legal_representative=self.legal_representative.data,
             legal_representative_title=self.legal_representative_title.data,

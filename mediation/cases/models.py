@@ -202,10 +202,31 @@ class Gender(TitledEnum):
         return {cls.MALE: _l("Male"), cls.FEMALE: _l("Female")}
 
 
+class HomeRegion(TitledEnum):
+    """Where a Chinese citizen from outside the mainland lives, read off their document."""
+
+    HONG_KONG = "hong_kong"
+    MACAO = "macao"
+    TAIWAN = "taiwan"
+
+    @classmethod
+    def __titles__(cls):
+        return {cls.HONG_KONG: _l("Hong Kong resident"), cls.MACAO: _l("Macao resident"),
+                cls.TAIWAN: _l("Taiwan resident")}
+
+
+CHINA = "中国"  # a Chinese citizen's nationality; an empty nationality means the same
+STATELESS = "无国籍"
+
+
 class Party(db.Model):
     """A party to a dispute (当事人): a person or an organisation, with an optional agent."""
 
     __tablename__ = "parties"
+    __table_args__ = (
+        CheckConstraint("id_issuing_country IS NULL OR id_type = 'passport'",
+                        name="issuing_country_of_passports"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -214,12 +235,18 @@ class Party(db.Model):
     name: Mapped[str] = mapped_column(String(120), index=True)
     gender: Mapped[Gender | None] = mapped_column(enum_column(Gender, name="gender"))
     ethnicity: Mapped[str | None] = mapped_column(String(20))
+    # 国籍: a foreign national's (or 无国籍); empty, or 中国 beside a passport, for a citizen.
+    nationality: Mapped[str | None] = mapped_column(String(40))
     birth_date: Mapped[date | None]
     occupation: Mapped[str | None] = mapped_column(String(60))
     id_type: Mapped[str | None] = mapped_column(String(30))
     id_number_encrypted: Mapped[str | None] = mapped_column(Text)
     id_number_index: Mapped[str | None] = mapped_column(String(64), index=True)
     id_number_masked: Mapped[str | None] = mapped_column(String(40))
+    id_issuing_country: Mapped[str | None] = mapped_column(String(40))  # passports only
+    # Set from a Hong Kong, Macao or Taiwan resident's document number when it is recorded.
+    home_region: Mapped[HomeRegion | None] = mapped_column(
+        enum_column(HomeRegion, name="home_region"))
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     address: Mapped[str | None] = mapped_column(String(200))
     community_id: Mapped[int | None] = mapped_column(
@@ -236,6 +263,17 @@ class Party(db.Model):
     case: Mapped[Case] = relationship(back_populates="parties")
     community: Mapped[AreaNode | None] = relationship()
 
+    @property
+    def is_foreign(self) -> bool:
+        """A foreign national or stateless person: no ethnicity (民族), which only Chinese
+        citizens have, but a nationality."""
+        return self.kind is PartyKind.PERSON and bool(self.nationality) \
+            and self.nationality != CHINA
+
+    @property
+    def is_stateless(self) -> bool:
+        return self.nationality == STATELESS
+
 
 class EventKind(TitledEnum):
     STATE = "state"
@@ -251,11 +289,13 @@ class EventKind(TitledEnum):
     FOLLOW_UP = "follow_up"
     SESSION = "session"
     AGREEMENT = "agreement"
+    DEADLINE = "deadline"  # a time limit moved because the holiday calendar changed
 
     @classmethod
     def __titles__(cls):
         return {
             cls.SESSION: _l("Mediation session"), cls.AGREEMENT: _l("Written agreement"),
+            cls.DEADLINE: _l("Time limit"),
             cls.STATE: _l("Status"), cls.LEVEL: _l("Level"), cls.NOTE: _l("Note"),
             cls.OPINION: _l("Legal opinion"), cls.PROPOSAL: _l("Escalation proposal"),
             cls.SUPERVISION: _l("Supervision"), cls.HELP: _l("Help from departments"),
@@ -332,11 +372,12 @@ class ProposalStatus(TitledEnum):
     OPEN = "open"
     CONFIRMED = "confirmed"
     DISMISSED = "dismissed"
+    WITHDRAWN = "withdrawn"  # by the system: the deadline it was raised on no longer holds
 
     @classmethod
     def __titles__(cls):
         return {cls.OPEN: _l("Awaiting decision"), cls.CONFIRMED: _l("Confirmed"),
-                cls.DISMISSED: _l("Dismissed")}
+                cls.DISMISSED: _l("Dismissed"), cls.WITHDRAWN: _l("Withdrawn")}
 
 
 class EscalationProposal(db.Model):
@@ -392,6 +433,9 @@ class SupervisionNotice(db.Model):
     responded_at: Mapped[datetime | None]
     responded_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
+    # An automatic notice raised on a deadline that the holiday calendar has since moved.
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
 
     case: Mapped[Case] = relationship()
     issued_by: Mapped[User | None] = relationship(foreign_keys=[issued_by_id])

@@ -1,6 +1,8 @@
 """The verbs on cases.  Each validates, changes the objects, writes the timeline and the
 audit log, and flushes; the caller commits once."""
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -11,6 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from mediation.areas.models import AreaKind, AreaNode
 from mediation.cases import access, rules
 from mediation.cases.models import (
+    CHINA,
+    STATELESS,
     Assignment,
     AssignmentRole,
     Case,
@@ -23,6 +27,7 @@ from mediation.cases.models import (
     FollowUp,
     Gender,
     HelpRequest,
+    HomeRegion,
     Party,
     PartyKind,
     PartyRole,
@@ -44,7 +49,7 @@ from mediation.cases.states import (
 from mediation.core import audit, crypto
 from mediation.core.db import utcnow
 from mediation.core.errors import OperationError
-from mediation.core.identity import check_id_number, check_uscc, mask_id
+from mediation.core.identity import DocumentType, check_id_number, check_uscc, mask_id
 from mediation.extensions import db
 from mediation.users.models import User
 from mediation.users.roles import Role
@@ -107,10 +112,12 @@ class PartyInput:
     name: str
     gender: Gender | None = None
     ethnicity: str | None = None
+    nationality: str | None = None
     birth_date: date | None = None
     occupation: str | None = None
     id_type: str | None = None
     id_number: str | None = None
+    id_issuing_country: str | None = None
     phone: str | None = None
     address: str | None = None
     community: AreaNode | None = None
@@ -135,6 +142,75 @@ class CaseInput:
     parties: list[PartyInput] = field(default_factory=list)
 
 
+# Documents only Chinese citizens hold, and those that tell the holder's nationality.  The
+# Hong Kong/Macao travel permit is left out: since 2024 non-Chinese permanent residents of
+# Hong Kong and Macao hold one too.
+CITIZENS_DOCUMENTS = frozenset({DocumentType.RESIDENT_ID, DocumentType.RESIDENCE_PERMIT,
+                                DocumentType.TAIWAN_PERMIT})
+FOREIGNERS_DOCUMENTS = frozenset({DocumentType.FOREIGN_PERMANENT})
+_CHINA_NAMES = frozenset({"中国", "中华人民共和国", "CHINA", "CHN", "PRC",
+                          "PEOPLESREPUBLICOFCHINA"})
+_REGION_NAMES = frozenset({"香港", "澳门", "台湾", "中国香港", "中国澳门", "中国台湾",
+                           "香港特别行政区", "澳门特别行政区", "台湾地区", "中国台湾地区"})
+
+
+def normalise_country(value: str | None) -> str | None:
+    """'美国国籍 ' → '美国'; 中华人民共和国 → 中国; 无 → 无国籍; empty → None."""
+    text = " ".join(unicodedata.normalize("NFKC", value or "").split())
+    if text in ("无", STATELESS):
+        return STATELESS
+    text = text.removesuffix("国籍").strip() or text
+    if re.sub(r"[\s.'’]", "", text).upper() in _CHINA_NAMES:
+        return CHINA
+    return text or None
+
+
+def check_nationality(id_type: str | None, nationality: str | None,
+                      issuing_country: str | None,
+                      ethnicity: str | None) -> tuple[str | None, str | None]:
+    """The (nationality, passport issuing country) to record for a person holding
+    ``id_type`` (None: no document on record); OperationError where they do not fit."""
+    document = DocumentType(id_type) if id_type else None
+    nationality = normalise_country(nationality)
+    if nationality in _REGION_NAMES:
+        raise OperationError(_("Residents of Hong Kong, Macao and Taiwan are Chinese citizens: "
+                               "leave the nationality empty and choose their document."),
+                             field="nationality")
+    foreign = nationality not in (None, CHINA)
+    if document in CITIZENS_DOCUMENTS and foreign:
+        raise OperationError(_("Only Chinese citizens hold this document (%(document)s): "
+                               "leave the nationality empty, or choose the document the "
+                               "party holds.", document=document.title), field="nationality")
+    if document in FOREIGNERS_DOCUMENTS and not foreign:
+        raise OperationError(_("Enter the nationality of the holder of a foreign permanent "
+                               "resident ID card."), field="nationality")
+    if document is DocumentType.PASSPORT and nationality is None:
+        raise OperationError(_("Enter the passport holder's nationality (e.g. 美国; 中国 "
+                               "for a Chinese passport)."), field="nationality")
+    if foreign and (ethnicity or "").strip():
+        raise OperationError(_("Ethnicity (民族) is recorded for Chinese citizens only: leave "
+                               "it empty for a foreign national."), field="ethnicity")
+    if document is not DocumentType.PASSPORT:
+        return nationality, None
+    issuing_country = normalise_country(issuing_country)
+    if issuing_country is None and nationality == STATELESS:
+        raise OperationError(_("Enter the country that issued the passport."),
+                             field="id_issuing_country")
+    return nationality, issuing_country or nationality
+
+
+def home_region_of(id_type: str | None, number: str) -> HomeRegion | None:
+    """Hong Kong, Macao or Taiwan, as a resident's document number tells it."""
+    if id_type == DocumentType.RESIDENCE_PERMIT:
+        return {"81": HomeRegion.HONG_KONG, "82": HomeRegion.MACAO,
+                "83": HomeRegion.TAIWAN}.get(number[:2])
+    if id_type == DocumentType.HK_MACAO_PERMIT:
+        return {"H": HomeRegion.HONG_KONG, "M": HomeRegion.MACAO}.get(number[:1])
+    if id_type == DocumentType.TAIWAN_PERMIT:
+        return HomeRegion.TAIWAN
+    return None
+
+
 def _apply_party(party: Party, data: PartyInput) -> None:
     if data.kind is PartyKind.PERSON:
         if data.id_number:
@@ -148,16 +224,19 @@ def _apply_party(party: Party, data: PartyInput) -> None:
             party.id_number_masked = mask_id(info.number)
             party.birth_date = info.birth_date or data.birth_date
             party.gender = Gender(info.gender) if info.gender else data.gender
+            party.home_region = home_region_of(data.id_type, info.number)
         elif party.id_number_encrypted and (data.id_type or None) == party.id_type:
             # Editing without retyping the number keeps the recorded one.
             party.birth_date = party.birth_date or data.birth_date
             party.gender = party.gender or data.gender
         else:
             party.id_type = party.id_number_encrypted = party.id_number_index = None
-            party.id_number_masked = None
+            party.id_number_masked = party.home_region = None
             party.birth_date, party.gender = data.birth_date, data.gender
         if party.birth_date and party.birth_date > rules.today():
             raise OperationError(_("The birth date is in the future."), field="birth_date")
+        party.nationality, party.id_issuing_country = check_nationality(
+            party.id_type, data.nationality, data.id_issuing_country, data.ethnicity)
         party.uscc = party.legal_representative = party.legal_representative_title = None
     else:
         party.uscc = check_uscc(data.uscc) if data.uscc else None
@@ -165,6 +244,7 @@ def _apply_party(party: Party, data: PartyInput) -> None:
         party.legal_representative_title = data.legal_representative_title or None
         party.id_type = party.id_number_encrypted = party.id_number_index = None
         party.id_number_masked = party.birth_date = party.gender = None
+        party.nationality = party.id_issuing_country = party.home_region = None
     if data.community is not None and data.community.kind is not AreaKind.COMMUNITY:
         raise OperationError(_("Choose a community for where the party lives."),
                              field="community")
@@ -614,6 +694,9 @@ def respond_supervision(by: User, notice: SupervisionNotice, response: str) -> N
                                name=notice.to_user.full_name if notice.to_user else "—"))
     if notice.responded_at is not None:
         raise OperationError(_("This notice has already been answered."))
+    if notice.withdrawn_at is not None:
+        raise OperationError(_("This notice was withdrawn: %(reason)s",
+                               reason=notice.withdrawn_reason))
     if not (response or "").strip():
         raise OperationError(_("Please write the response."), field="response")
     notice.response, notice.responded_at, notice.responded_by_id = response, utcnow(), by.id

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from mediation.cases.models import Case, LevelRule, ProposalRule
 from mediation.cases.states import Level, RiskLevel
-from mediation.core.calendar import add_days
+from mediation.core.calendar import add_days, provisional_years
 from mediation.extensions import db
 
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -95,8 +95,5 @@ def suggestions(case: Case, on: date, rules: dict[Level, LevelRule]) -> list[Sug
 
 
 def calendar_warning(case: Case) -> list[int]:
-    """Years the case's deadlines fall in that have no official holiday data (weekends only)."""
-    from mediation.core.calendar import year_status
-
-    years = {d.year for d in (case.level_deadline, case.overall_deadline) if d}
-    return sorted(y for y in years if year_status(y) == "weekends_only")
+    """The provisional years (no official holiday schedule yet) the case's deadlines fall in."""
+    return provisional_years(case.level_deadline, case.overall_deadline)

@@ -14,7 +14,13 @@ from mediation.cases import settings
 from mediation.cases.forms import parse_yuan
 from mediation.cases.models import Category, LevelRule
 from mediation.cases.rules import today
-from mediation.core.calendar import CalendarDay, holidays_in, makeup_days_in, year_status
+from mediation.core.calendar import (
+    CalendarDay,
+    CalendarYear,
+    holidays_in,
+    makeup_days_in,
+    year_status,
+)
 from mediation.core.errors import OperationError
 from mediation.core.forms import ActionForm, show_operation_error
 from mediation.core.i18n import lazy_gettext as _l
@@ -131,17 +137,45 @@ def calendar():
         abort(404)
     form = CalendarDayForm()
     if form.validate_on_submit():
-        settings.save_calendar_day(current_user, form.day.data, form.is_workday.data,
-                                   form.name.data)
+        report = settings.save_calendar_day(current_user, form.day.data, form.is_workday.data,
+                                            form.name.data)
         db.session.commit()
-        flash(_("Saved."), "success")
+        _flash_recomputed(report)
         return redirect(url_for("settings.calendar", year=form.day.data.year))
     rows = db.session.scalars(select(CalendarDay).where(
         CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
         .order_by(CalendarDay.day)).all()
     return render_template("settings/calendar.html", year=year, form=form, rows=rows,
                            status=year_status(year), holidays=holidays_in(year),
-                           makeup=makeup_days_in(year), action_form=ActionForm())
+                           makeup=makeup_days_in(year), action_form=ActionForm(),
+                           marked=db.session.get(CalendarYear, year))
+
+
+def _flash_recomputed(report) -> None:
+    flash(_("Saved."), "success")
+    if report.moved or report.withdrawn or report.noted:
+        flash(_("Deadlines recomputed: %(moved)d open cases moved, %(withdrawn)d proposals or "
+                "supervision notices withdrawn, %(noted)d confirmed proposals noted. Each case's "
+                "timeline says so.", moved=report.moved, withdrawn=report.withdrawn,
+                noted=report.noted), "info")
+
+
+@bp.post("/calendar/<int:year>/complete")
+@require("rules.edit")
+def calendar_complete(year: int):
+    """Mark the year's official schedule complete (complete=1) or provisional again."""
+    if not ActionForm().validate_on_submit() or not 2000 <= year <= 2100:
+        abort(400)
+    try:
+        report = settings.mark_year_complete(current_user, year,
+                                             request.form.get("complete") == "1")
+    except OperationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        _flash_recomputed(report)
+    return redirect(url_for("settings.calendar", year=year))
 
 
 @bp.post("/calendar/<day>/delete")
@@ -153,7 +187,7 @@ def calendar_delete(day: str):
         target = date.fromisoformat(day)
     except ValueError:
         abort(404)
-    settings.delete_calendar_day(current_user, target)
+    report = settings.delete_calendar_day(current_user, target)
     db.session.commit()
-    flash(_("Removed."), "success")
+    _flash_recomputed(report)
     return redirect(url_for("settings.calendar", year=target.year))

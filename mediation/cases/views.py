@@ -423,7 +423,8 @@ def party_form(number: str, party_id: int | None = None):
         sub = form.party.form
         # Phones are not put back in the form (they show masked on the case page); left
         # empty, the recorded numbers stay.
-        for name in ("name", "ethnicity", "birth_date", "occupation", "address",
+        for name in ("name", "ethnicity", "nationality", "id_issuing_country", "birth_date",
+                     "occupation", "address",
                      "uscc", "legal_representative", "legal_representative_title",
                      "agent_name", "agent_power_of_attorney"):
             getattr(sub, name).data = getattr(party, name)
@@ -447,7 +448,8 @@ def party_form(number: str, party_id: int | None = None):
                     operations.update_party(current_user, party, _party_input(form),
                                             seen_version=form.seen_version)
 
-            if _save(form, save, success=_("Saved.")):
+            # A refused detail (birth date, nationality…) shows beside its field.
+            if _save(form.party.form, save, success=_("Saved.")):
                 return redirect(url_for("cases.detail", number=number))
     return render_template("cases/party_form.html", form=form, case=case, party=party)
 

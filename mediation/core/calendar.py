@@ -1,29 +1,42 @@
-"""China's working-day calendar (工作日): official holidays and make-up working days (调休).
+"""China's working-day calendar (工作日): holidays and make-up working days (调休).
 
-The ``chinesecalendar`` library knows the State Council's schedule only for the years
-published before its release.  ``CalendarDay`` rows, edited by an administrator, win
-over the library and supply the years it does not know yet; a year with neither counts
-weekends only, and ``year_status`` says so for the pages to warn.
+Three sources, in order (DOMAIN.md, "Working days and holidays"):
+
+1. the **official** schedule: ``chinesecalendar`` for the years published before its
+   release, or what an administrator entered for a year and marked complete;
+2. otherwise the year's **statutory** holidays (《全国年节及纪念日放假办法》) as the
+   ``holidays`` package computes them, with its days in lieu of holidays that fall on a
+   weekend: the State Council's make-up working days are unknown, so such a year is
+   **provisional**, and every page and document that shows one of its dates says so;
+3. over both, the days an administrator entered (``CalendarDay``).
+
+A year is never counted "weekends only" while its statutory days are known.
 """
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import cache
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
+import holidays as holiday_library
 from chinese_calendar import Holiday
+from flask import g, has_app_context
+from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import String, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, String, event, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from mediation.core.db import utcnow
 from mediation.extensions import db
 
 ONE_DAY = timedelta(days=1)
+LOCAL = ZoneInfo("Asia/Shanghai")
 
-LIBRARY = "library"
-TABLE = "table"
-WEEKENDS_ONLY = "weekends_only"
+# Where a year's schedule comes from (``year_status``).
+OFFICIAL = "official"          # chinesecalendar has the State Council's schedule
+CONFIRMED = "confirmed"        # an administrator entered it and marked it complete
+PROVISIONAL = "provisional"    # statutory days only: make-up working days unknown
 
 
 class CalendarDay(db.Model):
@@ -37,6 +50,18 @@ class CalendarDay(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class CalendarYear(db.Model):
+    """A year whose official schedule an administrator has entered in full (marked complete):
+    its days are then the weekends and working days plus the ``CalendarDay`` rows only."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    marked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
+                                                                ondelete="SET NULL"))
+
+
 @cache
 def library_covers(year: int) -> bool:
     """Whether the installed ``chinesecalendar`` has the official schedule for ``year``.
@@ -48,16 +73,67 @@ def library_covers(year: int) -> bool:
     return min(known) <= year <= max(known)
 
 
-def _library_is_workday(d: date) -> bool | None:
-    """The library's answer, or None for a year it does not know."""
-    return chinese_calendar.is_workday(d) if library_covers(d.year) else None
+@cache
+def _statutory(year: int, language: str = "zh_CN") -> dict[date, str]:
+    """The statutory days off of ``year`` (with days in lieu), named in ``language``."""
+    return dict(holiday_library.China(years=year, language=language))
+
+
+def _confirmed_years() -> frozenset[int]:
+    """The years marked complete; read once per request (or CLI command)."""
+    if has_app_context() and "calendar_confirmed_years" in g:
+        return g.calendar_confirmed_years
+    years = frozenset(db.session.scalars(select(CalendarYear.year)))
+    if has_app_context():
+        g.calendar_confirmed_years = years
+    return years
+
+
+@event.listens_for(Session, "after_rollback")
+def forget_confirmed_years(*_args) -> None:
+    """After marking or unmarking a year, or a rollback: read the marks again."""
+    if has_app_context():
+        g.pop("calendar_confirmed_years", None)
+
+
+def year_status(year: int) -> str:
+    """Where ``year``'s days come from: OFFICIAL, CONFIRMED or PROVISIONAL."""
+    if library_covers(year):
+        return OFFICIAL
+    return CONFIRMED if year in _confirmed_years() else PROVISIONAL
+
+
+def _local_day(value: date | datetime) -> date:
+    if isinstance(value, datetime):
+        return value.astimezone(LOCAL).date() if value.tzinfo else value.date()
+    return value
+
+
+def provisional_years(*days: date | datetime | None) -> list[int]:
+    """The years among ``days`` (dates, or moments taken in China's time) that are
+    provisional: for a page or a document to say so beside them."""
+    years = {_local_day(d).year for d in days if d is not None}
+    return sorted(y for y in years if year_status(y) == PROVISIONAL)
+
+
+def provisional_years_between(first: date, last: date) -> list[int]:
+    """The provisional years from ``first`` to ``last`` (a period that crosses them)."""
+    return [y for y in range(first.year, last.year + 1) if year_status(y) == PROVISIONAL]
+
+
+def _default_is_working(d: date) -> bool:
+    """The day without an administrator's entry: the official schedule, else statutory."""
+    if library_covers(d.year):
+        return chinese_calendar.is_workday(d)
+    if d.year in _confirmed_years():
+        return d.weekday() < 5
+    return d.weekday() < 5 and d not in _statutory(d.year)
 
 
 def _is_working(d: date, overrides: dict[date, bool]) -> bool:
     if d in overrides:
         return overrides[d]
-    library = _library_is_workday(d)
-    return d.weekday() < 5 if library is None else library
+    return _default_is_working(d)
 
 
 def _overrides_between(first: date, last: date) -> dict[date, bool]:
@@ -90,25 +166,8 @@ def _next_working(after: date, is_working: Callable[[date], bool]) -> date:
 
 
 def is_working_day(d: date) -> bool:
-    """An override row if any, else the official schedule, else Monday to Friday."""
+    """An administrator's entry if any, else the official schedule, else the statutory days."""
     return _is_working(d, _overrides_between(d, d))
-
-
-def year_status(year: int) -> str:
-    """Where ``year``'s holidays come from: "library", "table" or "weekends_only"."""
-    if library_covers(year):
-        return LIBRARY
-    has_rows = db.session.scalar(
-        select(select(CalendarDay.day)
-               .where(CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31)))
-               .exists())
-    )
-    return TABLE if has_rows else WEEKENDS_ONLY
-
-
-def years_without_data(first: date, last: date) -> list[int]:
-    """The years from ``first`` to ``last`` counted with weekends only (to warn about)."""
-    return [y for y in range(first.year, last.year + 1) if year_status(y) == WEEKENDS_ONLY]
 
 
 def add_days(start: date, n: int, *, working: bool) -> date:
@@ -157,22 +216,31 @@ def _holiday_names() -> dict[str, str]:
     }
 
 
+def _statutory_names(year: int) -> dict[date, str]:
+    """The statutory days of ``year`` named in the interface's language."""
+    locale = str(get_locale() or "zh") if has_app_context() else "zh"
+    return _statutory(year, "zh_CN" if locale.startswith("zh") else "en_US")
+
+
 def _special_days(year: int) -> tuple[list[tuple[date, str]], list[tuple[date, str]]]:
-    """(holidays, make-up working days) of ``year``, library and table merged."""
+    """(holidays, make-up working days) of ``year``, every source merged."""
     rows = {row.day: row for row in db.session.scalars(
         select(CalendarDay).where(CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31))))}
-    covered = library_covers(year)
-    names = _holiday_names() if covered else {}
+    status = year_status(year)
+    library_names = _holiday_names() if status == OFFICIAL else {}
+    statutory = _statutory_names(year) if status == PROVISIONAL else {}
     holidays, makeup = [], []
     d = date(year, 1, 1)
     while d.year == year:
         row = rows.get(d)
         if row is not None:
             working, name, listed = row.is_workday, row.name, True
-        elif covered:
+        elif status == OFFICIAL:
             is_holiday, library_name = chinese_calendar.get_holiday_detail(d)
             working, listed = not is_holiday, library_name is not None
-            name = names.get(library_name, library_name or "")
+            name = library_names.get(library_name, library_name or "")
+        elif d in statutory:
+            working, name, listed = False, statutory[d], True
         else:
             working, name, listed = d.weekday() < 5, "", False
         if not working and listed:
@@ -181,6 +249,11 @@ def _special_days(year: int) -> tuple[list[tuple[date, str]], list[tuple[date, s
             makeup.append((d, name))
         d += ONE_DAY
     return holidays, makeup
+
+
+def holiday_name(d: date) -> str | None:
+    """The name of the holiday ``d`` falls in (weekends are not named), or None."""
+    return next((name for day, name in holidays_in(d.year) if day == d), None)
 
 
 def holidays_in(year: int) -> list[tuple[date, str]]:

@@ -5,6 +5,7 @@ from flask_babel import format_datetime, get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from mediation.core.calendar import provisional_years, provisional_years_between
 from mediation.core.i18n import html_lang
 from mediation.core.identity import mask_id, mask_phone
 from mediation.core.permissions import can_view_path
@@ -27,6 +28,9 @@ def init_app(app) -> None:
             "can_view": lambda node: can_view_path(current_user, node.path),
         }
 
+    # Dates in a year without the official holiday schedule are marked provisional.
+    app.jinja_env.globals["provisional_years"] = provisional_years
+    app.jinja_env.globals["provisional_years_between"] = provisional_years_between
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.filters["audit_value"] = audit_value
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": (

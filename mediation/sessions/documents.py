@@ -6,10 +6,11 @@ from zoneinfo import ZoneInfo
 from flask_babel import force_locale
 
 from mediation.cases.queries import committee_for
+from mediation.core.calendar import provisional_years
 from mediation.core.pdf import render_pdf
 from mediation.sessions.minutes import Minutes
 from mediation.sessions.models import MediationSession, Participant, ParticipantRole
-from mediation.sessions.notices import place_text
+from mediation.sessions.notices import place_text, when_text
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 PARTY_ROLES = (ParticipantRole.PARTY, ParticipantRole.AGENT)
@@ -45,7 +46,8 @@ def notice_pdf(session: MediationSession, participant: Participant) -> bytes:
             keywords=case.number, case=case, session=session, addressee=addressee,
             subject=subject, others=others, committee_name=committee_name,
             phone=committee.phone if committee else None, place=place_text(session),
-            when=chinese_datetime(session.starts_at), issued=chinese_date(session.created_at))
+            when=when_text(session), issued=chinese_date(session.created_at),
+            provisional=provisional_years(session.starts_at, session.ends_at))
 
 
 def minutes_pdf(minutes: Minutes) -> bytes:
@@ -62,4 +64,5 @@ def minutes_pdf(minutes: Minutes) -> bytes:
             keywords=session.case.number, case=session.case, minutes=minutes, parties=parties,
             others=others, mediators=mediators, place=place_text(session),
             when=f"{chinese_datetime(session.starts_at)}至"
-                 f"{session.ends_at.astimezone(LOCAL):%H时%M分}")
+                 f"{session.ends_at.astimezone(LOCAL):%H时%M分}",
+            provisional=provisional_years(session.starts_at, minutes.next_date))

@@ -1,4 +1,7 @@
-"""What participants receive: an iCalendar (RFC 5545) file for their calendar program."""
+"""What participants receive: an iCalendar (RFC 5545) file for their calendar program, and
+the session's time and place as their notices and messages say them."""
+
+from datetime import datetime, timedelta
 
 from flask import current_app
 from icalendar import Calendar, Event, vCalAddress, vText
@@ -6,6 +9,9 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from mediation.core.db import utcnow
 from mediation.core.validators import is_web_link
 from mediation.sessions.models import MediationSession, PlaceKind, SessionStatus
+from mediation.sessions.scheduling import LOCAL
+
+WEEKDAYS = "一二三四五六日"
 
 
 def place_text(session: MediationSession) -> str:
@@ -16,6 +22,22 @@ def place_text(session: MediationSession) -> str:
     if session.place_kind is PlaceKind.VIDEO:
         return session.video_link or ""
     return session.address or ""
+
+
+def _chinese_day(moment: datetime) -> str:
+    return f"{moment.year}年{moment.month}月{moment.day}日（星期{WEEKDAYS[moment.weekday()]}）"
+
+
+def _clock(moment: datetime) -> str:
+    return f"{moment.hour}:{moment.minute:02d}"
+
+
+def when_text(session: MediationSession) -> str:
+    """From when to when, in China's time and in Chinese whatever the interface language:
+    2027年3月16日（星期二）9:00至11:00 (the end's date too, should it be another day)."""
+    start, end = session.starts_at.astimezone(LOCAL), session.ends_at.astimezone(LOCAL)
+    until = "" if end.date() == start.date() else _chinese_day(end)
+    return f"{_chinese_day(start)}{_clock(start)}至{until}{_clock(end)}"
 
 
 def session_ics(session: MediationSession) -> bytes:
@@ -29,8 +51,11 @@ def session_ics(session: MediationSession) -> bytes:
     event.add("uid", f"session-{session.id}@{current_app.config['CALENDAR_UID_DOMAIN']}")
     event.add("sequence", session.version)
     event.add("dtstamp", utcnow())
-    event.add("dtstart", session.starts_at)
-    event.add("dtend", session.ends_at)
+    # Local times with TZID=Asia/Shanghai (a VTIMEZONE below says what that is), so a
+    # calendar shows the time the notice gives whatever zone the phone is set to.
+    start, end = session.starts_at.astimezone(LOCAL), session.ends_at.astimezone(LOCAL)
+    event.add("dtstart", start)
+    event.add("dtend", end)
     # Calendars sync to phones and clouds: no party names or dispute details in them.
     event.add("summary", f"人民调解会议（案件{session.case.number}）")
     event.add("location", place_text(session))
@@ -46,4 +71,7 @@ def session_ics(session: MediationSession) -> bytes:
         organizer.params["cn"] = vText(lead.user.full_name)
         event.add("organizer", organizer)
     calendar.add_component(event)
+    # China has kept +08:00 since 1991: over the session's days that is one STANDARD.
+    calendar.add_missing_timezones(first_date=start.date(),
+                                   last_date=end.date() + timedelta(days=1))
     return calendar.to_ical()

@@ -14,6 +14,7 @@ from mediation.cases import operations as case_operations
 from mediation.cases.models import AssignmentRole, Case, EventKind, Party
 from mediation.cases.operations import check_version, log_event
 from mediation.core import audit
+from mediation.core.calendar import holiday_name
 from mediation.core.db import utcnow
 from mediation.core.errors import OperationError
 from mediation.core.i18n import sentences
@@ -31,6 +32,9 @@ from mediation.sessions.models import (
 )
 from mediation.users.models import User
 from mediation.users.roles import Role
+
+# How far ahead a session may be booked.
+BOOKING_HORIZON = timedelta(days=366)
 
 # Names the PostgreSQL advisory lock that makes bookings queue (SQLite: BEGIN IMMEDIATE).
 _BOOKING_LOCK = 7_305_104_221
@@ -83,7 +87,7 @@ def _check(case: Case, data: SessionInput, now: datetime) -> None:
         raise OperationError(_("The end must be after the start."), field="end")
     if data.starts_at < now:
         raise OperationError(_("A session cannot start in the past."), field="start")
-    if data.starts_at > now + timedelta(days=366):
+    if data.starts_at > now + BOOKING_HORIZON:
         raise OperationError(_("A session is scheduled at most a year ahead."), field="day")
     if data.ends_at - data.starts_at > timedelta(hours=12):
         raise OperationError(_("A session lasts at most 12 hours."), field="end")
@@ -192,8 +196,13 @@ def check_availability(data: SessionInput, by: User, *,
                                count=_headcount(data)), field="room")
     reasons = scheduling.outside_hours_reasons(data.starts_at, data.ends_at, centre)
     if reasons and not (data.override_reason or "").strip():
+        # A public holiday by its name (a provisional year's statutory days included).
+        day = data.starts_at.astimezone(scheduling.LOCAL).date()
+        holiday = holiday_name(day) if "holiday" in reasons else None
         message = {
-            "holiday": _("This day is a weekend or a public holiday."),
+            "holiday": (_("%(day)s is a public holiday (%(name)s).", day=day.isoformat(),
+                          name=holiday) if holiday
+                        else _("This day is a weekend or a public holiday.")),
             "hours": _("This is outside the centre's opening hours."),
         }
         raise OperationError(sentences(*(message[r] for r in reasons),

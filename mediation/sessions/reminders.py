@@ -29,7 +29,7 @@ from mediation.core.i18n import lazy_gettext as _l
 from mediation.core.validators import normalise_phone
 from mediation.extensions import db
 from mediation.sessions.models import MediationSession, Participant, ParticipantRole
-from mediation.sessions.notices import place_text
+from mediation.sessions.notices import place_text, when_text
 from mediation.sessions.scheduling import LOCAL
 
 # What a message is about (``OutboxMessage.kind``).
@@ -154,10 +154,11 @@ def local_time(moment: datetime) -> str:
 
 
 def render(kind: str, session: MediationSession, participant: Participant) -> tuple[str, str]:
-    """The (subject, body) of a message, from ``TEMPLATES``."""
+    """The (subject, body) of a message, from ``TEMPLATES``: ``when`` from the start to the
+    end (2027年3月16日（星期二）9:00至11:00)."""
     template = TEMPLATES[kind]
     values = {"name": participant.display_name, "number": session.case.number,
-              "when": local_time(session.starts_at), "place": place_text(session)}
+              "when": when_text(session), "place": place_text(session)}
     return template["subject"].format(**values), template["body"].format(**values)
 
 

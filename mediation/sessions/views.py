@@ -407,7 +407,8 @@ def my_sessions():
         and calendar_access.can_see_calendar(current_user, u)] \
         if current_user.can("cases.assign") else []
     return render_template("sessions/mine.html", sessions=sessions, day=day, days=days,
-                           person=person, colleagues=colleagues,
+                           last=day + timedelta(days=days - 1), person=person,
+                           colleagues=colleagues,
                            can_open=lambda s: access.can_view(current_user, s.case),
                            prev=day - timedelta(days=days), next=day + timedelta(days=days),
                            cancelled=SessionStatus.CANCELLED)
@@ -434,8 +435,10 @@ def duty():
     duties = db.session.scalars(select(VolunteerDuty).where(
         VolunteerDuty.user_id == current_user.id).order_by(
         VolunteerDuty.weekday, VolunteerDuty.starts_at)).all()
+    today = datetime.now(LOCAL).date()
     return render_template("sessions/duty.html", form=form, duties=duties,
-                           weekdays=WEEKDAYS, action_form=ActionForm())
+                           weekdays=WEEKDAYS, action_form=ActionForm(),
+                           bookable=(today, today + operations.BOOKING_HORIZON))
 
 
 @bp.post("/sessions/duty/<int:duty_id>/delete")
