@@ -232,11 +232,14 @@ def audit_anchor() -> None:
 @click.argument("year", type=click.IntRange(2000, 2100))
 @with_appcontext
 def recompute_deadlines(year: int) -> None:
-    """Recompute the open cases' deadlines that reach YEAR from the calendar as it is now
-    (after an upgrade of chinesecalendar brought the year's official schedule)."""
-    report = calendar_changes.recompute_deadlines(
-        None, date(year, 1, 1), date(year, 12, 31),
-        _("the holiday calendar for %(year)d updated", year=year))
+    """Recompute the open cases' deadlines that reach YEAR from the rules and the calendar
+    as they are now: run once after upgrading chinesecalendar to a release that brings
+    YEAR's official schedule (changes made on the holidays page recompute by themselves)."""
+    with calendar_changes.calendar_change(
+            None, date(year, 1, 1), date(year, 12, 31),
+            _("the holiday calendar for %(year)d updated", year=year),
+            from_stored=True) as report:
+        pass
     db.session.commit()
     click.echo(f"{year}: {report.moved} cases' deadlines moved, {report.withdrawn} proposals "
                f"or notices withdrawn, {report.noted} confirmed proposals noted.")

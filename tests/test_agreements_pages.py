@@ -226,6 +226,13 @@ def test_issue_messages_in_english(app, case):
     assert len(_agreement(agreement.id).terms) == 1
 
 
+def _application_forms(page: str) -> list[str]:
+    """Where the page's application buttons post to (no link: a GET must not reveal)."""
+    assert not re.search(r'href="[^"]*/application\.pdf', page)
+    return [html.unescape(a) for a in
+            re.findall(r'<form method="post" action="([^"]*/application\.pdf[^"]*)"', page)]
+
+
 def test_signatures_and_the_application_through_the_pages(app, case):
     agreement = _issued(case)
     url = f"/agreements/{agreement.id}"
@@ -252,13 +259,12 @@ def test_signatures_and_the_application_through_the_pages(app, case):
     assert deadline.isoformat() in mediator.client.get(url).get_data(as_text=True)
 
     # The parties' domiciles are not on record: the district court is the one to write to,
-    # by default and through the page's link.
+    # by default and through the page's button (a POST: it reveals the ID numbers).
     page = mediator.client.get(url).get_data(as_text=True)
-    links = [html.unescape(href) for href in re.findall(r'href="([^"]*/application\.pdf[^"]*)"',
-                                                         page)]
-    assert links, "no application link on the page"
+    links = _application_forms(page)
+    assert links, "no application button on the page"
     for link in [f"{url}/application.pdf", links[0]]:
-        response = mediator.client.get(link)
+        response = mediator.post(link, form_url=url)
         assert response.status_code == 200 and response.mimetype == "application/pdf"
         text = _pdf_text(response.data)
         for expected in ["司法确认申请书", "此致东湖区人民法院", agreement.number,
@@ -275,10 +281,12 @@ def test_the_application_is_in_chinese_whatever_the_interface_language(app, case
     db.session.commit()
     mediator = _login(app, "mediator")
     _english(mediator)
-    page = mediator.client.get(f"/agreements/{agreement.id}").get_data(as_text=True)
+    url = f"/agreements/{agreement.id}"
+    page = mediator.client.get(url).get_data(as_text=True)
     assert "The basic court where 李卫东 is domiciled" in page  # no court on record for it
-    links = [html.unescape(h) for h in re.findall(r'href="([^"]*/application\.pdf[^"]*)"', page)]
-    texts = [_pdf_text(mediator.client.get(link).data) for link in links]
+    links = _application_forms(page)
+    texts = [_pdf_text(mediator.post(link, form_url=url).data) for link in links]
+    assert len(links) == len(texts) > 1
     assert any("李卫东住所地的基层人民法院" in t.replace("\n", "") for t in texts)
     assert not any("basic court" in t or "domiciled" in t for t in texts)
 
@@ -346,7 +354,7 @@ def test_aftercare_goes_on_after_the_case_is_closed(app, case):
     assert response.status_code == 302
     assert _agreement(agreement.id).terms[0].performed_on == today()
 
-    application = mediator.client.get(f"{url}/application.pdf")
+    application = mediator.post(f"{url}/application.pdf", form_url=url)
     assert application.status_code == 200 and application.mimetype == "application/pdf"
     court = db.session.scalar(select(Court))
     response = mediator.post(f"{url}/confirmation", {
@@ -381,7 +389,7 @@ def test_a_grid_worker_sees_but_cannot_issue(app, case):
     assert gridworker.post(f"{url}/signatures", {
         "signer": "seal", "signed_on": today().isoformat(), "method": "signature"},
         form_url=form_url).status_code == 403
-    assert gridworker.client.get(f"{url}/application.pdf").status_code == 403
+    assert gridworker.post(f"{url}/application.pdf", form_url=form_url).status_code == 403
     assert gridworker.post(f"{url}/correct", form_url=form_url).status_code == 403
     assert _agreement(draft.id).sealed_on is None
 
@@ -397,7 +405,7 @@ def test_another_communitys_mediator_gets_not_found(app, case):
     url = f"/agreements/{agreement.id}"
     assert outsider.client.get(url).status_code == 404
     assert outsider.client.get(f"{url}/pdf").status_code == 404
-    assert outsider.client.get(f"{url}/application.pdf").status_code == 404
+    assert outsider.post(f"{url}/application.pdf", form_url="/").status_code == 404
     assert outsider.post(f"{url}/correct", form_url="/").status_code == 404
     assert audit_entries("case.agreement.pdf.read", agreement.case) == []
 
@@ -405,10 +413,14 @@ def test_another_communitys_mediator_gets_not_found(app, case):
 def test_anonymous_is_sent_to_log_in(app, case):
     agreement = _issued(case)
     client = app.test_client()
-    for path in ["", "/pdf", "/preview.pdf", "/application.pdf"]:
+    for path in ["", "/pdf", "/preview.pdf"]:
         response = client.get(f"/agreements/{agreement.id}{path}")
         assert response.status_code == 302, path
         assert "/login" in response.headers["Location"], path
+    # The application is a form's POST (with the login page's token here).
+    response = Auth(client).post(f"/agreements/{agreement.id}/application.pdf",
+                                 form_url="/login")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 # ---- public verification -----------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """A mediator draws up, previews and issues an agreement; anyone checks it by its code."""
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from agreements_helpers import full_person
@@ -10,6 +11,7 @@ from conftest import DEMO_PASSWORD
 from playwright.sync_api import expect
 
 from mediation.cases.models import Gender
+from mediation.cases.rules import today
 from mediation.cases.states import CaseState
 from mediation.extensions import db
 
@@ -95,3 +97,20 @@ def test_a_mediator_issues_an_agreement_that_anyone_can_verify(live_server, page
     expect(public.locator(".banner--green")).to_be_visible()
     screenshot(public, "agreement-verified")
     public.context.close()
+
+    # Signed by everyone through the page: the application for judicial confirmation is
+    # a button (a POST with the page's token, since it reveals ID numbers), downloaded.
+    for signer in ["董金凤", "袁斌", "人民调解员", "人民调解委员会印章"]:
+        page.locator("#signer").select_option(label=signer)
+        page.locator("#signed_on").fill(today().isoformat())
+        page.locator("form[action$='/signatures'] button").click()
+        expect(page.locator(".flash--success")).to_be_visible()
+    assert page.locator("a[href*='application.pdf']").count() == 0
+    button = page.locator("form[method=post][action*='/application.pdf'] button").first
+    expect(button).to_have_text("申请书（PDF）")
+    with page.expect_download() as download:
+        button.click()
+    application = Path(download.value.path()).read_bytes()
+    assert application.startswith(b"%PDF")
+    assert download.value.suggested_filename.startswith("司法确认申请书-")
+    assert page.request.get(page.url.split("#")[0] + "/application.pdf").status == 405

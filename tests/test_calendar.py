@@ -159,7 +159,14 @@ def test_administrators_entries_win_over_the_statutory_days(app):
 
 
 def test_a_year_marked_complete_counts_only_what_was_entered(app):
+    statutory = calendar.statutory_days(FAR_YEAR)
+    assert date(FAR_YEAR, 1, 1) in statutory and len(statutory) >= 11
+    # Not before every statutory holiday has its entry: never back to weekends only.
     _add(date(FAR_YEAR, 1, 1), False, "元旦")
+    with pytest.raises(OperationError, match=statutory[1].isoformat()):
+        settings.mark_year_complete(None, FAR_YEAR, True)
+    for d in statutory[1:]:
+        _add(d, False, "法定节假日")
     _add(date(FAR_YEAR, 1, 4), True, "元旦调休上班")
     settings.mark_year_complete(None, FAR_YEAR, True)
     db.session.commit()
@@ -167,19 +174,19 @@ def test_a_year_marked_complete_counts_only_what_was_entered(app):
     assert year_status(FAR_YEAR + 1) == PROVISIONAL
     assert not is_working_day(date(FAR_YEAR, 1, 1))
     assert is_working_day(date(FAR_YEAR, 1, 4))
-    # The statutory estimate no longer counts: only the entered days do.
-    spring = [d for d, _name in calendar._statutory(FAR_YEAR).items() if d.weekday() < 5
-              and d.month in (1, 2) and d.day > 1]
-    assert spring and all(is_working_day(d) for d in spring)
+    # The library's days in lieu no longer count: only the entered days do.
+    in_lieu = [d for d in calendar._statutory(FAR_YEAR) if d not in statutory
+               and d.weekday() < 5]
+    assert in_lieu and all(is_working_day(d) for d in in_lieu)
     assert working_days_between(date(FAR_YEAR - 1, 12, 31), date(FAR_YEAR, 1, 5)) == 3
-    assert holidays_in(FAR_YEAR) == [(date(FAR_YEAR, 1, 1), "元旦")]
+    assert [d for d, _name in holidays_in(FAR_YEAR)] == list(statutory)
     assert makeup_days_in(FAR_YEAR) == [(date(FAR_YEAR, 1, 4), "元旦调休上班")]
     assert calendar.provisional_years(date(FAR_YEAR, 6, 1)) == []
 
     settings.mark_year_complete(None, FAR_YEAR, False)
     db.session.commit()
     assert year_status(FAR_YEAR) == PROVISIONAL
-    assert all(not is_working_day(d) for d in spring)
+    assert all(not is_working_day(d) for d in in_lieu)
 
 
 def test_a_year_the_library_has_cannot_be_marked(app):

@@ -2,6 +2,7 @@
 each move on the case's timeline, wrongly raised proposals and notices withdrawn, a
 person's confirmed decision kept with a note."""
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -16,6 +17,7 @@ from mediation.cases.models import (
     SupervisionNotice,
 )
 from mediation.cases.states import Level
+from mediation.core import calendar
 from mediation.core.audit import AuditEntry
 from mediation.extensions import db
 
@@ -137,18 +139,113 @@ def test_marking_a_year_complete_recomputes_in_one_transaction(app, city, monkey
     _reported_on(monkeypatch, date(2027, 2, 1))
     case = make_case(city.mediator)
     db.session.commit()
+    # 2, 3, 4, 11, 12, 15, 16 Feb: the library's days in lieu (9, 10 Feb) count as off.
     assert case.level_deadline == date(2027, 2, 16)
     _today(monkeypatch, date(2027, 2, 2))
-    # Complete, with nothing entered for Spring Festival: only weekends count now.
-    report = settings.mark_year_complete(city.admin, 2027, True)
-    db.session.rollback()  # a failure after the change keeps the old deadlines
+    # The official schedule turns out to give the statutory days only.
+    for day in calendar.statutory_days(2027):
+        settings.save_calendar_day(city.admin, day, False, "法定节假日")
+    settings.mark_year_complete(city.admin, 2027, True)
+    db.session.rollback()  # a failure before the commit keeps the old deadlines
     assert case.level_deadline == date(2027, 2, 16)
     assert rules.level_deadline(case) == date(2027, 2, 16)  # and the year provisional
+
+    for day in calendar.statutory_days(2027):
+        settings.save_calendar_day(city.admin, day, False, "法定节假日")
     report = settings.mark_year_complete(city.admin, 2027, True)
     db.session.commit()
     assert report.moved == 1
-    assert case.level_deadline == date(2027, 2, 10)
-    assert [e.data["to"] for e in _deadline_events(case)][0] == "2027-02-10"
+    assert case.level_deadline == date(2027, 2, 12)  # 2, 3, 4, 9, 10, 11, 12 Feb
+    assert _deadline_events(case)[-2].data["to"] == "2027-02-12"
+
+
+def test_a_deadline_under_edited_rules_moves_only_by_the_calendar(app, city, monkeypatch):
+    """The category's limits changed since the deadline was computed: a calendar entry
+    applies its own effect, not the new limits."""
+    _reported_on(monkeypatch, date(2027, 3, 1))
+    case = make_case(city.mediator)  # community: 7 working days
+    db.session.commit()
+    assert case.level_deadline == date(2027, 3, 10)
+    category("water_leak").community_days = 20
+    db.session.commit()
+    _today(monkeypatch, date(2027, 3, 2))
+    report = settings.save_calendar_day(city.admin, date(2027, 3, 6), False, "测试")  # Sat
+    db.session.commit()
+    assert report.moved == 0
+    assert case.level_deadline == date(2027, 3, 10)
+    assert _deadline_events(case) == []
+
+
+def test_a_calendar_day_limit_ending_on_a_new_holiday_moves_after_it(app, city, monkeypatch):
+    """A limit in calendar days counts the holidays inside it, but its last day leaves
+    them (CPL 85): on 1 January 2027 it goes to Monday the 4th, and further when the city
+    adds a day."""
+    leak = category("water_leak")
+    leak.working_days = False
+    db.session.commit()
+    _reported_on(monkeypatch, date(2026, 12, 25))
+    case = make_case(city.mediator)  # community: 7 calendar days, to 1 January
+    db.session.commit()
+    assert case.level_deadline == date(2027, 1, 4)
+    _today(monkeypatch, date(2026, 12, 28))
+    settings.save_calendar_day(city.admin, date(2027, 1, 4), False, "元旦（测试）")
+    db.session.commit()
+    assert case.level_deadline == date(2027, 1, 5)
+    [event] = [e for e in _deadline_events(case) if e.data["deadline"] == "level"]
+    assert "2027-01-04" in event.reason and "2027-01-05" in event.reason
+
+
+def test_a_notice_is_raised_again_when_its_deadline_comes_back(app, city, monkeypatch):
+    _reported_on(monkeypatch, date(2027, 3, 5))
+    case = make_case(city.gridworker)
+    operations.accept_case(city.gridworker, case)
+    db.session.commit()
+    operations.check_deadlines(on=date(2027, 3, 11))
+    _today(monkeypatch, date(2027, 3, 11))
+    settings.save_calendar_day(city.admin, date(2027, 3, 9), False, "台风停工")
+    db.session.commit()
+    # Entered by mistake: removed, the deadline is the 10th again, and the check presses.
+    settings.delete_calendar_day(city.admin, date(2027, 3, 9))
+    db.session.commit()
+    assert case.level_deadline == date(2027, 3, 10)
+    report = operations.check_deadlines(on=date(2027, 3, 11))
+    db.session.commit()
+    assert (report.proposals, report.notices) == (1, 1)
+    active = db.session.scalars(select(SupervisionNotice).where(
+        SupervisionNotice.case_id == case.id, SupervisionNotice.withdrawn_at.is_(None))).all()
+    assert [n.deadline for n in active] == [date(2027, 3, 10)]
+
+
+def test_a_notice_is_kept_when_unsure_which_deadline_it_stood_for(app, city, monkeypatch):
+    _reported_on(monkeypatch, date(2027, 3, 5))
+    case = make_case(city.gridworker)
+    operations.accept_case(city.gridworker, case)
+    case.overall_deadline = case.level_deadline  # both end on the 10th
+    db.session.commit()
+    operations.check_deadlines(on=date(2027, 3, 11))
+    db.session.commit()
+    [notice] = db.session.scalars(select(SupervisionNotice)).all()
+    # Editing the stored overall deadline made it differ from its rule: only the level
+    # deadline moves, and a notice for the 10th could be either: it stays.
+    case.overall_deadline = date(2027, 3, 10)
+    _today(monkeypatch, date(2027, 3, 11))
+    settings.save_calendar_day(city.admin, date(2027, 3, 9), False, "台风停工")
+    db.session.commit()
+    assert case.level_deadline == date(2027, 3, 11)
+    assert notice.withdrawn_at is None
+
+
+def test_the_command_after_a_library_upgrade(app, city, monkeypatch, runner):
+    _reported_on(monkeypatch, date(2027, 2, 1))
+    case = make_case(city.mediator)
+    case.level_deadline = date(2027, 2, 9)  # as computed when 2027 counted weekends only
+    db.session.commit()
+    _today(monkeypatch, date(2027, 2, 2))
+    result = runner.invoke(args=["recompute-deadlines", "2027"])
+    assert result.exit_code == 0, result.output
+    assert "2027: 1 cases' deadlines moved" in result.output
+    db.session.refresh(case)
+    assert case.level_deadline == date(2027, 2, 16)
 
 
 def test_the_administrators_page_recomputes_and_says_so(app, demo_city, auth, monkeypatch):
@@ -172,6 +269,7 @@ def test_the_administrators_page_recomputes_and_says_so(app, demo_city, auth, mo
     text = response.get_data(as_text=True)
     db.session.refresh(case)
     assert case.level_deadline > before
-    assert "重新计算" in text or "recomputed" in text
+    assert re.search(r"期限已重新计算：\d+件在办案件的期限变动", text) or \
+        re.search(r"Deadlines recomputed: \d+ open cases moved", text)
     detail = auth.client.get(f"/cases/{case.number}").get_data(as_text=True)
     assert "因节假日调整" in detail or "holiday calendar changed" in detail

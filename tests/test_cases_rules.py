@@ -17,6 +17,7 @@ from mediation.cases.models import (
     SupervisionNotice,
 )
 from mediation.cases.states import CaseState, Level, RiskLevel, assess_risk
+from mediation.core.calendar import roll_to_working_day
 from mediation.core.errors import OperationError
 from mediation.extensions import db
 
@@ -72,12 +73,20 @@ def test_intake_and_edits_assess_the_risk(app, city):
 def test_deadlines_in_calendar_days_from_the_local_day(app, city):
     case = make_case(city.gridworker)
     reported = rules.local_date(case.reported_at)
-    assert case.level_deadline == reported + timedelta(days=3)
-    assert case.overall_deadline == reported + timedelta(days=30)
+    assert case.level_deadline == roll_to_working_day(reported + timedelta(days=3))
+    assert case.overall_deadline == roll_to_working_day(reported + timedelta(days=30))
 
-    # 17:30 UTC on 30 September is 01:30 on 1 October in China: the count starts there.
+    # 15:30 UTC on 9 October is 23:30 in China: the count starts on the 9th.
+    case.reported_at = case.level_entered_at = datetime(2025, 10, 9, 15, 30, tzinfo=UTC)
+    assert rules.level_deadline(case) == date(2025, 10, 13)  # Sunday 12th: to Monday
+    assert rules.overall_deadline(case) == date(2025, 11, 10)  # Saturday 8th: to Monday
+    # 17:30 UTC on 9 October is 01:30 on the 10th in China: the count starts there.
+    case.reported_at = case.level_entered_at = datetime(2025, 10, 9, 17, 30, tzinfo=UTC)
+    assert rules.level_deadline(case) == date(2025, 10, 13)  # Monday 13th
+    assert rules.overall_deadline(case) == date(2025, 11, 10)  # Sunday 9th: to Monday
+    # A last day inside the National Day week goes to the first working day after it.
     case.reported_at = case.level_entered_at = datetime(2025, 9, 30, 17, 30, tzinfo=UTC)
-    assert rules.level_deadline(case) == date(2025, 10, 4)
+    assert rules.level_deadline(case) == date(2025, 10, 9)  # 4 October, in the holiday
     assert rules.overall_deadline(case) == date(2025, 10, 31)
 
 
@@ -97,9 +106,10 @@ def test_working_day_deadlines_skip_the_national_day_holiday(app, city, monkeypa
     operations.move_level(city.mediator, case, Level.COMMUNITY, "金额较大，转社区调处。")
     assert case.level_deadline == date(2025, 10, 16)  # community: 7 working days
 
-    # The same case counted in calendar days runs into the holiday.
+    # The same case counted in calendar days counts the holiday, but a last day inside
+    # it goes to the first working day after it (CPL 85).
     leak.working_days = False
-    assert rules.level_deadline(case) == date(2025, 10, 7)
+    assert rules.level_deadline(case) == date(2025, 10, 9)  # 7 October, in the holiday
     assert rules.overall_deadline(case) == date(2025, 10, 30)
 
 

@@ -95,6 +95,22 @@ def test_using_something_by_agreement_is_not_a_determination(english, wording):
     assert verdict.eligible, verdict.refusals
 
 
+@pytest.mark.parametrize("wording", [
+    "王建国于2027年3月1日前将借用的房屋归还李卫东使用",
+    "房屋归还王建国居住",
+    "李卫东于2027年1月31日前归还借款50000元",
+    "李卫东将钥匙归还王建国",
+    "李卫东将借用的土地归还王建国承包经营",
+    "双方确认李卫东已归还王建国所有借款",
+])
+def test_giving_back_what_was_lent_is_not_a_determination(english, wording):
+    """"归还" gives back what was lent or owed; it decides no one's right in property."""
+    verdict = _verdict(_term(wording, amount_fen=5000000),
+                       disputed="借用的财物及借款何时归还。")
+    assert verdict.eligible, verdict.refusals
+    assert verdict.warnings == []
+
+
 def test_a_mention_of_a_homestead_asks_the_mediator_to_check(english):
     verdict = _verdict(_term("陶喆于2026年12月31日前拆除越界建在王建国宅基地上的围墙"))
     assert verdict.eligible
@@ -254,8 +270,12 @@ def on_signing_day(monkeypatch):
     monkeypatch.setattr(views, "today", lambda: SIGNED)
 
 
-def _application_links(page: str) -> list[str]:
-    return [html.unescape(h) for h in re.findall(r'href="([^"]*/application\.pdf[^"]*)"', page)]
+def _application_forms(page: str) -> list[str]:
+    """Where the page's buttons for the application post to (producing it reveals ID
+    numbers: never a link a GET could follow)."""
+    assert not re.search(r'href="[^"]*/application\.pdf', page)
+    return [html.unescape(a) for a in
+            re.findall(r'<form method="post" action="([^"]*/application\.pdf[^"]*)"', page)]
 
 
 @provisional_2027
@@ -269,10 +289,10 @@ def test_the_application_as_a_court_clerk_reads_it(app, case, on_signing_day, tm
     # The page keeps the numbers masked; it names the last day and says 2027 is provisional.
     assert WANG_ID not in page and LI_ID not in page
     assert "2027-01-11" in page and "provisional-note" in page
-    links = _application_links(page)
-    assert links, "no application link"
+    forms = _application_forms(page)
+    assert forms, "no application button"
 
-    response = mediator.client.get(links[0])
+    response = mediator.post(forms[0], form_url=url)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     pages = _pages(response.data, tmp_path)
     text = "".join(pages)
@@ -311,6 +331,49 @@ def test_the_application_as_a_court_clerk_reads_it(app, case, on_signing_day, tm
     assert WANG_ID not in issued and WANG_ID[-4:] in issued
 
 
+def test_the_application_dates_the_agreement_by_its_signing_not_its_printing(app, case,
+                                                                            on_signing_day,
+                                                                            tmp_path):
+    """Printed (issued) on 9 December, signed and sealed on 12 December: the agreement was
+    reached on the 12th, the date under its seal, and the application says so throughout."""
+    agreement = _in_force(case)
+    agreement.issued_on = SIGNED - timedelta(days=3)
+    db.session.commit()
+    assert agreement.effective_on == documents.signing_date(agreement) == SIGNED
+    text = "".join(_pages(documents.application_pdf(agreement, court_name=COURT), tmp_path))
+    assert f"请求依法确认申请人于2026年12月12日经{agreement.committee.name}主持调解达成的" in text
+    assert f"主持调解，于2026年12月12日自愿达成人民调解协议，协议编号为{agreement.number}" in text
+    assert "加盖人民调解委员会印章，于2026年12月12日生效" in text
+    assert "自调解协议生效之日（2026年12月12日）起三十日内" in text
+    assert "2026年12月9日" not in text
+
+
+def test_no_application_from_another_sites_link_or_image(app, case, on_signing_day):
+    """Producing the application reveals full ID numbers in the user's name: a GET (an
+    <img> or a link on another site) or a POST without the page's CSRF token produces
+    nothing and reveals nothing."""
+    agreement = _in_force(case)
+    mediator = _login(app, "mediator")
+    url = f"/agreements/{agreement.id}/application.pdf"
+    for response in [mediator.client.get(url), mediator.client.get(f"{url}?court=0"),
+                     mediator.client.post(url), mediator.client.post(url, data={
+                         "csrf_token": "forged"})]:
+        assert response.status_code in (400, 405)
+        assert not response.data.startswith(b"%PDF")
+    assert "POST" in mediator.client.get(url).headers["Allow"]
+    db.session.expire_all()
+    assert [_reveals(e.party_id) for e in agreement.parties] == [[], [], []]
+    assert db.session.scalar(select(AuditEntry).where(
+        AuditEntry.action == "case.agreement.application.read")) is None
+    # With the page's token it is produced.
+    response = mediator.post(url, form_url=f"/agreements/{agreement.id}")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    db.session.expire_all()
+    assert [len(_reveals(e.party_id)) for e in agreement.parties] == [1, 1, 0]
+    assert db.session.scalar(select(AuditEntry).where(
+        AuditEntry.action == "case.agreement.application.read")) is not None
+
+
 @provisional_2027
 def test_the_home_page_names_the_last_day_and_says_2027_is_provisional(app, case,
                                                                        on_signing_day,
@@ -329,8 +392,9 @@ def test_without_the_right_to_reveal_no_application_is_produced(app, case):
     with pytest.raises(OperationError, match="完整的身份证件号码"):
         operations.application_pdf(gridworker, agreement)
     assert [_reveals(e.party_id) for e in agreement.parties] == [[], [], []]
-    assert _login(app, "gridworker").client.get(
-        f"/agreements/{agreement.id}/application.pdf").status_code == 403
+    url = f"/agreements/{agreement.id}"
+    assert _login(app, "gridworker").post(f"{url}/application.pdf",
+                                          form_url=url).status_code == 403
 
 
 def test_this_letter_stays_with_the_court_and_the_signatures(app, case, on_signing_day,
@@ -363,9 +427,9 @@ def test_after_the_30_days_the_application_is_refused_with_what_remains(app, cas
                    "《民事诉讼法》第二百零五条", "通过调解达成新的调解协议", "向人民法院提起诉讼",
                    "第三十二条"]
     assert all(part in page for part in explanation), page
-    assert _application_links(page) == []
+    assert _application_forms(page) == []
 
-    response = mediator.client.get(f"{url}/application.pdf")
+    response = mediator.post(f"{url}/application.pdf", form_url=url)
     assert response.status_code == 302 and response.headers["Location"].endswith(url)
     assert not response.data.startswith(b"%PDF")
     shown = html.unescape(mediator.client.get(url).get_data(as_text=True))

@@ -205,8 +205,9 @@ def application_pdf(agreement, *, court_name: str,
                      for party in parties],
             terms=[(rules.chinese_ordinal(i), t.content.strip().rstrip(_TERM_END))
                    for i, t in enumerate(agreement.terms, start=1)],
-            issued=rules.chinese_date(agreement.issued_on),
-            effective=rules.chinese_date(agreement.effective_on),
+            # One date for the agreement, as under its seal: the day it was signed, sealed
+            # and so reached and in force (PML 29), never the day it was printed (issued).
+            signed=rules.chinese_date(signing_date(agreement)),
             deadline=rules.chinese_date(deadline), materials=materials(agreement),
             provisional=provisional_years_between(agreement.effective_on, deadline)
             if deadline else [])

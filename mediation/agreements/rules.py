@@ -68,6 +68,9 @@ OWNERSHIP_REFUSAL = _l("It determines who owns property: ownership is not decide
 USE_RIGHT_REFUSAL = _l("It determines who holds a right to use land or a house (homestead, "
                        "contracted land, a house): rights in property are not determined by "
                        "judicial confirmation (CPL Interpretation art. 355).")
+# "归" as in "goes to" (归王建国所有, 使用权归李卫东), not "归还" (giving back what was lent or
+# owed: "将借用的房屋归还李卫东使用", "归还借款", "将钥匙归还王建国").
+TO_WHOM = "归(?!还)"
 REFUSED_SUBJECTS = [
     # Ending (or restoring, or confirming) a marriage, however it is worded.
     (re.compile(r"自愿离婚|同意离婚|准予离婚|是否离婚|办理离婚|离婚登记|"
@@ -75,17 +78,20 @@ REFUSED_SUBJECTS = [
      MARRIAGE_REFUSAL),
     (re.compile(r"(解除|确认|成立|终止)收养"), ADOPTION_REFUSAL),
     (re.compile(r"(确认|否认)亲子关系|断绝.{0,4}关系"), PARENTAGE_REFUSAL),
-    (re.compile(r"所有权归|产权归属|确权|确认.{0,20}归.{1,12}所有"), OWNERSHIP_REFUSAL),
+    (re.compile(rf"所有权{TO_WHOM}|产权归属|确权|确认.{{0,20}}{TO_WHOM}.{{1,12}}所有"),
+     OWNERSHIP_REFUSAL),
     # Use rights decided like ownership: "确认…归…使用", "…使用权归…", "该宅基地归…使用",
-    # "确认王建国享有…宅基地使用权".
-    (re.compile(r"(使用权|承包经营权|经营权|承包权|居住权)(归|属于|由)|"
-                r"确认.{0,30}归.{1,12}(使用|承包|经营|居住)|"
-                r"(宅基地|承包地|自留地|责任田|土地|地块|房屋|院落).{0,12}归.{1,12}"
+    # "确认王建国享有…宅基地使用权" (but not giving back what was lent: "将借用的房屋归还
+    # 李卫东使用").
+    (re.compile(rf"(使用权|承包经营权|经营权|承包权|居住权)({TO_WHOM}|属于|由)|"
+                rf"确认.{{0,30}}{TO_WHOM}.{{1,12}}(使用|承包|经营|居住)|"
+                rf"(宅基地|承包地|自留地|责任田|土地|地块|房屋|院落).{{0,12}}{TO_WHOM}.{{1,12}}"
                 r"(使用|承包|经营|居住)|"
                 r"(确认|享有).{0,20}(宅基地使用权|土地承包经营权|房屋使用权|土地使用权|"
                 r"建设用地使用权|林地使用权|承包经营权|居住权)"),
      USE_RIGHT_REFUSAL),
-    (re.compile(r"(知识产权|专利权|商标权|著作权).{0,6}(归属|归)|确认.{0,20}(专利权|商标权|著作权)"),
+    (re.compile(rf"(知识产权|专利权|商标权|著作权).{{0,6}}(归属|{TO_WHOM})|"
+                r"确认.{0,20}(专利权|商标权|著作权)"),
      _l("It determines intellectual-property rights, which judicial confirmation does not "
         "decide (CPL Interpretation art. 355).")),
 ]
@@ -111,7 +117,7 @@ MENTIONED_SUBJECTS = [
      _l("The wording mentions marriage, adoption or parentage: if the agreement confirms or "
         "dissolves such a status relationship, a court will not confirm it — then tick the "
         "box in the draft.")),
-    (re.compile(r"归.{1,12}所有|所有权|产权|知识产权|专利|商标|著作权"),
+    (re.compile(rf"{TO_WHOM}.{{1,12}}所有|所有权|产权|知识产权|专利|商标|著作权"),
      _l("The wording mentions ownership: if the agreement determines who owns property or "
         "intellectual property, a court will not confirm it — then tick the box in the "
         "draft.")),

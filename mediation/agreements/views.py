@@ -402,13 +402,18 @@ def instalment_paid(instalment_id: int):
 
 # ---- judicial confirmation --------------------------------------------------------------
 
-@bp.get("/agreements/<int:agreement_id>/application.pdf")
+@bp.post("/agreements/<int:agreement_id>/application.pdf")
 @require("cases.view")
 def application(agreement_id: int):
-    """The joint application, prefilled, addressed to the court chosen in the list."""
+    """The joint application, prefilled, addressed to the court chosen in the list.
+
+    A POST with the page's CSRF token: producing it reveals (and audits) the parties' full
+    ID numbers, which another site's link or image must not do in the user's name."""
     agreement = _agreement(agreement_id, TRACK)
     if not access.can(current_user, operations.REVEAL, agreement.case):
         abort(403)  # it carries the parties' full ID numbers
+    if not ActionForm().validate_on_submit():
+        abort(400)
     choice = request.args.get("court", "0")
     try:
         data = operations.application_pdf(current_user, agreement,

@@ -413,9 +413,11 @@ class SupervisionNotice(db.Model):
 
     __tablename__ = "supervision_notices"
     __table_args__ = (
-        # The deadline check issues one notice per case, level and deadline.
+        # The deadline check issues one notice per case, level and deadline (a notice
+        # withdrawn because the calendar moved the deadline does not count).
         Index("uq_supervision_notices_auto", "case_id", "level", "deadline", unique=True,
-              sqlite_where=text("automatic"), postgresql_where=text("automatic")),
+              sqlite_where=text("automatic AND withdrawn_at IS NULL"),
+              postgresql_where=text("automatic AND withdrawn_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -673,7 +673,7 @@ def issue_supervision(by: User | None, case: Case, message: str, respond_by: dat
     deadline = deadline or case.level_deadline
     if automatic and db.session.scalar(select(SupervisionNotice.id).where(
             SupervisionNotice.case_id == case.id, SupervisionNotice.automatic,
-            SupervisionNotice.level == case.level,
+            SupervisionNotice.withdrawn_at.is_(None), SupervisionNotice.level == case.level,
             SupervisionNotice.deadline == deadline)):
         return None
     notice = SupervisionNotice(case=case, level=case.level, deadline=deadline,

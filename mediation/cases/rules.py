@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from mediation.cases.models import Case, LevelRule, ProposalRule
 from mediation.cases.states import Level, RiskLevel
-from mediation.core.calendar import add_days, provisional_years
+from mediation.core.calendar import add_days, provisional_years, roll_to_working_day
 from mediation.extensions import db
 
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -24,16 +24,23 @@ def today() -> date:
     return local_date(datetime.now(LOCAL))
 
 
+def time_limit_end(start: date, days: int, *, working: bool) -> date:
+    """The last day of a time limit of ``days`` from ``start`` (not counted): in working
+    days, or in calendar days carried out of a holiday to the next working day (CPL 85)."""
+    end = add_days(start, days, working=working)
+    return end if working else roll_to_working_day(end)
+
+
 def level_deadline(case: Case) -> date:
     category = case.category
-    return add_days(local_date(case.level_entered_at), category.days_for(case.level),
-                    working=category.working_days)
+    return time_limit_end(local_date(case.level_entered_at), category.days_for(case.level),
+                          working=category.working_days)
 
 
 def overall_deadline(case: Case) -> date:
     category = case.category
-    return add_days(local_date(case.reported_at), category.overall_days,
-                    working=category.working_days)
+    return time_limit_end(local_date(case.reported_at), category.overall_days,
+                          working=category.working_days)
 
 
 def level_rules() -> dict[Level, LevelRule]:

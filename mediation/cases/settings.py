@@ -5,7 +5,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from mediation.cases.calendar_changes import RecomputeReport, recompute_deadlines
+from mediation.cases.calendar_changes import RecomputeReport, calendar_change
 from mediation.cases.models import Category, LevelRule
 from mediation.cases.states import Level
 from mediation.core import audit
@@ -14,6 +14,7 @@ from mediation.core.calendar import (
     CalendarYear,
     forget_confirmed_years,
     library_covers,
+    statutory_days,
 )
 from mediation.core.errors import OperationError
 from mediation.extensions import db
@@ -59,37 +60,40 @@ def save_level_rules(by, values: dict[str, tuple[int | None, int]]) -> None:
 
 def save_calendar_day(by, day: date, is_workday: bool, name: str) -> RecomputeReport:
     """Enter or correct one day of the official schedule (wins over the library); the
-    deadlines it moves are recomputed in the same transaction."""
+    deadlines it moves are moved in the same transaction."""
     row = db.session.get(CalendarDay, day)
     before = None if row is None else {"is_workday": row.is_workday, "name": row.name}
-    if row is None:
-        row = CalendarDay(day=day)
-        db.session.add(row)
-    row.is_workday, row.name = is_workday, name
-    db.session.flush()
-    audit.record("calendar.save", object_type="CalendarDay", object_id=day.isoformat(),
-                 actor=by, before=before, after={"is_workday": is_workday, "name": name})
     change = _("%(date)s entered as a working day (%(name)s)", date=day.isoformat(),
                name=name) if is_workday else \
         _("%(date)s entered as a holiday (%(name)s)", date=day.isoformat(), name=name)
-    return recompute_deadlines(by, day, day, change)
+    with calendar_change(by, day, day, change) as report:
+        if row is None:
+            row = CalendarDay(day=day)
+            db.session.add(row)
+        row.is_workday, row.name = is_workday, name
+        db.session.flush()
+        audit.record("calendar.save", object_type="CalendarDay", object_id=day.isoformat(),
+                     actor=by, before=before, after={"is_workday": is_workday, "name": name})
+    return report
 
 
 def delete_calendar_day(by, day: date) -> RecomputeReport:
     row = db.session.get(CalendarDay, day)
     if row is None:
         return RecomputeReport()
-    audit.record("calendar.delete", object_type="CalendarDay", object_id=day.isoformat(),
-                 actor=by, before={"is_workday": row.is_workday, "name": row.name})
-    db.session.delete(row)
-    db.session.flush()
-    return recompute_deadlines(by, day, day, _("the entry for %(date)s removed",
-                                               date=day.isoformat()))
+    change = _("the entry for %(date)s removed", date=day.isoformat())
+    with calendar_change(by, day, day, change) as report:
+        audit.record("calendar.delete", object_type="CalendarDay", object_id=day.isoformat(),
+                     actor=by, before={"is_workday": row.is_workday, "name": row.name})
+        db.session.delete(row)
+        db.session.flush()
+    return report
 
 
 def mark_year_complete(by, year: int, complete: bool) -> RecomputeReport:
-    """An administrator says the official schedule of ``year`` is entered in full (its
-    statutory-day estimate stops counting), or takes that back."""
+    """An administrator says the official schedule of ``year`` is entered in full (the
+    statutory-day estimate stops counting), or takes that back.  Complete means every
+    statutory holiday of the year has its entry: an empty year is never "weekends only"."""
     if library_covers(year):
         raise OperationError(_("%(year)d's official schedule comes from the chinesecalendar "
                                "library already.", year=year))
@@ -97,13 +101,23 @@ def mark_year_complete(by, year: int, complete: bool) -> RecomputeReport:
     if (row is not None) == complete:
         return RecomputeReport()
     if complete:
-        db.session.add(CalendarYear(year=year, marked_by_id=by.id if by else None))
+        entered = set(db.session.scalars(select(CalendarDay.day).where(
+            CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31)))))
+        missing = [d for d in statutory_days(year) if d not in entered]
+        if missing:
+            raise OperationError(_(
+                "Enter the official schedule first: the statutory holidays %(days)s have no "
+                "entry yet.", days="、".join(d.isoformat() for d in missing)))
+        change = _("the official schedule for %(year)d marked complete", year=year)
     else:
-        db.session.delete(row)
-    db.session.flush()
-    forget_confirmed_years()
-    audit.record("calendar.year_complete" if complete else "calendar.year_provisional",
-                 object_type="CalendarYear", object_id=str(year), actor=by)
-    change = _("the official schedule for %(year)d marked complete", year=year) if complete \
-        else _("%(year)d marked provisional again", year=year)
-    return recompute_deadlines(by, date(year, 1, 1), date(year, 12, 31), change)
+        change = _("%(year)d marked provisional again", year=year)
+    with calendar_change(by, date(year, 1, 1), date(year, 12, 31), change) as report:
+        if complete:
+            db.session.add(CalendarYear(year=year, marked_by_id=by.id if by else None))
+        else:
+            db.session.delete(row)
+        db.session.flush()
+        forget_confirmed_years()
+        audit.record("calendar.year_complete" if complete else "calendar.year_provisional",
+                     object_type="CalendarYear", object_id=str(year), actor=by)
+    return report

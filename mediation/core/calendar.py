@@ -79,6 +79,13 @@ def _statutory(year: int, language: str = "zh_CN") -> dict[date, str]:
     return dict(holiday_library.China(years=year, language=language))
 
 
+@cache
+def statutory_days(year: int) -> tuple[date, ...]:
+    """The statutory holidays themselves (《全国年节及纪念日放假办法》), without the days in
+    lieu: the days an official schedule of ``year`` always gives off."""
+    return tuple(sorted(holiday_library.China(years=year, observed=False)))
+
+
 def _confirmed_years() -> frozenset[int]:
     """The years marked complete; read once per request (or CLI command)."""
     if has_app_context() and "calendar_confirmed_years" in g:

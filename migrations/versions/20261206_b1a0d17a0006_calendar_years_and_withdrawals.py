@@ -37,6 +37,14 @@ def _checks(kinds, statuses):
         batch_op.create_check_constraint('status', sa.column('status').in_(statuses))
 
 
+def _auto_notices_index(where):
+    """One automatic notice per case, level and deadline: withdrawn ones do not count."""
+    op.drop_index('uq_supervision_notices_auto', table_name='supervision_notices')
+    op.create_index('uq_supervision_notices_auto', 'supervision_notices',
+                    ['case_id', 'level', 'deadline'], unique=True,
+                    sqlite_where=sa.text(where), postgresql_where=sa.text(where))
+
+
 def upgrade():
     with warnings.catch_warnings():
         _upgrade()
@@ -62,11 +70,16 @@ def _upgrade():
         batch_op.add_column(sa.Column('withdrawn_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('withdrawn_reason', sa.Text(), nullable=True))
     _checks(EVENT_KINDS + ('deadline',), PROPOSAL_STATUSES + ('withdrawn',))
+    _auto_notices_index("automatic AND withdrawn_at IS NULL")
 
 
 def _downgrade():
-    op.execute("DELETE FROM case_events WHERE kind = 'deadline'")
-    op.execute("UPDATE escalation_proposals SET status = 'dismissed' WHERE status = 'withdrawn'")
+    # The moves stay on the timelines as notes; what was withdrawn goes (the timelines
+    # keep its record), rather than passing for a person's dismissal or an open notice.
+    op.execute("UPDATE case_events SET kind = 'note' WHERE kind = 'deadline'")
+    op.execute("DELETE FROM escalation_proposals WHERE status = 'withdrawn'")
+    op.execute("DELETE FROM supervision_notices WHERE withdrawn_at IS NOT NULL")
+    _auto_notices_index("automatic")
     _checks(EVENT_KINDS, PROPOSAL_STATUSES)
     with _batch('supervision_notices') as batch_op:
         batch_op.drop_column('withdrawn_reason')
