@@ -45,6 +45,15 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     # The public verification page: enough for people checking a few agreements.
     VERIFY_RATE_LIMIT = "30 per minute; 300 per day"
+    # Residents' reports sent from one address (a form sent back with a mistake counts too;
+    # neighbours on one mobile network may share an address).
+    REPORT_RATE_LIMIT = "10 per hour; 40 per day"
+    # Wrong case-number/access-code pairs on the residents' "check my case" page, per client
+    # address and per case number (only failures count; the right pair is then refused too).
+    PORTAL_ADDRESS_RATE_LIMIT = "10 per hour"
+    PORTAL_CASE_RATE_LIMIT = "20 per day"
+    # How long a party's view stays open after the right pair, without a new entry.
+    PORTAL_VIEW_MINUTES = 30
     # Per API token (per address for the public endpoints).
     API_RATE_LIMIT = "120 per minute"
     # How long a client may retry a creating call with the same Idempotency-Key, and how

@@ -69,7 +69,8 @@ def load_config(app: Flask, config, overrides: dict) -> None:
     for name in ("FIELD_ENCRYPTION_KEY", "FIELD_ENCRYPTION_OLD_KEYS", "ATTACHMENT_DIR",
                  "RATELIMIT_STORAGE_URI", "RATELIMIT_KEY_PREFIX", "CALENDAR_UID_DOMAIN",
                  "PUBLIC_BASE_URL", "AGREEMENT_NUMBER_PATTERN", "LOGIN_RATE_LIMIT",
-                 "VERIFY_RATE_LIMIT", "API_RATE_LIMIT"):
+                 "VERIFY_RATE_LIMIT", "REPORT_RATE_LIMIT", "API_RATE_LIMIT",
+                 "PORTAL_ADDRESS_RATE_LIMIT", "PORTAL_CASE_RATE_LIMIT"):
         if env.get(name):
             app.config[name] = env[name]
     for name in ("TWO_FACTOR_ROLES", "PASSWORD_WEAK_WORDS"):
@@ -207,6 +208,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(settings_bp)
     app.register_blueprint(sessions_bp)
     app.register_blueprint(agreements_bp)
+    from mediation.portal import report_views, views  # noqa: F401  (routes on portal_bp)
+    from mediation.portal.blueprint import bp as portal_bp
+
+    app.register_blueprint(portal_bp)
     from mediation import api
 
     api.init_app(app)

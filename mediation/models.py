@@ -28,12 +28,13 @@ from mediation.cases.models import (
 from mediation.core.audit import AuditEntry
 from mediation.core.calendar import CalendarDay, CalendarYear
 from mediation.core.ratelimit import RateLimitCounter
+from mediation.portal.models import AccessCode
 from mediation.sessions.minutes import Minutes
 from mediation.sessions.models import MediationSession, Participant, VolunteerDuty
 from mediation.sessions.reminders import OutboxMessage
 from mediation.users.models import User, UserSession, user_areas, user_committees
 
-__all__ = ["Agreement", "AgreementCounter", "AgreementParty", "ApiToken", "AreaNode",
+__all__ = ["AccessCode", "Agreement", "AgreementCounter", "AgreementParty", "ApiToken", "AreaNode",
            "Assignment", "Attachment", "AuditEntry", "CalendarDay", "CalendarYear", "Case",
            "CaseCounter", "CaseEvent", "Category", "Centre", "Committee", "Court",
            "EscalationProposal", "FollowUp", "HelpRequest", "IdempotentReply", "Instalment",

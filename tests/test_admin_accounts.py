@@ -68,7 +68,7 @@ def _edit_form(user: User, **overrides) -> dict:
 def _second_client(app, username: str, password: str = DEMO_PASSWORD) -> Auth:
     other = Auth(app.test_client())
     assert other.login(username, password).status_code == 302
-    assert other.client.get("/").status_code == 200
+    assert other.client.get("/account").status_code == 200
     return other
 
 
@@ -223,7 +223,7 @@ def test_new_user_without_forced_change_goes_straight_in(admin, app):
     assert _user("wangfang").must_change_password is False
     newcomer = Auth(app.test_client())
     newcomer.login("wangfang", STRONG)
-    assert newcomer.client.get("/").status_code == 200
+    assert newcomer.client.get("/account").status_code == 200
 
 
 # ---- disabling -------------------------------------------------------------------------
@@ -241,7 +241,7 @@ def test_disabling_ends_the_sessions_and_blocks_login(admin, app):
     assert _user("gridworker").active is False
     assert _live_sessions(target) == 0
     assert "disabled" in _revoke_reasons(target)
-    response = worker.client.get("/")
+    response = worker.client.get("/account")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
     audit = _audit("user.disable")[-1]
     assert audit.object_id == str(target.id) and audit.after == {"active": False}
@@ -251,7 +251,7 @@ def test_disabling_ends_the_sessions_and_blocks_login(admin, app):
     response = worker.login("gridworker")
     assert response.status_code == 200
     assert "This account is disabled" in response.get_data(as_text=True)
-    assert worker.client.get("/").status_code == 302
+    assert worker.client.get("/account").status_code == 302
     assert _audit("login_refused_disabled")
 
     # Enabled again: a fresh login works, but the old cookie stays dead.
@@ -260,16 +260,16 @@ def test_disabling_ends_the_sessions_and_blocks_login(admin, app):
     assert _audit("user.enable")
     replay = app.test_client()
     replay.set_cookie(COOKIE, old_cookie)
-    assert replay.get("/").status_code == 302
+    assert replay.get("/account").status_code == 302
     assert worker.login("gridworker").status_code == 302
-    assert worker.client.get("/").status_code == 200
+    assert worker.client.get("/account").status_code == 200
 
 
 def test_disabling_leaves_other_accounts_logged_in(admin, app):
     mediator = _second_client(app, "mediator")
     admin.post(f"/admin/users/{_user('gridworker').id}/disable", form_url="/")
-    assert mediator.client.get("/").status_code == 200
-    assert admin.client.get("/").status_code == 200
+    assert mediator.client.get("/account").status_code == 200
+    assert admin.client.get("/account").status_code == 200
 
 
 def test_admin_cannot_disable_themselves(admin):
@@ -293,7 +293,7 @@ def test_rescoping_ends_the_sessions_and_is_audited(admin, app):
     assert response.status_code == 302
     assert [a.code for a in _user("gridworker").areas] == ["370599001001-01",
                                                           "370599001001-04"]
-    assert worker.client.get("/").status_code == 302
+    assert worker.client.get("/account").status_code == 302
     assert _live_sessions(target) == 0 and "rescoped" in _revoke_reasons(target)
     entry = _audit("user.update")[-1]
     assert entry.object_id == str(target.id) and entry.actor_name == "admin"
@@ -316,7 +316,7 @@ def test_changing_the_role_ends_the_sessions_and_is_audited(admin, app):
     user = _user("gridworker")
     assert user.role == Role.MEDIATOR and user.areas == []
     assert [c.short_name for c in user.committees] == ["明德社区"]
-    assert worker.client.get("/").status_code == 302
+    assert worker.client.get("/account").status_code == 302
     entry = _audit("user.update")[-1]
     assert (entry.before["role"], entry.after["role"]) == ("grid_worker", "mediator")
     assert (entry.before["committees"], entry.after["committees"]) == ([], ["明德社区"])
@@ -331,7 +331,7 @@ def test_editing_contact_details_keeps_the_user_logged_in(admin, app):
 
     assert response.status_code == 302
     assert _user("mediator").phone == "13800001111"
-    assert mediator.client.get("/").status_code == 200
+    assert mediator.client.get("/account").status_code == 200
     entry = _audit("user.update")[-1]
     assert (entry.before["phone"], entry.after["phone"]) == (None, "13800001111")
 
@@ -347,7 +347,7 @@ def test_refused_rescope_changes_nothing(admin, app):
     assert _field_errors(response.get_data(as_text=True), "area_codes")
     assert [a.code for a in _user("gridworker").areas] == [
         "370599001001-01", "370599001001-02", "370599001001-03"]
-    assert worker.client.get("/").status_code == 200
+    assert worker.client.get("/account").status_code == 200
     assert _audit("user.update") == []
 
 
@@ -376,7 +376,7 @@ def test_temporary_password_ends_sessions_and_forces_a_change(admin, app):
     assert response.status_code == 302
     assert response.headers["Location"] == f"/admin/users/{target.id}"
     assert _user("mediator").must_change_password is True
-    assert mediator.client.get("/").status_code == 302
+    assert mediator.client.get("/account").status_code == 302
     assert _live_sessions(target) == 0 and "password_reset" in _revoke_reasons(target)
     assert _audit("user.password_reset")[-1].object_id == str(target.id)
 
@@ -421,7 +421,7 @@ def test_admin_resets_a_colleagues_second_factor(admin, app):
     target = _user("coordinator")
     assert not target.two_factor_enabled and target.totp_secret_encrypted is None
     assert target.unused_recovery_codes == 0
-    assert coordinator.client.get("/").status_code == 302  # that login has ended
+    assert coordinator.client.get("/account").status_code == 302  # that login has ended
     assert "two_factor_reset" in _revoke_reasons(target)
     entry = _audit("user.two_factor_reset")[-1]
     assert entry.object_id == str(target.id) and entry.actor_name == "admin"
@@ -451,7 +451,7 @@ def test_the_command_line_resets_the_last_administrators_second_factor(admin, ap
     result = runner.invoke(args=["reset-two-factor", "admin"])
     assert result.exit_code == 0, result.output
     assert not _user("admin").two_factor_enabled
-    assert admin.client.get("/").status_code == 302  # that login has ended
+    assert admin.client.get("/account").status_code == 302  # that login has ended
     assert _audit("user.two_factor_reset")[-1].object_id == str(_user("admin").id)
     response = admin.client.post("/login", data={
         "csrf_token": admin.token(), "username": "admin", "password": DEMO_PASSWORD})

@@ -38,7 +38,7 @@ def test_username_is_case_insensitive(demo_city, auth):
 def test_wrong_password_is_refused_and_audited(demo_city, client, auth):
     response = auth.login("mediator", "Wrong-password-123")
     assert response.status_code == 200
-    assert client.get("/").status_code == 302  # still not logged in
+    assert client.get("/account").status_code == 302  # still not logged in
     assert _actions()[-1] == "login_failed"
     assert _user("mediator").failed_logins == 1
 
@@ -59,7 +59,7 @@ def test_lockout_after_repeated_failures(demo_city, app, client, auth):
     assert "account_locked" in _actions()
     # Even the right password is refused while locked.
     assert auth.login("gridworker").status_code == 200
-    assert client.get("/").status_code == 302
+    assert client.get("/account").status_code == 302
     assert _actions()[-1] == "login_refused_locked"
     # After the lockout has passed, the right password works again.
     user.locked_until = utcnow() - timedelta(seconds=1)
@@ -89,14 +89,14 @@ def test_each_lockout_before_a_successful_login_lasts_twice_as_long(demo_city, a
 def test_login_without_csrf_token_is_rejected(demo_city, client):
     response = client.post("/login", data={"username": "admin", "password": DEMO_PASSWORD})
     assert response.status_code == 400
-    assert client.get("/").status_code == 302
+    assert client.get("/account").status_code == 302
 
 
 def test_state_changes_need_post_with_csrf(demo_city, client, auth):
     auth.login("admin")
     assert client.get("/logout").status_code == 405
     assert client.post("/logout").status_code == 400  # no token
-    assert client.get("/").status_code == 200  # still logged in
+    assert client.get("/account").status_code == 200  # still logged in
     assert client.get("/language?lang=en").status_code == 405
 
 
@@ -115,7 +115,7 @@ def test_replayed_cookie_after_logout_is_rejected(demo_city, app, client, auth):
     auth.logout()
     attacker = app.test_client()
     attacker.set_cookie(app.config["SESSION_COOKIE_NAME"], stolen)
-    assert attacker.get("/").status_code == 302
+    assert attacker.get("/account").status_code == 302
 
 
 def test_password_change_ends_other_sessions(demo_city, app, client, auth):
@@ -126,11 +126,11 @@ def test_password_change_ends_other_sessions(demo_city, app, client, auth):
     response = auth.post("/account/password", {
         "current_password": DEMO_PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert response.status_code == 302
-    assert client.get("/").status_code == 200  # this login continues on a new session
-    assert other.get("/").status_code == 302  # the other login has ended
+    assert client.get("/account").status_code == 200  # this login continues on a new session
+    assert other.get("/account").status_code == 302  # the other login has ended
     replay = app.test_client()
     replay.set_cookie(app.config["SESSION_COOKIE_NAME"], old_cookie)
-    assert replay.get("/").status_code == 302
+    assert replay.get("/account").status_code == 302
     assert "password_changed" in _actions()
     auth.logout()
     assert auth.login("mediator", DEMO_PASSWORD).status_code == 200
@@ -207,11 +207,11 @@ def test_password_policy_rules(app):
 
 def test_disabled_account_session_is_rejected(demo_city, app, client, auth):
     auth.login("gridworker")
-    assert client.get("/").status_code == 200
+    assert client.get("/account").status_code == 200
     user = _user("gridworker")
     user.active = False
     db.session.commit()
-    assert client.get("/").status_code == 302
+    assert client.get("/account").status_code == 302
 
 
 def test_idle_timeout(demo_city, app, client, auth):
@@ -220,7 +220,7 @@ def test_idle_timeout(demo_city, app, client, auth):
         session["seen"] -= app.config["SESSION_IDLE_TIMEOUT"].total_seconds() + 5
     response = client.get("/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
-    assert client.get("/").status_code == 302
+    assert client.get("/account").status_code == 302
     # The login is over on the server too: a copy of the cookie taken before does not
     # bring it back, however fresh its "seen".
     ended = db.session.scalar(select(UserSession).where(
@@ -233,10 +233,10 @@ def test_a_copied_cookie_is_dead_after_the_idle_logout(demo_city, app, client, a
     with client.session_transaction() as session:
         copy = dict(session)
         session["seen"] -= app.config["SESSION_IDLE_TIMEOUT"].total_seconds() + 5
-    assert client.get("/").status_code == 302  # logged out for inactivity
+    assert client.get("/account").status_code == 302  # logged out for inactivity
     with client.session_transaction() as session:
         session.update(copy)  # the copy, as if replayed at once
-    response = client.get("/")
+    response = client.get("/account")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
@@ -245,7 +245,7 @@ def test_absolute_timeout(demo_city, app, client, auth):
     row = db.session.scalar(select(UserSession).order_by(UserSession.id.desc()))
     row.created_at = utcnow() - app.config["SESSION_ABSOLUTE_TIMEOUT"] - timedelta(minutes=1)
     db.session.commit()
-    assert client.get("/").status_code == 302
+    assert client.get("/account").status_code == 302
 
 
 def test_session_cookie_flags(demo_city, app, client, auth):

@@ -14,7 +14,7 @@ from mediation.users.models import RecoveryCode, User, UserSession
 from mediation.users.two_factor import current_step
 
 # Every page kind a logged-in administrator reaches, and the API.
-PAGES = ["/", "/cases/", "/admin/users", "/areas/", "/admin/audit", "/account",
+PAGES = ["/cases/", "/admin/users", "/areas/", "/admin/audit", "/account",
          "/admin/api-tokens/", "/account/two-factor"]
 
 
@@ -47,6 +47,8 @@ def _refused_everywhere(client) -> None:
         response = client.get(url)
         assert response.status_code == 302 and response.headers["Location"].startswith(
             "/login"), url
+    # "/" is the residents' front page for anyone not logged in, never the workbench.
+    assert 'href="/report"' in client.get("/").get_data(as_text=True)
     with client.session_transaction() as session:
         assert "pending_login" in session and "_user_id" not in session
 
@@ -108,7 +110,7 @@ def test_a_coordinator_enrols_before_reaching_any_page(demo_city, app, client, a
 
     finished = client.post("/login/finish", data={"csrf_token": csrf_from(html)})
     assert finished.status_code == 302 and finished.headers["Location"] == "/"
-    assert client.get("/").status_code == 200
+    assert client.get("/account").status_code == 200
     assert _user("coordinator").two_factor_enabled
     assert _actions("coordinator")[-2:] == ["two_factor.enrol", "login"]
 
@@ -125,7 +127,7 @@ def test_the_enrolment_cookie_finishes_one_login_only(demo_city, app, client):
     replay.set_cookie(app.config["SESSION_COOKIE_NAME"], copy)
     response = replay.post("/login/finish", data={"csrf_token": csrf_from(html)})
     assert response.headers["Location"] == "/login"
-    assert replay.get("/").status_code == 302
+    assert replay.get("/account").status_code == 302
     assert _live_sessions("coordinator") == 1
 
 
@@ -135,7 +137,7 @@ def test_wrong_and_replayed_codes_are_refused_and_counted(enrolled_admin, app, a
         response = auth.login("admin", code=code)
         assert response.status_code == 200, code
         assert "验证码不正确，或已经用过" in response.get_data(as_text=True)
-        assert auth.client.get("/").status_code == 302
+        assert auth.client.get("/account").status_code == 302
     assert _user("admin").failed_logins == 2
     assert _actions("admin")[-1] == "login_failed"
     assert auth.login("admin").status_code == 302  # the app's next code
@@ -149,18 +151,18 @@ def test_wrong_codes_lock_the_account(enrolled_admin, app, auth):
     assert _user("admin").is_locked and "account_locked" in _actions("admin")
     response = auth.login("admin")  # the right password and code, while locked
     assert response.status_code == 200 and "已被锁定" in response.get_data(as_text=True)
-    assert auth.client.get("/").status_code == 302
+    assert auth.client.get("/account").status_code == 302
 
 
 def test_a_recovery_code_opens_one_login(enrolled_admin, app, auth):
     code = enrolled_admin.recovery_codes[3]
     response = auth.login("admin", code=code.upper().replace("-", " "))
-    assert response.status_code == 302 and auth.client.get("/").status_code == 200
+    assert response.status_code == 302 and auth.client.get("/account").status_code == 200
     assert "two_factor.recovery_code_used" in _actions("admin")
     assert _user("admin").unused_recovery_codes == 9
     auth.logout()
     assert auth.login("admin", code=code).status_code == 200  # used up
-    assert auth.client.get("/").status_code == 302
+    assert auth.client.get("/account").status_code == 302
 
 
 def test_the_second_step_expires(enrolled_admin, app, client):
@@ -188,7 +190,7 @@ def test_a_mediator_may_choose_two_factor_sign_in(demo_city, app, client, auth):
     auth.logout()
 
     response = auth.login("mediator", code=_wrong_code(device))
-    assert response.status_code == 200 and client.get("/").status_code == 302
+    assert response.status_code == 200 and client.get("/account").status_code == 302
     assert auth.login("mediator").headers["Location"] == "/"
     response = auth.post("/account/two-factor/disable", {"password": DEMO_PASSWORD},
                          form_url="/account")
@@ -233,7 +235,7 @@ def test_a_login_from_before_must_enrol_first(demo_city, app, client, auth):
     auth.post("/account/two-factor/start", form_url="/account/two-factor")
     page = client.get("/account/two-factor").get_data(as_text=True)
     auth.post("/account/two-factor", {"code": pyotp.TOTP(secret_from(page)).now()})
-    assert client.get("/").status_code == 200
+    assert client.get("/account").status_code == 200
 
 
 def test_a_key_seen_before_the_owner_enrols_is_worth_nothing(demo_city, app, client, auth):
@@ -246,7 +248,7 @@ def test_a_key_seen_before_the_owner_enrols_is_worth_nothing(demo_city, app, cli
     assert _user("coordinator").totp_secret_encrypted is None
 
     assert auth.login("coordinator").headers["Location"] == "/"  # the owner enrols
-    assert auth.devices["coordinator"].secret != seen and client.get("/").status_code == 200
+    assert auth.devices["coordinator"].secret != seen and client.get("/account").status_code == 200
 
     # The key seen can neither be confirmed now nor give a code at a login.
     response = attacker.post("/login/enrol", data={"csrf_token": csrf_from(page),
@@ -257,7 +259,7 @@ def test_a_key_seen_before_the_owner_enrols_is_worth_nothing(demo_city, app, cli
             "csrf_token": Auth(attacker).token("/login/code"),
             "code": pyotp.TOTP(seen).generate_otp(step)})
         assert response.status_code == 200 and "验证码不正确" in response.get_data(as_text=True)
-        assert attacker.get("/").status_code == 302
+        assert attacker.get("/account").status_code == 302
     assert _user("coordinator").failed_logins == 3
     auth.logout()
     assert auth.login("coordinator").headers["Location"] == "/"  # the owner's app still works

@@ -36,6 +36,6 @@ def test_the_qr_code_is_drawn(live_server, page):
     expect(qr).to_be_visible()
     assert qr.evaluate("img => img.complete && img.naturalWidth > 100")
     assert len("".join(page.locator("#totp-secret").inner_text().split())) == 32
-    page.goto(live_server.url + "/")  # no page opens before the enrolment is done
+    page.goto(live_server.url + "/cases/")  # no page opens before the enrolment is done
     assert "/login" in page.url
     assert page.console_problems == []

@@ -99,9 +99,11 @@ def test_static_files_may_be_cached(client):
 
 
 def test_pages_need_login(client):
-    response = client.get("/")
+    """Staff pages do; "/" is the residents' front page for anyone not logged in."""
+    response = client.get("/cases/")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+    assert client.get("/").status_code == 200
 
 
 def test_not_found_page_in_chinese_and_english(client, auth):

@@ -43,7 +43,9 @@ WANG_ID = "37050219750308001" + id_check_char("37050219750308001")
 KEPT = {
     "parties": "SELECT id, case_id, name, id_type, id_number_encrypted, id_number_masked "
                "FROM parties ORDER BY id",
-    "session_participants": "SELECT * FROM session_participants ORDER BY id",
+    "session_participants": "SELECT id, session_id, role, user_id, party_id, name, "
+                            "organisation, attendance, consent_recorded "
+                            "FROM session_participants ORDER BY id",
     "outbox_messages": "SELECT id, session_id, participant_id, kind FROM outbox_messages "
                        "ORDER BY id",
     "agreement_parties": "SELECT * FROM agreement_parties ORDER BY id",

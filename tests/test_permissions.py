@@ -363,3 +363,51 @@ def test_area_pages_need_a_login(demo_city, client):
         response = client.get(url)
         assert response.status_code == 302, url
         assert response.headers["Location"].startswith("/login"), url
+
+
+# Pages anyone may open without logging in, each on purpose; every other page asks for it.
+PUBLIC = {
+    "core.home": "the residents' front page for visitors (staff get their workbench)",
+    "core.set_language": "the language switch is on every page, the public ones too",
+    "users.login": "where staff log in",
+    "agreements.verify": "anyone holding an agreement checks it by its code",
+    "agreements.check": "what an agreement's QR code opens, for a court clerk or a party",
+    "portal.home": "the residents' front page",
+    "portal.report": "residents report a dispute without an account",
+    "portal.receipt": "the report's number and access code, shown once to whoever sent it",
+    "portal.status": "a party opens its case with the case number and its access code",
+    "portal.case": "the party's view that number and code opened (no login: no account)",
+    "portal.reply": "a party confirms or declines a session from that view",
+    "portal.notice": "a party downloads its own session notice from that view",
+    "portal.agreement": "a party downloads its agreement from that view",
+    "portal.leave": "a party closes its view on a shared phone",
+}
+
+
+def _example_url(app, rule) -> str:
+    values = {}
+    for name in rule.arguments:
+        converter = rule._converters[name]
+        items = getattr(converter, "items", None)
+        values[name] = sorted(items)[0] if items else 1
+    return app.url_map.bind("localhost").build(rule.endpoint, values)
+
+
+def test_every_page_asks_for_a_login_but_the_public_ones(demo_city, client):
+    token = Auth(client).token("/login")
+    rules = [r for r in demo_city.url_map.iter_rules()
+             if r.endpoint != "static" and not r.rule.startswith("/api/")]
+    assert set(PUBLIC) <= {r.endpoint for r in rules}, "a public page is gone: update PUBLIC"
+    for rule in rules:
+        url = _example_url(demo_city, rule)
+        if "GET" in rule.methods:
+            response = client.get(url)
+        else:
+            response = client.post(url, data={"csrf_token": token})
+        to_login = response.status_code == 302 and response.headers["Location"].startswith(
+            "/login")
+        if rule.endpoint in PUBLIC:
+            assert not to_login, f"{rule.endpoint} ({url}) is public: {PUBLIC[rule.endpoint]}"
+        else:
+            assert to_login, f"{rule.endpoint} ({url}) answers {response.status_code} " \
+                             "without a login: add it to PUBLIC with the reason, or protect it"

@@ -17,6 +17,7 @@ from cases_helpers import applicant, area, make_case, respondent, user
 from flask_babel import force_locale
 from icalendar import Calendar
 from sqlalchemy import func, select
+from test_sessions_reminders import registration_texts_sent
 
 from mediation.areas.models import Centre
 from mediation.cases import operations as case_operations
@@ -63,6 +64,7 @@ def city(demo_city):
 def new_case(city):
     case = make_case(city.admin, grid=area(GRID), parties=[
         applicant("王建国", phone="13800138000"), respondent("李卫东", phone="13900139000")])
+    registration_texts_sent()
     case_operations.accept_case(city.admin, case, handler=city.mediator)
     db.session.commit()
     return case

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from cases_helpers import applicant, area, make_case, respondent, user
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from mediation.areas.models import Centre
@@ -82,6 +82,7 @@ def book(city, start: datetime | None = None, **fields) -> MediationSession:
         respondent("李卫东", phone="0546-8123456"),
         PartyInput(role=PartyRole.THIRD_PARTY, kind=PartyKind.PERSON, name="孙丽"),
     ])
+    registration_texts_sent()
     assign(city.admin, case, city.legalaid, AssignmentRole.LEGAL_AID)
     start = start or at(TUESDAY, 10)
     fields.setdefault("room", city.room1)
@@ -94,6 +95,12 @@ def book(city, start: datetime | None = None, **fields) -> MediationSession:
     session = schedule_session(city.mediator, case, data)
     db.session.commit()
     return session
+
+
+def registration_texts_sent() -> None:
+    """The parties' access-code SMS went out with the registration (test_portal_status.py
+    covers them): the outbox here holds the session's messages only."""
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.kind == reminders.ACCESS))
 
 
 def outbox(**where) -> list[OutboxMessage]:

@@ -59,7 +59,7 @@ def add_attachment(by, case: Case, filename: str, data: bytes,
         tmp.replace(path)
     attachment = Attachment(case=case, filename=filename[:200] or "file", content_type=content_type,
                             size=len(data), sha256=sha256, description=description or None,
-                            uploaded_by_id=by.id)
+                            uploaded_by_id=by.id if by else None)
     db.session.add(attachment)
     log_event(case, by, EventKind.ATTACHMENT, reason=filename[:200],
            data={"size": len(data), "type": content_type})

@@ -55,6 +55,9 @@ from mediation.users.models import User
 from mediation.users.roles import Role
 
 S = CaseState
+# Domains above cases act when a party joins a case, in the same transaction: functions of
+# (by, party). The portal gives each party with a phone its access code (查询码).
+PARTY_ADDED: list = []
 
 
 class StaleEdit(OperationError):
@@ -264,8 +267,11 @@ def _party_summary(party: Party) -> dict:
             "id_number": party.id_number_masked}
 
 
-def create_case(by: User, data: CaseInput) -> Case:
-    """Register a dispute: number, level by who reports it, risk, parties, deadlines."""
+def create_case(by: User | None, data: CaseInput) -> Case:
+    """Register a dispute: number, level by who reports it, risk, parties, deadlines.
+
+    ``by`` is None for a resident's own report (the residents' portal): it starts in the grid.
+    """
     if data.grid.kind is not AreaKind.GRID:
         raise OperationError(_("Choose a grid."), field="grid")
     if not data.category.active:
@@ -300,6 +306,9 @@ def create_case(by: User, data: CaseInput) -> Case:
         "number": case.number, "grid": data.grid.code, "category": data.category.code,
         "level": case.level.value, "risk": case.risk_level.value,
         "parties": [_party_summary(p) for p in case.parties]})
+    for party in case.parties:
+        for hook in PARTY_ADDED:
+            hook(by, party)
     propose_by_rules(case)
     return case
 
@@ -310,8 +319,8 @@ LEVEL_OF_KIND = {AreaKind.GRID: Level.GRID, AreaKind.COMMUNITY: Level.COMMUNITY,
                  AreaKind.STREET: Level.STREET, AreaKind.DISTRICT: Level.STREET}
 
 
-def starting_level(user: User) -> Level:
-    if user.role is Role.GRID_WORKER:
+def starting_level(user: User | None) -> Level:
+    if user is None or user.role is Role.GRID_WORKER:
         return Level.GRID
     levels = [LEVEL_OF_KIND[node.kind] for node in user.jurisdiction_nodes]
     return max(levels, key=lambda level: level.rank) if levels else Level.GRID
@@ -359,6 +368,8 @@ def add_party(by: User, case: Case, data: PartyInput,
     log_event(case, by, EventKind.PARTY, reason=_("Party added: %(name)s (%(role)s)",
                                                 name=party.name, role=party.role.title))
     audit_case("party.add", case, by, after=_party_summary(party))
+    for hook in PARTY_ADDED:
+        hook(by, party)
     propose_by_rules(case)
     return party
 

@@ -94,6 +94,7 @@ class Source(TitledEnum):
     HOTLINE = "hotline"
     POLICE_REFERRAL = "police_referral"
     COURT_REFERRAL = "court_referral"
+    RESIDENT_REPORT = "resident_report"
 
     @classmethod
     def __titles__(cls):
@@ -105,6 +106,7 @@ class Source(TitledEnum):
             cls.HOTLINE: _l("12345 hotline"),
             cls.POLICE_REFERRAL: _l("Police referral"),
             cls.COURT_REFERRAL: _l("Court referral before filing"),
+            cls.RESIDENT_REPORT: _l("Resident's online report"),
         }
 
 

@@ -110,16 +110,19 @@ def prune_counters(now: datetime) -> int:
     return result.rowcount
 
 
-def limit_views(blueprint, limit_value, *endpoints: str, methods: list[str] | None = None):
+def limit_views(blueprint, limit_value, *endpoints: str, methods: list[str] | None = None,
+                scope: str | None = None):
     """Limit some views of ``blueprint`` by one count they share (a login's password, code
-    and enrolment steps), counted before the request reaches the database.
+    and enrolment steps), counted before the request reaches the database. Another
+    ``scope`` gives other views of the same blueprint a count of their own.
 
     A view's own ``@limiter.limit`` is only checked once the view is called, after the
     request's session has loaded the user; on SQLite that session then holds the write
     lock, and the counter, written on a connection of its own, would wait for it. A
     blueprint's limits are checked first thing in the request.
     """
-    limiter.shared_limit(limit_value, scope=f"{blueprint.name}-limited", methods=methods,
+    limiter.shared_limit(limit_value, scope=scope or f"{blueprint.name}-limited",
+                         methods=methods,
                          error_message=_refusal,
                          exempt_when=lambda: request.endpoint not in endpoints)(blueprint)
 

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -21,6 +21,9 @@ HOME_PANELS: list[tuple[str, object]] = []
 # Parts that answer errors in their own format (the JSON API): a function of the error that
 # returns a response, or None to leave it to the HTML error pages.
 ERROR_RESPONDERS: list = []
+# What a visitor who has not logged in gets at "/" (the residents' portal puts its front
+# page here); without it, "/" asks for the login like every staff page.
+PUBLIC_HOME: list = []
 
 
 def _responded(error):
@@ -29,8 +32,10 @@ def _responded(error):
 
 
 @bp.get("/")
-@login_required
 def home():
+    """Staff: their workbench. Anyone else: the residents' front page."""
+    if not current_user.is_authenticated:
+        return PUBLIC_HOME[0]() if PUBLIC_HOME else current_app.login_manager.unauthorized()
     panels = [(template, provide()) for template, provide in HOME_PANELS]
     return render_template("home.html", panels=[(t, c) for t, c in panels if c is not None])
 

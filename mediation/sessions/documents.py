@@ -10,7 +10,7 @@ from mediation.core.calendar import provisional_years
 from mediation.core.pdf import render_pdf
 from mediation.sessions.minutes import Minutes
 from mediation.sessions.models import MediationSession, Participant, ParticipantRole
-from mediation.sessions.notices import place_text, when_text
+from mediation.sessions.notices import place_text, status_page, when_text
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 PARTY_ROLES = (ParticipantRole.PARTY, ParticipantRole.AGENT)
@@ -47,7 +47,8 @@ def notice_pdf(session: MediationSession, participant: Participant) -> bytes:
             subject=subject, others=others, committee_name=committee_name,
             phone=committee.phone if committee else None, place=place_text(session),
             when=when_text(session), issued=chinese_date(session.created_at),
-            provisional=provisional_years(session.starts_at, session.ends_at))
+            provisional=provisional_years(session.starts_at, session.ends_at),
+            status_page=status_page() if participant.role in PARTY_ROLES else None)
 
 
 def minutes_pdf(minutes: Minutes) -> bytes:

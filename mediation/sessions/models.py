@@ -69,6 +69,19 @@ class Attendance(TitledEnum):
                 cls.ABSENT: _l("Absent")}
 
 
+class Reply(TitledEnum):
+    """A party's answer to its notice, given on the residents' portal (当事人回复)."""
+
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    OTHER_TIME = "other_time"
+
+    @classmethod
+    def __titles__(cls):
+        return {cls.CONFIRMED: _l("Will come"), cls.DECLINED: _l("Cannot come"),
+                cls.OTHER_TIME: _l("Asks for another time")}
+
+
 class MediationSession(db.Model):
     """One meeting of a case's parties with the mediators, in a room, on site or by video."""
 
@@ -119,6 +132,7 @@ class Participant(db.Model):
     __table_args__ = (
         CheckConstraint("user_id IS NOT NULL OR party_id IS NOT NULL OR name IS NOT NULL",
                         name="who"),
+        CheckConstraint("(reply IS NULL) = (replied_at IS NULL)", name="replied_at_iff_reply"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -134,6 +148,10 @@ class Participant(db.Model):
     attendance: Mapped[Attendance] = mapped_column(enum_column(Attendance, name="attendance"),
                                                    default=Attendance.INVITED)
     consent_recorded: Mapped[bool] = mapped_column(default=False)
+    # The party's own answer from the portal; attendance stays the mediator's record.
+    reply: Mapped[Reply | None] = mapped_column(enum_column(Reply, name="reply"))
+    reply_reason: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[datetime | None]
 
     session: Mapped[MediationSession] = relationship(back_populates="participants")
     user: Mapped[User | None] = relationship()

@@ -3,7 +3,7 @@ the session's time and place as their notices and messages say them."""
 
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from mediation.core.db import utcnow
@@ -22,6 +22,16 @@ def place_text(session: MediationSession) -> str:
     if session.place_kind is PlaceKind.VIDEO:
         return session.video_link or ""
     return session.address or ""
+
+
+def status_page() -> str:
+    """Where parties check their case with their access code (the residents' 查询进度 page):
+    under PUBLIC_BASE_URL, else this request's host; words for it outside a request."""
+    base = current_app.config.get("PUBLIC_BASE_URL") or (
+        request.host_url if has_request_context() else None)
+    if not base:
+        return "人民调解网站“查询进度”页面"
+    return base.rstrip("/") + current_app.url_map.bind("localhost").build("portal.status")
 
 
 def _chinese_day(moment: datetime) -> str:

@@ -6,6 +6,10 @@ SMTP when ``MAIL_SERVER`` is set and commits after each message.  SMS messages, 
 email while no mail server is configured, stay pending in the outbox: the staff export
 them for their SMS gateway with ``flask send-reminders --list-sms [--mark-sent]``.
 
+A message about a case rather than a session (a party's access code, ``ACCESS``) has a
+``party`` and no participant; ``queue_to_party`` queues it, and once handed to the gateway
+its stored text no longer holds the code.
+
 Nothing is sent twice: a UNIQUE (participant, kind, due time) makes queuing idempotent,
 and on PostgreSQL ``FOR UPDATE SKIP LOCKED`` keeps two runs off the same message (SQLite
 writers queue on the database lock).
@@ -13,6 +17,7 @@ writers queue on the database lock).
 
 import csv
 import io
+import re
 import smtplib
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -22,6 +27,7 @@ from flask import current_app
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from mediation.cases.models import Party
 from mediation.core import audit
 from mediation.core.db import enum_column, utcnow
 from mediation.core.enums import TitledEnum
@@ -37,6 +43,7 @@ NOTICE = "notice"
 REMINDER = "reminder"
 CANCELLATION = "cancellation"
 MOVED = "moved"
+ACCESS = "access"  # a party's access code to the portal, about the case (no session)
 
 REMINDER_BEFORE = timedelta(hours=24)
 
@@ -46,7 +53,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
     NOTICE: {
         "subject": "调解会议通知（案件{number}）",
         "body": "【人民调解】{name}您好：案件{number}的调解会议定于{when}在{place}举行，"
-                "请携带身份证件及相关证据材料准时参加。如需改期，请尽早与调解员联系。",
+                "请携带身份证件及相关证据材料准时参加。如需改期，请尽早与调解员联系。"
+                "可凭登记短信中的网址和查询码查询进度、回复是否参加。",
     },
     REMINDER: {
         "subject": "调解会议提醒（案件{number}）",
@@ -56,7 +64,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
     MOVED: {
         "subject": "调解会议改期通知（案件{number}）",
         "body": "【人民调解】{name}您好：案件{number}的调解会议已改期，现定于{when}在{place}"
-                "举行，请以本通知为准准时参加。如有不便，请尽早与调解员联系。",
+                "举行，请以本通知为准准时参加。如有不便，请尽早与调解员联系。"
+                "可凭登记短信中的网址和查询码查询进度。",
     },
     CANCELLATION: {
         "subject": "调解会议取消通知（案件{number}）",
@@ -108,6 +117,9 @@ class OutboxMessage(db.Model):
         ForeignKey("mediation_sessions.id", ondelete="CASCADE"), index=True)
     participant_id: Mapped[int | None] = mapped_column(
         ForeignKey("session_participants.id", ondelete="SET NULL"))
+    # A message about the case rather than a session (a party's access code): its party.
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id", ondelete="SET NULL"),
+                                                 index=True)
     kind: Mapped[str] = mapped_column(String(40))
     channel: Mapped[Channel] = mapped_column(enum_column(Channel, name="channel"))
     recipient: Mapped[str] = mapped_column(String(200))
@@ -124,6 +136,7 @@ class OutboxMessage(db.Model):
 
     session: Mapped[MediationSession | None] = relationship()
     participant: Mapped[Participant | None] = relationship()
+    party: Mapped[Party | None] = relationship()
 
 
 # ---- queuing ------------------------------------------------------------------------------
@@ -280,6 +293,37 @@ def queue_cancellation(session: MediationSession) -> list[OutboxMessage]:
     return _queue(session, CANCELLATION, utcnow(), once_per_participant=True)
 
 
+def queue_to_party(party: Party, kind: str, subject: str, body: str) -> OutboxMessage | None:
+    """One SMS about the case to a party's mobile phone, due now (None without a mobile).
+
+    Unsent messages of the same kind to the party are withdrawn: only the latest holds
+    (a renewed access code makes the earlier one useless).  Flushes, never commits.
+    """
+    for message in db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.party_id == party.id, OutboxMessage.kind == kind,
+            OutboxMessage.status == OutboxStatus.PENDING)):
+        message.status = OutboxStatus.CANCELLED
+    recipient = normalise_phone(party.phone) if party.phone else None
+    if recipient is None or not recipient.startswith("1"):  # a landline takes no SMS
+        db.session.flush()
+        return None
+    message = OutboxMessage(party=party, kind=kind, channel=Channel.SMS, recipient=recipient,
+                            subject=subject, body=body, due_at=utcnow(),
+                            status=OutboxStatus.PENDING, attempts=0)
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+# Once handed over, an access code is no longer kept in plain text: only its hash stays.
+_SECRET = re.compile(r"(查询码)\d+")
+
+
+def _forget_secrets(message: OutboxMessage) -> None:
+    if message.kind == ACCESS:
+        message.body = _SECRET.sub(r"\1********", message.body)
+
+
 # ---- sending ------------------------------------------------------------------------------
 
 class _Mailer:
@@ -429,6 +473,7 @@ def mark_exported(messages: list[OutboxMessage]) -> None:
     for message in messages:
         message.status = OutboxStatus.SENT
         message.sent_at = message.exported_at = moment
+        _forget_secrets(message)
     audit.record("outbox.sms_export", object_type="OutboxMessage",
                  after={"count": len(messages), "ids": [m.id for m in messages]})
     db.session.flush()

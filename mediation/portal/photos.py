@@ -1,0 +1,68 @@
+"""Photos residents send: checked by decoding them, re-encoded without their metadata.
+
+A file counts as a photo only if Pillow decodes it whole as JPEG, PNG or WebP, whatever it
+is called or claims to be. The stored copy is a new encoding of the pixels alone: EXIF (with
+the GPS position and the phone's serial number), XMP, comments and colour profiles stay
+behind; the EXIF orientation is applied first so the photo stays upright.
+"""
+
+import io
+import warnings
+
+from flask_babel import gettext as _
+from PIL import Image, ImageOps
+
+from mediation.core.errors import OperationError
+
+MAX_PHOTOS = 6
+MAX_BYTES = 8 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # a 40-megapixel photo; larger ones are refused before decoding
+LONGEST_SIDE = 4096  # kept photos are scaled down to this
+# Pillow's name of each format taken, and the stored file's extension.
+FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+
+
+def clean_photo(data: bytes) -> tuple[bytes, str]:
+    """The photo re-encoded without metadata, and its extension; OperationError if ``data``
+    is not a JPEG, PNG or WebP image within the limits."""
+    if not data:
+        raise OperationError(_("A photo file is empty."), field="photos")
+    if len(data) > MAX_BYTES:
+        raise OperationError(_("A photo is larger than %(mb)d MB: send a smaller one.",
+                               mb=MAX_BYTES // (1024 * 1024)), field="photos")
+    not_a_photo = OperationError(_("A file is not a photo (JPEG, PNG or WebP) or is damaged. "
+                                   "Nothing was sent: choose your photos again."),
+                                 field="photos")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
+                if image.width * image.height > MAX_PIXELS:
+                    raise OperationError(_("A photo has too many pixels: send a smaller one."),
+                                         field="photos")
+                image.load()
+                kind = image.format
+                upright = ImageOps.exif_transpose(image)
+    except OperationError:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombWarning,
+            Image.DecompressionBombError):
+        raise not_a_photo from None
+    return _encode(upright, kind), FORMATS[kind]
+
+
+def _encode(image: Image.Image, kind: str) -> bytes:
+    if kind == "JPEG":
+        image = image.convert("L" if image.mode in ("1", "L") else "RGB")
+    elif image.mode not in ("RGB", "RGBA", "L"):
+        image = image.convert("RGBA" if "A" in image.mode or "transparency" in image.info
+                              else "RGB")
+    else:
+        image = image.copy()
+    image.info = {}  # no comment, colour profile or transparency key carried over
+    image.thumbnail((LONGEST_SIDE, LONGEST_SIDE))
+    out = io.BytesIO()
+    options = {"JPEG": {"quality": 85, "optimize": True}, "PNG": {"optimize": True},
+               "WEBP": {"quality": 85}}[kind]
+    image.save(out, format=kind, **options)
+    return out.getvalue()
