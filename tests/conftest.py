@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from flask import g, has_app_context
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 from flask_migrate import upgrade
 from two_factor_helpers import Device, keyring, recovery_codes_from, secret_from
 
@@ -164,6 +165,19 @@ def app_factory(database, request):
         with extra.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def bare_app():
+    """An app without a database, for the rules that only translate their messages."""
+    return create_app("testing", SQLALCHEMY_DATABASE_URI="sqlite://")
+
+
+@pytest.fixture
+def english(bare_app):
+    """Rules' messages in English, without a database."""
+    with bare_app.app_context(), force_locale("en"):
+        yield
 
 
 @pytest.fixture

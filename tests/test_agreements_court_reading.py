@@ -535,3 +535,16 @@ def test_a_foreigner_and_a_company_jointly_liable_read_right_together(city, tmp_
     smith_block = text[text.index("当事人乙"):text.index("当事人丙")]
     assert "族" not in smith_block
     assert "双方当事人" not in text
+
+
+def test_a_party_name_in_a_share_label_stays_text(demo_case, client):
+    """The share boxes are labelled with the parties' names (a lazy translation with a
+    parameter): a name typed as markup is shown as text."""
+    auth = Auth(client)
+    assert auth.login("mediator").status_code == 302
+    agreement = operations.start_draft(user("mediator"), demo_case)
+    agreement.parties[1].party.name = '<img src=x onerror="alert(1)">陶喆'
+    db.session.commit()
+    page = client.get(f"/agreements/{agreement.id}/terms/new").get_data(as_text=True)
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=" in page

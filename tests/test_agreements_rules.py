@@ -4,9 +4,7 @@ numbers, a party's block, eligibility for judicial confirmation, the deadlines, 
 from datetime import date
 
 import pytest
-from flask_babel import force_locale
 
-from mediation import create_app
 from mediation.agreements import rules
 from mediation.agreements.models import Agreement, AgreementStatus, Instalment, Term
 from mediation.areas.models import Committee
@@ -23,16 +21,6 @@ needs_2026 = pytest.mark.skipif(not calendar.library_covers(2026),
                                 reason="chinesecalendar lacks the 2026 schedule")
 
 
-@pytest.fixture(scope="module")
-def bare_app():
-    """An app without a database, for the rules that only translate their messages."""
-    return create_app("testing", SQLALCHEMY_DATABASE_URI="sqlite://")
-
-
-@pytest.fixture
-def english(bare_app):
-    with bare_app.app_context(), force_locale("en"):
-        yield
 
 
 # ---- parsing what people type ------------------------------------------------------------

@@ -12,10 +12,8 @@ from pathlib import Path
 import pytest
 from cases_helpers import applicant, area, make_case, respondent, user, walk_to
 from conftest import Auth
-from flask_babel import force_locale
 from sqlalchemy import select
 
-from mediation import create_app
 from mediation.agreements import documents, operations, rules, views
 from mediation.agreements.models import Agreement, AgreementStatus, Instalment, Term
 from mediation.areas.models import Court
@@ -48,15 +46,6 @@ provisional_2027 = pytest.mark.skipif(calendar.library_covers(2027),
 
 # ---- eligibility (no database) ---------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def bare_app():
-    return create_app("testing", SQLALCHEMY_DATABASE_URI="sqlite://")
-
-
-@pytest.fixture
-def english(bare_app):
-    with bare_app.app_context(), force_locale("en"):
-        yield
 
 
 def _verdict(*terms: Term, disputed: str = "双方就宅基地边界及损失赔偿发生争议。"):
