@@ -199,6 +199,7 @@ def register_blueprints(app: Flask) -> None:
     from mediation.cases.views import bp as cases_bp
     from mediation.core.views import bp as core_bp
     from mediation.sessions.views import bp as sessions_bp
+    from mediation.stats.views import bp as stats_bp
     from mediation.users.views import bp as users_bp
 
     app.register_blueprint(core_bp)
@@ -208,7 +209,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(settings_bp)
     app.register_blueprint(sessions_bp)
     app.register_blueprint(agreements_bp)
-    from mediation.portal import report_views, views  # noqa: F401  (routes on portal_bp)
+    app.register_blueprint(stats_bp)
+    from mediation.portal import display, report_views, views  # noqa: F401  (routes on portal_bp)
     from mediation.portal.blueprint import bp as portal_bp
 
     app.register_blueprint(portal_bp)

@@ -5,9 +5,10 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import select
 
+from mediation import demo_activity
 from mediation.areas import operations as area_ops
 from mediation.areas.models import AreaNode, Centre, Committee, Court
-from mediation.cases.demo import ESTATES, seed_cases
+from mediation.cases.demo import ESTATES
 from mediation.extensions import db
 from mediation.users import operations as user_ops
 from mediation.users.roles import Role
@@ -115,8 +116,10 @@ def seed() -> bool:
                              password=password, areas=[_node(c) for c in area_codes],
                              committees=committees, must_change_password=False)
         created = True
-    # About 200 demo disputes (and the staff who work them).  Not under the testing config
-    # unless DEMO_CASES is set: the test fixtures seed the city for every test.
-    if current_app.config.get("DEMO_CASES", not current_app.testing) and seed_cases() > 0:
+    # About 360 demo disputes over eighteen months (and the staff who work them), with their
+    # sessions, agreements and ratings.  Not under the testing config unless DEMO_CASES is
+    # set: the test fixtures seed the city for every test.
+    if current_app.config.get("DEMO_CASES", not current_app.testing) and \
+            demo_activity.seed_living_cases() > 0:
         created = True
     return created

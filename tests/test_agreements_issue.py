@@ -4,7 +4,7 @@ concurrency), corrections, signatures, performance and judicial confirmation."""
 import hashlib
 import re
 import threading
-from datetime import date
+from datetime import date, datetime, time
 
 import pytest
 from agreements_helpers import VERIFY_URL, agreement_city, full_person, ready_draft, settled_case
@@ -24,6 +24,7 @@ from mediation.agreements.models import (
 from mediation.areas import operations as area_ops
 from mediation.areas.models import Court
 from mediation.cases.models import Attachment, Case, CaseEvent, EventKind
+from mediation.cases.rules import LOCAL, local_date
 from mediation.cases.states import CaseState, Source
 from mediation.core import calendar
 from mediation.core.db import write_intent
@@ -307,6 +308,73 @@ def test_a_committee_with_its_own_pattern(city, clock, quick_pdf):
     city.committee.agreement_number_pattern = "东人调〔{year}〕{n:03d}号"
     db.session.commit()
     assert _issue(city, ready_draft(city, settled_case(city))).number == "东人调〔2026〕001号"
+
+
+def _local_moment(day: date) -> datetime:
+    return datetime.combine(day, time(10), tzinfo=LOCAL)
+
+
+def test_an_agreement_issued_on_an_earlier_day_takes_that_days_year(city, clock, quick_pdf):
+    """The demo's history issues on past days: in January, an agreement issued last December
+    is numbered in last year's sequence, dated then, and this year's sequence is untouched."""
+    clock.set(date(2027, 1, 5))
+    case = settled_case(city)
+    case.accepted_at = _local_moment(date(2026, 12, 1))
+    agreement = ready_draft(city, case)
+    operations.issue(city.mediator, agreement, verify_url=VERIFY_URL, on=date(2026, 12, 20))
+    db.session.commit()
+    assert agreement.number == _number(1) and (agreement.year, agreement.seq) == (2026, 1)
+    assert agreement.issued_on == date(2026, 12, 20)
+    assert local_date(agreement.issued_at) == date(2026, 12, 20)
+    assert agreement.number.encode() in agreement.pdf  # the PDF was made with that number
+    assert case.state is S.SETTLED
+    # Today is the default: this year's first.
+    assert _issue(city, ready_draft(city, settled_case(city))).number == _number(1, year=2027)
+    # On today, given: the same as the default (and the moment is now).
+    third = ready_draft(city, settled_case(city))
+    operations.issue(city.mediator, third, verify_url=VERIFY_URL, on=date(2027, 1, 5))
+    assert third.number == _number(2, year=2027) and third.issued_on == date(2027, 1, 5)
+
+
+@pytest.mark.parametrize(("state", "on", "message"), [
+    (S.IN_MEDIATION, date(2027, 1, 6), "The date is in the future."),
+    (S.IN_MEDIATION, date(2026, 11, 30), "before the case was accepted (2026-12-01)"),
+    (S.SETTLED, date(2026, 12, 9), "before the case was settled (2026-12-10)"),
+], ids=["future", "before-acceptance", "before-settlement"])
+def test_a_day_of_issue_to_come_or_before_the_case_allows_one_is_refused(
+        city, clock, quick_pdf, state, on, message):
+    clock.set(date(2027, 1, 5))
+    case = make_case(city.mediator, grid=city.east_1,
+                     parties=[full_person(applicant, "王建国"), full_person(respondent, "李卫东")])
+    walk_to(case, state, city.mediator)
+    case.accepted_at = _local_moment(date(2026, 12, 1))
+    if state is S.SETTLED:
+        case.outcome_at = _local_moment(date(2026, 12, 10))
+    db.session.commit()
+    agreement = ready_draft(city, case)
+    with pytest.raises(OperationError, match=re.escape(message)):
+        operations.issue(city.mediator, agreement, verify_url=VERIFY_URL, on=on)
+    db.session.rollback()
+    assert agreement.is_draft and agreement.number is None and _counter(city) is None
+    operations.issue(city.mediator, agreement, verify_url=VERIFY_URL, on=date(2026, 12, 10))
+    assert agreement.number == _number(1)
+
+
+def test_a_correction_is_not_dated_before_what_it_replaces(city, clock, quick_pdf):
+    clock.set(date(2027, 1, 5))
+    case = settled_case(city)
+    case.accepted_at = _local_moment(date(2026, 12, 1))
+    agreement = ready_draft(city, case)
+    operations.issue(city.mediator, agreement, verify_url=VERIFY_URL, on=date(2026, 12, 20))
+    correction = operations.correct(city.mediator, agreement)
+    db.session.commit()
+    with pytest.raises(OperationError, match=re.escape("before the agreement was issued "
+                                                       "(2026-12-20)")):
+        operations.issue(city.mediator, correction, verify_url=VERIFY_URL,
+                         on=date(2026, 12, 19))
+    db.session.rollback()
+    operations.issue(city.mediator, correction, verify_url=VERIFY_URL, on=date(2026, 12, 28))
+    assert correction.number == _number(2) and agreement.status is AgreementStatus.SUPERSEDED
 
 
 def test_issuing_keeps_the_pdf_and_settles_the_case(city, clock, quick_pdf):

@@ -13,6 +13,7 @@ from a pytest fixture under pytest 9 (``from_fixture``), hence the document made
 """
 
 import os
+import re
 
 import pytest
 import schemathesis
@@ -39,6 +40,7 @@ from schemathesis.specs.openapi.checks import (
 
 from mediation import create_app, demo
 from mediation.extensions import db
+from mediation.sessions.reminders import ACCESS, OutboxMessage
 
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 # Examples per operation: few by default so that `make test` stays quick; the release check
@@ -79,8 +81,8 @@ def flatmap_path_parameters(context, path_parameters):
 
 @schema.hook
 def flatmap_body(context, body):
-    """Often real codes, parties, free slots or party ids in a generated body, so that it gets
-    past the lookups into the operations."""
+    """Often real codes, parties, free slots, party ids or a party's case number and access
+    code in a generated body, so that it gets past the lookups into the operations."""
     variants = KNOWN.get("bodies", {}).get(context.operation.path)
     if not isinstance(body, dict) or not variants:
         return st.just(body)
@@ -106,6 +108,11 @@ def api(database):
     agreement = issued_agreement(client, headers, settled)
     open_case = case_in_mediation(client, headers, title="邻居噪音纠纷", category="noise")
     valid_draft = agreement_body(open_case)
+    with app.app_context():  # a party's real pair, from its access-code SMS
+        text = db.session.scalar(db.select(OutboxMessage.body).where(
+            OutboxMessage.kind == ACCESS, OutboxMessage.party_id == settled["parties"][0]["id"]))
+    pair = {"case_number": settled["number"],
+            "access_code": re.search(r"查询码(\d{8})", text).group(1)}
     KNOWN.update(
         number=[settled["number"], open_case["number"]], session_id=[session["id"]],
         agreement_id=[agreement["id"]], code=[agreement["verification_code"]],
@@ -118,6 +125,11 @@ def api(database):
                 session_body(*free, parties=None, lead_mediator=None)],
             f"{API}/cases/{{number}}/agreements": [
                 {k: valid_draft[k] for k in ("terms", "responsibilities")}],
+            f"{API}/public/reports": [{"grid": GRID, "consent": True, "photos": [],
+                                       "phone": "13905461234"}],
+            f"{API}/public/status": [pair],
+            f"{API}/public/sessions/{{session_id}}/reply": [pair],
+            f"{API}/public/ratings": [pair],
         })
     yield app, headers
     KNOWN.clear()

@@ -11,6 +11,7 @@ import subprocess
 import uuid
 
 import pytest
+from flask_login import login_user
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -19,6 +20,7 @@ from mediation.core import audit
 from mediation.core.audit import GENESIS, SCHEME_HMAC, SCHEME_SHA256, AuditEntry
 from mediation.core.db import utcnow
 from mediation.extensions import db
+from mediation.users.models import User
 
 FERNET_KEY = "Vb4mVOLk0x8l8r2ZqgXz7mYp3m3QqzGJ1uE3aVxQe7c="
 
@@ -447,3 +449,35 @@ def test_a_log_rewritten_unsigned_then_signed_onto_is_found(runner):
     _record(1)
     code, output = _verify(runner)
     assert code == 1 and "却不是升级时写入的标记" in output
+
+
+def test_acting_as_makes_every_entry_inside_its_doing_whatever_the_login(app):
+    """A resident's action on a browser where staff are logged in: not the staff's entries,
+    whoever the operations called along the way name; the login counts again after."""
+    staff = User(id=4242, username="mediator", active=True, session_token="t")
+    with app.test_request_context("/report", method="POST"):
+        login_user(staff)
+        with audit.acting_as("resident"):
+            audit.record("test.plain")  # would fall back to the login
+            audit.record("test.named", actor=staff, actor_name="mediator")
+            with audit.acting_as("someone"):
+                audit.record("test.nested")
+            audit.record("test.after_nested")
+        with pytest.raises(RuntimeError), audit.acting_as("resident"):
+            raise RuntimeError("the action failed")
+        audit.record("test.staff")
+
+        @audit.acting_as("resident")
+        def operation():
+            audit.record("test.decorated")
+
+        operation()
+        operation()
+        audit.record("test.staff_again")
+    db.session.commit()
+    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(e.action, e.actor_id, e.actor_name) for e in entries] == [
+        ("test.plain", None, "resident"), ("test.named", None, "resident"),
+        ("test.nested", None, "someone"), ("test.after_nested", None, "resident"),
+        ("test.staff", 4242, "mediator"), ("test.decorated", None, "resident"),
+        ("test.decorated", None, "resident"), ("test.staff_again", 4242, "mediator")]

@@ -304,7 +304,10 @@ def hostile_city(demo_city, monkeypatch):
 
 # ---- the crawl --------------------------------------------------------------------------
 
-SKIPPED = re.compile(r"^/(logout|language|static/|api/|cases/files/)|(\.pdf|\.ics|/pdf|/ics)$")
+# Downloads (files, not pages) are checked by their own tests, e.g. the statistics' CSV and
+# XLSX in test_stats_exports.
+SKIPPED = re.compile(
+    r"^/(logout|language|static/|api/|cases/files/)|(\.pdf|\.ics|\.csv|\.xlsx|/pdf|/ics)$")
 PER_ROUTE = 1  # pages of a route (ids and query values aside), besides the seeded ones
 LOOK = f"""() => [[...document.querySelectorAll('[{MARK}]')].map(e => e.outerHTML),
                   [...document.links].map(a => a.href)]"""

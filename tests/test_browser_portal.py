@@ -42,6 +42,13 @@ def test_a_resident_reports_a_dispute_and_the_grid_worker_sees_it(live_server, b
         expect(page.get_by_text("东湖区文汇路88号")).to_be_visible()
         _fits(page)
         screenshot(page, "portal-home-375")
+        # The rest in large type (大字), the hardest case for the small screen.
+        page.get_by_role("button", name="大字").click()
+        expect(page.locator("body")).to_have_class("portal portal--large")
+        expect(page.get_by_role("button", name="大字")).to_have_attribute("aria-pressed", "true")
+        assert page.evaluate("getComputedStyle(document.body).fontSize") == "24px"
+        _fits(page)
+        screenshot(page, "portal-home-large-375")
 
         page.get_by_role("link", name=re.compile("申请调解")).click()
         page.get_by_label("街道（镇）").select_option(label="文汇街道")
@@ -61,7 +68,7 @@ def test_a_resident_reports_a_dispute_and_the_grid_worker_sees_it(live_server, b
         page.get_by_label("照片（最多6张）").set_input_files(str(photo))
         page.get_by_label("我已阅读并同意以上告知。").check()
         _fits(page)
-        screenshot(page, "portal-report-375")
+        screenshot(page, "portal-report-large-375")
         page.get_by_role("button", name="提交").click()
 
         expect(page.get_by_role("heading", name="我们已收到您的申请")).to_be_visible()
@@ -70,7 +77,7 @@ def test_a_resident_reports_a_dispute_and_the_grid_worker_sees_it(live_server, b
         assert re.fullmatch(r"\d{4}-\d{6}", number) and re.fullmatch(r"\d{8}", code)
         assert code not in page.url and number not in page.url
         _fits(page)
-        screenshot(page, "portal-receipt-375")
+        screenshot(page, "portal-receipt-large-375")
         page.emulate_media(media="print")
         expect(page.locator(".p-header")).to_be_hidden()  # the print shows the receipt only
         expect(page.locator(".p-code")).to_be_visible()

@@ -309,7 +309,7 @@ def test_supervision_is_answered_once(app, city):
     case = make_case(city.gridworker)
     operations.accept_case(city.gridworker, case)
     notice = operations.issue_supervision(city.coordinator, case, "请三日内报告调处进展。",
-                                          date(2026, 12, 1))
+                                          rules.today() + timedelta(days=3))
     assert (notice.to_user, notice.automatic) == (city.gridworker, False)
     with pytest.raises(OperationError):
         operations.respond_supervision(city.gridworker, notice, " ")

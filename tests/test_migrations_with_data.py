@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mediation.agreements import operations
 from mediation.areas.models import Court
+from mediation.cases import operations as case_operations
 from mediation.cases.models import Gender
 from mediation.cases.rules import today
 from mediation.cases.states import CaseState
@@ -181,3 +182,76 @@ def test_the_terms_revision_down_and_up_keeps_instalments_and_term_parties(in_us
         (in_use["parties"][1][0], in_use["parties"][0][0]), (in_use["parties"][1][0], None)]
     _migrate("upgrade", "head")
     assert _rows() == in_use
+
+
+OUTCOME = "b1a0d17a0013"  # cases.outcome, filled from the timeline, and its CHECKs
+BEFORE_OUTCOME = "b1a0d17a0012"
+S = CaseState
+OUTCOME_STORIES = {  # the case's way → the outcome the upgrade reads for it
+    (S.ACCEPTED, S.IN_MEDIATION, S.SETTLED, S.CLOSED): "settled",
+    (S.ACCEPTED, S.IN_MEDIATION, S.PARTLY_SETTLED, S.FOLLOW_UP): "partly_settled",
+    (S.ACCEPTED, S.IN_MEDIATION, S.FAILED): "failed",
+    (S.DECLINED, S.CLOSED): "declined",
+    (S.WITHDRAWN,): "withdrawn",
+    (S.ACCEPTED,): None,
+}
+
+
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
+def test_the_outcome_revision_reads_each_outcome_from_the_timeline(demo_city):
+    mediator = user("mediator")
+    ids = {}
+    for way in OUTCOME_STORIES:
+        case = make_case(mediator, grid=area(GRID))
+        for step in way:
+            case_operations.transition(case, step, mediator, reason="测试")
+        ids[way] = case.id
+    db.session.commit()
+
+    def outcomes() -> dict:
+        found = dict(db.session.execute(text("SELECT id, outcome FROM cases")).all())
+        return {way: found[case_id] for way, case_id in ids.items()}
+
+    for _ in range(2):
+        _migrate("downgrade", BEFORE_OUTCOME)
+        assert "outcome" not in _columns("cases")
+        _migrate("upgrade", OUTCOME)
+        assert outcomes() == OUTCOME_STORIES
+    _migrate("upgrade", "head")
+
+    # The CHECKs hold from now on, under the names the models give them.
+    follow_up = ids[(S.ACCEPTED, S.IN_MEDIATION, S.PARTLY_SETTLED, S.FOLLOW_UP)]
+    failed, still_open = ids[(S.ACCEPTED, S.IN_MEDIATION, S.FAILED)], ids[(S.ACCEPTED,)]
+    assert "ck_cases_outcome_is_an_outcome" in _refused(
+        f"UPDATE cases SET outcome = 'follow_up' WHERE id = {follow_up}")
+    assert "ck_cases_outcome_iff_outcome_at" in _refused(
+        f"UPDATE cases SET outcome = NULL WHERE id = {failed}")
+    assert "ck_cases_outcome_iff_outcome_at" in _refused(
+        f"UPDATE cases SET outcome = 'settled' WHERE id = {still_open}")
+    assert outcomes() == OUTCOME_STORIES
+    db.session.rollback()
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, db.metadata) == []
+
+
+def test_the_outcome_revision_stops_on_an_outcome_it_cannot_read(demo_city):
+    """A case with an outcome time and nothing on its timeline or in its state to say which
+    outcome: the upgrade names it and changes nothing."""
+    mediator = user("mediator")
+    case = make_case(mediator, grid=area(GRID))
+    walk_to(case, S.CLOSED, mediator)
+    db.session.commit()
+    case_id, number = case.id, case.number
+    _migrate("downgrade", BEFORE_OUTCOME)
+    db.session.execute(text("DELETE FROM case_events WHERE case_id = :id AND kind = 'state' "
+                            "AND to_state = 'settled'"), {"id": case_id})
+    db.session.commit()
+    with pytest.raises(RuntimeError, match=number):
+        _migrate("upgrade", OUTCOME)
+    db.session.rollback()
+    assert "outcome" not in _columns("cases")
+    db.session.execute(text("DELETE FROM cases WHERE id = :id"), {"id": case_id})
+    db.session.commit()
+    _migrate("upgrade", "head")

@@ -378,9 +378,11 @@ PUBLIC = {
     "portal.status": "a party opens its case with the case number and its access code",
     "portal.case": "the party's view that number and code opened (no login: no account)",
     "portal.reply": "a party confirms or declines a session from that view",
+    "portal.rate": "a party rates the service from that view once the case has its outcome",
     "portal.notice": "a party downloads its own session notice from that view",
     "portal.agreement": "a party downloads its agreement from that view",
     "portal.leave": "a party closes its view on a shared phone",
+    "portal.type_size": "the large-type switch is on every residents' page",
 }
 
 

@@ -5,6 +5,7 @@ session notice, the party's papers, and the limits on guessing.
 Sessions are on a Tuesday in 2027 (a provisional holiday year) at the demo city's centre.
 """
 
+import hmac
 import re
 import subprocess
 from datetime import date, datetime, time, timedelta
@@ -25,7 +26,7 @@ from cases_helpers import (
 )
 from conftest import csrf_from
 from flask_babel import force_locale
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from mediation.agreements import documents as agreement_documents
 from mediation.agreements import operations as agreement_ops
@@ -39,6 +40,7 @@ from mediation.core.audit import AuditEntry
 from mediation.core.ratelimit import RateLimitCounter
 from mediation.extensions import db
 from mediation.portal import codes
+from mediation.portal import operations as portal_ops
 from mediation.portal.models import AccessCode
 from mediation.sessions.models import MediationSession, PlaceKind, Reply
 from mediation.sessions.operations import Invitee, SessionInput, cancel_session, schedule_session
@@ -262,6 +264,28 @@ def test_the_party_sees_its_course_and_nothing_of_the_others(city, client):
     assert response.headers["Cache-Control"] == "no-store"
 
 
+def test_the_party_page_reads_its_sessions_and_rating_once(city, client, monkeypatch):
+    case = registered(city)
+    walk_to(case, CaseState.ACCEPTED, city.mediator)
+    book(city, case)
+    code = sms_code(party(case, "王建国"))
+    calls = []
+
+    def counted(name: str):
+        read = getattr(portal_ops, name)
+
+        def reading(*args, **kwargs):
+            calls.append(name)
+            return read(*args, **kwargs)
+        return reading
+
+    for name in ("sessions_of", "rating_of"):
+        monkeypatch.setattr(portal_ops, name, counted(name))
+    page = opened(client, case.number, code)
+    assert 'action="/status/sessions/' in page  # the session's answer form
+    assert sorted(calls) == ["rating_of", "sessions_of"]
+
+
 def test_a_wrong_code_and_an_unknown_number_get_the_same_answer(city, client):
     case = registered(city)
     wrong = check(client, case.number, "00000000" if sms_code(party(case, "王建国")) !=
@@ -384,6 +408,36 @@ def test_the_party_downloads_its_own_notice(city, client, tmp_path):
     assert client.get(f"/status/sessions/{theirs.id}/notice.pdf").status_code == 404
 
 
+def test_a_partys_notice_names_no_staff_but_the_handling_mediator(city, client, auth,
+                                                                  tmp_path):
+    case = registered(city)
+    walk_to(case, CaseState.ACCEPTED, city.mediator)
+    case.handler = city.mediator
+    case_ops.assign(city.admin, case, city.legalaid, AssignmentRole.LEGAL_AID)
+    db.session.commit()
+    session = book(city, case, co_mediators=[city.coordinator], legal_aid=[city.legalaid],
+                   invited=[Invitee("周心怡", "区心理咨询中心", consent_recorded=True)])
+    opened(client, case.number, sms_code(party(case, "李卫东")))
+    response = client.get(f"/status/sessions/{session.id}/notice.pdf")
+    text = re.sub(r"\s+", "", _pdf_text(response.data, tmp_path))
+    assert "张志强（主持调解员）" in text  # the handling mediator
+    assert "李红梅" not in text and "陈思远" not in text  # co-mediator, legal-aid volunteer
+    # Everything else stays: who, when, where, about what, what to bring.
+    for kept in ("李卫东：", "王建国", "周心怡", "2027年3月16日（星期二）10:00至11:00",
+                 "第一调解室", "调解维修费用分担", "本人身份证件"):
+        assert kept in text, kept
+
+    # Staff print the same for the party; a staff member's notice still lists everyone.
+    auth.login("mediator")
+    by_role = {p.role.value: p for p in session.participants}
+    printed = auth.client.get(f"/sessions/{session.id}/notice/{by_role['party'].id}.pdf")
+    assert "李红梅" not in re.sub(r"\s+", "", _pdf_text(printed.data, tmp_path))
+    staff = auth.client.get(f"/sessions/{session.id}/notice/{by_role['co_mediator'].id}.pdf")
+    staff_text = re.sub(r"\s+", "", _pdf_text(staff.data, tmp_path))
+    for name in ("张志强", "李红梅", "陈思远", "周心怡", "王建国", "李卫东"):
+        assert name in staff_text, name
+
+
 def test_the_party_downloads_the_issued_agreement_as_stored(city, client, monkeypatch):
     monkeypatch.setattr(agreement_documents, "agreement_pdf", lambda agreement, **kw:
                         f"%PDF-1.7 {agreement.number}".encode())
@@ -464,6 +518,64 @@ def test_wrong_pairs_are_limited_per_address_and_the_right_one_is_refused_then(g
     assert keys and not any(number in key or code in key for key in keys)
 
 
+def _answer_and_work(app, monkeypatch, number: str, code: str, address: str):
+    """A fresh phone's POST of the pair: the answer, every SQL statement the server ran
+    for it (the limits' counters too) and its HMAC work (calls, and the text the lookup
+    hashed: its length, since equal lengths cost equal time)."""
+    client = app.test_client()
+    token = csrf_from(client.get("/status", **_from(address)).get_data(as_text=True))
+    statements, macs, hashed = [], [], []
+    real_new, real_index = hmac.new, codes.blind_index
+
+    def counted_new(key, msg=None, digestmod=None):
+        macs.append(len(msg) if msg is not None else None)
+        return real_new(key, msg, digestmod)
+
+    def counted_index(value):
+        hashed.append(len(value.encode("utf-8")))
+        return real_index(value)
+
+    def executed(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    monkeypatch.setattr(hmac, "new", counted_new)
+    monkeypatch.setattr(codes, "blind_index", counted_index)
+    event.listen(db.engine, "before_cursor_execute", executed)
+    try:
+        response = client.post("/status", data={"csrf_token": token, "case_number": number,
+                                                "access_code": code}, **_from(address))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", executed)
+        monkeypatch.undo()
+    return response, statements, macs, hashed
+
+
+def test_a_wrong_code_and_an_unknown_number_do_the_same_work(guarded, monkeypatch):
+    """Equal timing, shown without a clock: the same answer from the same statements and
+    the same keyed hashing (bench/portal_timing.py measures the time itself)."""
+    number = guarded.number
+    unknown = number[:5] + ("999999" if number[5:] != "999999" else "999998")
+    wrong_code = "00000000" if guarded.code != "00000000" else "11111111"
+    wrong, wrong_sql, wrong_macs, wrong_hashed = _answer_and_work(
+        guarded.app, monkeypatch, number, wrong_code, "198.51.100.21")
+    missing, missing_sql, missing_macs, missing_hashed = _answer_and_work(
+        guarded.app, monkeypatch, unknown, "12345678", "198.51.100.22")
+
+    assert wrong.status_code == missing.status_code == 200
+    assert WRONG_ZH in wrong.get_data(as_text=True)
+    assert without_token(wrong.get_data(as_text=True)) == \
+        without_token(missing.get_data(as_text=True))
+    assert wrong_sql == missing_sql and len(wrong_sql) == len(missing_sql)
+    assert any("access_codes" in sql for sql in wrong_sql)  # the lookup was seen
+    assert any("rate_limit_counters" in sql for sql in wrong_sql)  # and the counting
+    assert wrong_hashed == missing_hashed and len(wrong_hashed) == 1
+    assert wrong_macs == missing_macs and wrong_macs
+    # The same work for a code of the wrong shape: it is hashed and looked up all the same.
+    short, short_sql, _, short_hashed = _answer_and_work(
+        guarded.app, monkeypatch, number, "12", "198.51.100.23")
+    assert short.status_code == 200 and short_sql == wrong_sql and len(short_hashed) == 1
+
+
 def test_wrong_pairs_are_limited_per_case_number_from_any_address(guarded):
     number, code = guarded.number, guarded.code
     client = guarded.app.test_client()
@@ -504,13 +616,17 @@ def test_a_resident_checks_and_answers_on_a_small_screen_without_javascript(live
     try:
         page.goto(live_server.url + "/status")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.get_by_role("button", name="大字").click()  # the hardest case for the screen
+        page.wait_for_load_state()
+        assert page.evaluate("document.body.className") == "portal portal--large"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
         page.locator("#case_number").fill(number)
         page.locator("#access_code").fill(code)
         page.locator("main form button[type=submit]").click()
         page.wait_for_load_state()
         assert page.url.endswith("/status/case")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
-        screenshot(page, "portal-status-case-375")
+        screenshot(page, "portal-status-case-large-375")
         page.locator(f"#session-{session_id} input[value=confirmed]").check()
         page.locator(f"#session-{session_id} button[type=submit]").click()
         page.wait_for_load_state()

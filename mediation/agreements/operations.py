@@ -5,7 +5,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -32,7 +32,7 @@ from mediation.cases import access, attachments
 from mediation.cases.models import Case, EventKind, Party
 from mediation.cases.operations import audit_case, log_event, reveal_id_number, transition
 from mediation.cases.queries import committee_for
-from mediation.cases.rules import today
+from mediation.cases.rules import LOCAL, local_date, today
 from mediation.cases.states import CaseState
 from mediation.core.db import utcnow
 from mediation.core.errors import OperationError
@@ -475,11 +475,34 @@ def normalise_code(text: str | None) -> str:
     return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
 
 
+def _check_issue_day(agreement: Agreement, on: date) -> None:
+    """A day of issue the caller gives: not to come, not before the case could have had its
+    agreement (issuing settles a case in mediation: it had been accepted), and a correction
+    not before the agreement it replaces."""
+    case, replaced = agreement.case, agreement.supersedes
+    if on > today():
+        raise OperationError(_("The date is in the future."))
+    if case.state is S.IN_MEDIATION:
+        if case.accepted_at is not None and on < local_date(case.accepted_at):
+            raise OperationError(_("The date is before the case was accepted (%(date)s).",
+                                   date=local_date(case.accepted_at).isoformat()))
+    elif case.outcome_at is not None and on < local_date(case.outcome_at):
+        raise OperationError(_("The date is before the case was settled (%(date)s).",
+                               date=local_date(case.outcome_at).isoformat()))
+    if replaced is not None and on < replaced.issued_on:
+        raise OperationError(_("The date is before the agreement was issued (%(date)s).",
+                               date=replaced.issued_on.isoformat()))
+
+
 def issue(by: User, agreement: Agreement, *, verify_url: str,
-          seen_version: int | None = None) -> Agreement:
+          seen_version: int | None = None, on: date | None = None) -> Agreement:
     """Number the draft, render its PDF once and keep the bytes; a correction supersedes.
 
     ``verify_url`` is the public verification page's address with ``{code}`` in it.
+    ``on`` is the day of issue, today by default: the number's year, ``issued_on``, the
+    day of ``issued_at`` and so the PDF follow it.  The demo's history
+    (mediation.demo_activity) issues its agreements on the days it says they were issued:
+    one issued last December is numbered in last year's sequence even in January.
     """
     # Lock the case (PostgreSQL) so that a double click waits and then finds it issued.
     _lock_case(agreement.case)
@@ -497,8 +520,14 @@ def issue(by: User, agreement: Agreement, *, verify_url: str,
     found = problems(agreement)
     if found:
         raise OperationError(found[0][1], field=found[0][0])
+    if on is not None:
+        _check_issue_day(agreement, on)
     committee = agreement.committee
-    issued_on = today()
+    now = utcnow()
+    issued_on = today() if on is None else on
+    # A day given: the clock's time of day on that day (Beijing time).
+    issued_at = now if on is None else datetime.combine(
+        on, now.astimezone(LOCAL).timetz()).astimezone(UTC)
     seq = _allocate(committee.id, issued_on.year)
     # The row's CHECKs want number, code, PDF and status together: no flush in between.
     with db.session.no_autoflush:
@@ -507,7 +536,7 @@ def issue(by: User, agreement: Agreement, *, verify_url: str,
                                                year=issued_on.year,
                                                short_name=committee.short_name, n=seq)
         agreement.verification_code = _verification_code()
-        agreement.issued_on, agreement.issued_at = issued_on, utcnow()
+        agreement.issued_on, agreement.issued_at = issued_on, issued_at
         agreement.issued_by_id = by.id
         pdf = documents.agreement_pdf(agreement, verify_url=verify_url.format(
             code=agreement.verification_code))

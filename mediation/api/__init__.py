@@ -38,6 +38,8 @@ api = MediationApi()
 def init_app(app) -> None:
     from mediation.api import admin, agreements, cases, docs, http, sessions
     from mediation.core.views import ERROR_RESPONDERS
+    from mediation.portal import api as portal_api
+    from mediation.stats import api as stats_api
 
     app.config.setdefault("API_TITLE", "人民调解案件管理系统 API")
     app.config.setdefault("API_VERSION", "v1")
@@ -54,8 +56,9 @@ def init_app(app) -> None:
     })
     api.init_app(app)
     for blueprint in (cases.areas_bp, cases.bp, sessions.bp, agreements.bp,
-                      agreements.courts_bp, agreements.public_bp):
+                      agreements.courts_bp, portal_api.bp):
         api.register_blueprint(blueprint)
+    api.register_blueprint(stats_api.bp)
     app.register_blueprint(docs.bp)
     app.register_blueprint(admin.bp)
     ERROR_RESPONDERS.append(http.respond_to_error)

@@ -1,4 +1,5 @@
-"""/api/v1/agreements: draft, issue, read and download; /api/v1/public: verification."""
+"""/api/v1/agreements: draft, issue, read and download; verification, on the residents'
+public blueprint (/api/v1/public, no token)."""
 
 from flask import Response, url_for
 from flask.views import MethodView
@@ -26,11 +27,10 @@ from mediation.cases.models import Case
 from mediation.core.errors import OperationError
 from mediation.core.money import format_yuan, parse_yuan
 from mediation.extensions import db
+from mediation.portal.api import bp as public_bp
 
 bp = blueprint("agreements_api", "/agreements", "Written settlement agreements "
                "(人民调解协议书): draft, issue, read, download.")
-public_bp = blueprint("public_api", "/public", "Open to anyone, no token: verifying an "
-                      "agreement by its code.", public=True)
 courts_bp = blueprint("courts_api", "/courts", "The people's courts on record, which "
                       "confirm agreements (an agreement's inviting court is one of them).")
 ISSUE = "agreements.issue"

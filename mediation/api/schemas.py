@@ -11,7 +11,14 @@ from mediation.agreements.models import AgreementStatus, ConfirmationResult, Lia
 from mediation.areas.models import AreaKind
 from mediation.cases.models import Gender, HomeRegion, PartyKind, PartyRole
 from mediation.cases.operations import FAILURE_ROUTES
-from mediation.cases.states import RISK_FACTORS, CaseState, Level, RiskLevel, Source
+from mediation.cases.states import (
+    RISK_FACTORS,
+    STAFF_SOURCES,
+    CaseState,
+    Level,
+    RiskLevel,
+    Source,
+)
 from mediation.core.identity import DocumentType, mask_phone
 from mediation.core.validators import WEB_LINK
 from mediation.sessions.models import PlaceKind, SessionStatus
@@ -202,7 +209,11 @@ class PartyList(ma.Schema):
 
 class CaseIn(Strict):
     title = required_text(120)
-    source = one_of(Source, required=True)
+    source = one_of(Source, required=True, metadata={
+        "enum": [source.value for source in STAFF_SOURCES],
+        "description": "How the dispute reached you. resident_report is set by the "
+                       "residents' portal only: a case registered here with it is refused "
+                       "(422)."})
     category = required_text(32, metadata={"description": "A category code, e.g. water_leak."})
     grid = text(32, allow_none=True,
                 metadata={"description": "The grid's code; omitted: picked from the address."})

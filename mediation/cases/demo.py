@@ -1,18 +1,27 @@
-"""Demo disputes for ``flask seed-demo``: about 200 cases in the demo city.
+"""Demo disputes for ``flask seed-demo``: about 360 cases in the demo city, reported over
+the last eighteen months.
 
 Every case is built through ``mediation.cases.operations``, so its timeline, proposals,
 notices and audit entries are the real ones.  The cases are first *planned* (who reports
-them, which levels they pass, how they end, when each step happens over the last four
-months), then *played*: each step calls an operation, and whatever that step created is
-moved back to the step's moment so the case page reads in order and the deadline colours
-(red, yellow) come out of the rules.  The audit log keeps the moment the seed actually
-ran: it is hash-chained and never rewritten.
+them, which levels they pass, how they end, when each step happens), then *played*: each
+step calls an operation, and whatever that step created is moved back to the step's moment
+so the case page reads in order and the deadline colours (red, yellow) come out of the
+rules.  The open cases and the recent outcomes sit in the last weeks; the closed ones are
+spread over the eighteen months so that each month receives about its share (a monthly
+trend means something).  The audit log keeps the moment the seed actually ran: it is
+hash-chained and never rewritten.  Case numbers carry the year the seed ran in (numbers are
+allocated, and audited, as the case is created).
+
+``Planner`` and ``Player`` are extended by ``mediation.demo_activity`` (sessions,
+agreements, ratings: domains above cases): it adds steps to the plan, plays them, and adds
+the stamps of what they create to ``Player.STAMPS``.
 
 Deterministic (``random.Random(2026)``) and idempotent (nothing happens if a case exists).
 """
 
 import math
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -42,7 +51,14 @@ from mediation.cases.models import (
     SupervisionNotice,
 )
 from mediation.cases.operations import CaseInput, PartyInput
-from mediation.cases.states import CaseState, Level, RiskLevel, Source, assess_risk
+from mediation.cases.states import (
+    STAFF_SOURCES,
+    CaseState,
+    Level,
+    RiskLevel,
+    Source,
+    assess_risk,
+)
 from mediation.core.db import utcnow
 from mediation.core.identity import (
     USCC_CHARSET,
@@ -873,14 +889,14 @@ class _PartyPlan:
 
 
 @dataclass
-class _Step:
+class Step:
     when: datetime
     action: str
     args: dict = field(default_factory=dict)
 
 
 @dataclass
-class _Spec:
+class Spec:
     final: CaseState
     outcome: CaseState | None
     category: Category
@@ -910,8 +926,10 @@ class _Spec:
     help_answered: bool = False
     notes: int = 0
     decline: tuple = ()
+    report_day: date | None = None  # a closed case: the day it was reported
     steps: list = field(default_factory=list)
     texts: dict = field(default_factory=dict)
+    extras: dict = field(default_factory=dict)  # what the domains above cases plan for it
 
     @property
     def community(self) -> AreaNode:
@@ -922,17 +940,24 @@ class _Spec:
         return self.grid.parent.parent
 
 
-# Final states (and, for follow-up and closed, the outcome before them), out of 200.
+# Final states (and, for follow-up and closed, the outcome before them), out of 360: a few
+# weeks' intake still open, and eighteen months of outcomes, four in five settled.
 STATE_MIX = [
-    (S.REPORTED, None, 14), (S.ACCEPTED, None, 14), (S.IN_MEDIATION, None, 30),
-    (S.DECLINED, S.DECLINED, 8), (S.SETTLED, S.SETTLED, 30),
-    (S.PARTLY_SETTLED, S.PARTLY_SETTLED, 8), (S.FAILED, S.FAILED, 10),
-    (S.WITHDRAWN, S.WITHDRAWN, 8), (S.REFERRED_OUT, S.REFERRED_OUT, 8),
-    (S.FOLLOW_UP, S.SETTLED, 14), (S.FOLLOW_UP, S.PARTLY_SETTLED, 3),
+    (S.REPORTED, None, 4), (S.ACCEPTED, None, 5), (S.IN_MEDIATION, None, 14),
+    (S.DECLINED, S.DECLINED, 3), (S.SETTLED, S.SETTLED, 12),
+    (S.PARTLY_SETTLED, S.PARTLY_SETTLED, 3), (S.FAILED, S.FAILED, 4),
+    (S.WITHDRAWN, S.WITHDRAWN, 3), (S.REFERRED_OUT, S.REFERRED_OUT, 3),
+    (S.FOLLOW_UP, S.SETTLED, 12), (S.FOLLOW_UP, S.PARTLY_SETTLED, 2),
     (S.FOLLOW_UP, S.FAILED, 2), (S.FOLLOW_UP, S.REFERRED_OUT, 1),
-    (S.CLOSED, S.SETTLED, 32), (S.CLOSED, S.PARTLY_SETTLED, 4), (S.CLOSED, S.FAILED, 4),
-    (S.CLOSED, S.WITHDRAWN, 4), (S.CLOSED, S.DECLINED, 3), (S.CLOSED, S.REFERRED_OUT, 3),
+    (S.CLOSED, S.SETTLED, 233), (S.CLOSED, S.PARTLY_SETTLED, 17), (S.CLOSED, S.FAILED, 17),
+    (S.CLOSED, S.WITHDRAWN, 10), (S.CLOSED, S.DECLINED, 8), (S.CLOSED, S.REFERRED_OUT, 7),
 ]
+HISTORY_MONTHS = 18
+# Disputes reported per calendar month, relative: fewer over the Spring Festival and the
+# National Day holidays, more in summer (noise, leaks, dogs, building work).
+SEASON = {1: 0.95, 2: 0.7, 3: 1.0, 4: 1.0, 5: 1.05, 6: 1.1, 7: 1.15, 8: 1.15, 9: 1.0,
+          10: 0.85, 11: 1.0, 12: 0.95}
+MONTHLY_GROWTH = 0.015  # the grids report a little more each month
 
 
 def _state_list(rng: random.Random, target: int) -> list[tuple[CaseState, CaseState | None]]:
@@ -977,7 +1002,7 @@ class _Clock:
         return self.t
 
 
-class _Planner:
+class Planner:
     def __init__(self, rng: random.Random, now: datetime, staff: dict[str, User]):
         self.rng, self.now, self.staff = rng, now, staff
         self.today = rules.local_date(now)
@@ -1001,7 +1026,7 @@ class _Planner:
     def worker_of(self, grid: AreaNode) -> str:
         return self.grid_worker[(grid.parent.name, int(grid.code.rsplit("-", 1)[1]))]
 
-    def handler_for(self, spec: _Spec, level: Level) -> str:
+    def handler_for(self, spec: Spec, level: Level) -> str:
         if level not in spec.handlers:
             if level is Level.GRID:
                 spec.handlers[level] = self.worker_of(spec.grid)
@@ -1013,14 +1038,14 @@ class _Planner:
                                         else STREET_COORDINATOR[street])
         return spec.handlers[level]
 
-    def decider_for(self, spec: _Spec, level: Level) -> str:
+    def decider_for(self, spec: Spec, level: Level) -> str:
         if level is Level.STREET:
             return STREET_COORDINATOR[spec.street.name]
         return COMMUNITY_MEDIATOR[spec.community.name]
 
     # -- the whole set --------------------------------------------------------------------
 
-    def plan(self, target: int) -> list[_Spec]:
+    def plan(self, target: int) -> list[Spec]:
         rng = self.rng
         states = _state_list(rng, target)
         codes = list(self.categories)
@@ -1043,8 +1068,8 @@ class _Planner:
             scenario = rng.choice(SCENARIOS[code])
             preferred = scenario["sources"]
             source = Source(rng.choice(preferred)) if preferred and rng.random() < 0.8 \
-                else rng.choice(list(Source))
-            specs.append(_Spec(final=final, outcome=outcome, category=category,
+                else rng.choice(STAFF_SOURCES)
+            specs.append(Spec(final=final, outcome=outcome, category=category,
                                scenario=scenario, grid=grid, source=source))
         # The demo accounts work in 文苑社区: give it a good share of the open cases (swapping
         # grids keeps every grid in use).
@@ -1056,21 +1081,66 @@ class _Planner:
                     and rng.random() < 0.3):
                 donor = donors.pop(rng.randrange(len(donors)))
                 spec.grid, donor.grid = donor.grid, spec.grid
-        # Every channel appears.
-        for i, source in enumerate(Source):
+        # Every channel staff register appears (residents' own reports come from the portal).
+        for i, source in enumerate(STAFF_SOURCES):
             if all(s.source is not source for s in specs) and i < len(specs):
                 specs[i * 7 % len(specs)].source = source
         for spec in specs:
             self.shape(spec)
         self.assign_extras(specs)
-        for spec in specs:
+        recent = [s for s in specs if s.final is not S.CLOSED]
+        for spec in recent:
             self.timeline(spec)
+        closed = [s for s in specs if s.final is S.CLOSED]
+        self.spread(closed, recent)
+        for spec in closed:
+            self.timeline(spec)
+        for spec in specs:
             self.write(spec)
         return specs
 
+    def months(self) -> list[date]:
+        """The first days of the last HISTORY_MONTHS calendar months, this one last."""
+        first = self.today.replace(day=1)
+        months = [first]
+        while len(months) < HISTORY_MONTHS:
+            months.insert(0, (months[0] - DAY).replace(day=1))
+        return months
+
+    def spread(self, closed: list[Spec], placed: list[Spec]) -> None:
+        """Give each closed case the day it was reported: each month gets its share of all
+        the cases (SEASON, MONTHLY_GROWTH), less the recent cases already placed in it."""
+        rng = self.rng
+        months = self.months()
+        weights = []
+        for i, first in enumerate(months):
+            weight = SEASON[first.month] * (1 + MONTHLY_GROWTH * i)
+            if first == months[-1]:  # this month so far
+                next_first = (first + timedelta(days=32)).replace(day=1)
+                weight *= self.today.day / (next_first - first).days
+            weights.append(weight)
+        total = len(closed) + len(placed)
+        have = Counter(rules.local_date(spec.steps[0].when).replace(day=1) for spec in placed)
+        deficits = [max(0.0, total * w / sum(weights) - have[first])
+                    for w, first in zip(weights, months, strict=True)]
+        shares = [d * len(closed) / (sum(deficits) or 1) for d in deficits]
+        counts = [math.floor(x) for x in shares]
+        by_remainder = sorted(range(len(shares)), key=lambda i: counts[i] - shares[i])
+        for i in by_remainder[:len(closed) - sum(counts)]:
+            counts[i] += 1
+        days = []
+        for first, count in zip(months, counts, strict=True):
+            next_first = (first + timedelta(days=32)).replace(day=1)
+            last = min(next_first - DAY, self.today)
+            days += [first + timedelta(days=rng.randint(0, (last - first).days))
+                     for _i in range(count)]
+        rng.shuffle(days)
+        for spec, day in zip(closed, days, strict=True):
+            spec.report_day = day
+
     # -- one case: who, what, which levels ------------------------------------------------
 
-    def shape(self, spec: _Spec) -> None:
+    def shape(self, spec: Spec) -> None:
         rng = self.rng
         scenario = spec.scenario
         # Reporter and starting level follow the channel.
@@ -1087,11 +1157,11 @@ class _Planner:
         elif src is Source.COMMITTEE_INITIATIVE:
             spec.reporter = community_mediator
         elif src is Source.WALK_IN:
-            spec.reporter = coordinator if rng.random() < 0.4 else community_mediator
+            spec.reporter = coordinator if rng.random() < 0.03 else community_mediator
         elif src is Source.POLICE_REFERRAL:
-            spec.reporter = coordinator if rng.random() < 0.2 else community_mediator
+            spec.reporter = coordinator if rng.random() < 0.02 else community_mediator
         else:
-            spec.reporter = coordinator if rng.random() < 0.35 else community_mediator
+            spec.reporter = coordinator if rng.random() < 0.03 else community_mediator
         spec.start_level = ops.starting_level(self.staff[spec.reporter])
 
         spec.risks = {name: rng.random() < p for name, p in scenario["risks"].items()}
@@ -1105,7 +1175,8 @@ class _Planner:
         spec.flat = (rng.randint(1, 32), rng.randint(1, 4), rng.randint(2, 16), rng.randint(1, 2))
         spec.parties = self.parties(spec)
 
-        # What the rules will propose at intake, and what a person decides.
+        # What the rules will propose at intake, and what a person decides: most proposals
+        # to go to the street are declined (the seeds: 97% settled at grid or community).
         level = spec.start_level
         high = assess_risk(spec.risks) is RiskLevel.HIGH
         limit = self.limits.get(level)
@@ -1132,22 +1203,23 @@ class _Planner:
             else:
                 spec.intake = True
                 target = None
-                if high and rng.random() < 0.9:
+                if high and rng.random() < 0.1:
                     target = Level.STREET
-                if over and target is None and rng.random() < 0.7:
+                if over and target is None and rng.random() < (0.7 if level is Level.GRID
+                                                               else 0.15):
                     target = level.next
-                if cross and rng.random() < 0.3:
+                if cross and rng.random() < 0.05:
                     target = Level.STREET
                 spec.intake_target = target
         current = spec.intake_target or level
         if spec.reach is S.IN_MEDIATION and current is not Level.STREET:
             roll = rng.random()
-            upward = 0.2 if current is Level.GRID else 0.12
+            upward = 0.2 if current is Level.GRID else 0.02
             if roll < upward / 2:
                 spec.mid, spec.mid_to = "deadline", current.next
             elif roll < upward:
                 spec.mid = "request"
-                spec.mid_to = Level.STREET if current is Level.COMMUNITY or rng.random() < 0.2 \
+                spec.mid_to = Level.STREET if current is Level.COMMUNITY or rng.random() < 0.05 \
                     else Level.COMMUNITY
         if final in (S.REPORTED, S.ACCEPTED, S.IN_MEDIATION):
             roll = rng.random()
@@ -1160,7 +1232,7 @@ class _Planner:
             spec.decline = rng.choice([d for d in DECLINES if d[0] not in DECLINE_FITS
                                        or spec.category.code in DECLINE_FITS[d[0]]])
 
-    def parties(self, spec: _Spec) -> list[_PartyPlan]:
+    def parties(self, spec: Spec) -> list[_PartyPlan]:
         rng = self.rng
         planned = []
         used_names = set()
@@ -1184,7 +1256,7 @@ class _Planner:
             planned.append(_PartyPlan(data, hint))
         return planned
 
-    def person(self, spec: _Spec, role: PartyRole, hint: set, kin_surname: str | None,
+    def person(self, spec: Spec, role: PartyRole, hint: set, kin_surname: str | None,
                used: set, first_applicant: bool) -> PartyInput:
         rng = self.rng
         male = "m" in hint or ("f" not in hint and rng.random() < 0.55)
@@ -1247,7 +1319,7 @@ class _Planner:
             address=address, community=community, agent_name=agent_name,
             agent_phone=agent_phone, agent_power_of_attorney=agent_name is not None)
 
-    def organisation(self, spec: _Spec, role: PartyRole, kind: str) -> PartyInput:
+    def organisation(self, spec: Spec, role: PartyRole, kind: str) -> PartyInput:
         rng = self.rng
         brands, suffix, prefix, title = ORGS[kind]
         street = spec.street.name
@@ -1273,7 +1345,7 @@ class _Planner:
             f"{rng.randint(1, 300)}号", agent_name=agent_name, agent_phone=agent_phone,
             agent_power_of_attorney=agent_name is not None)
 
-    def assign_extras(self, specs: list[_Spec]) -> None:
+    def assign_extras(self, specs: list[Spec]) -> None:
         """Legal aid, supervision and help requests on a few suitable cases."""
         rng = self.rng
         order = list(specs)
@@ -1302,82 +1374,82 @@ class _Planner:
 
     # -- one case: when -----------------------------------------------------------------
 
-    def level_end(self, spec: _Spec, level: Level, entered: datetime) -> datetime:
+    def level_end(self, spec: Spec, level: Level, entered: datetime) -> datetime:
         deadline = rules.local_date(entered) + timedelta(days=spec.category.days_for(level))
         return _local(deadline, 17.5)
 
-    def timeline(self, spec: _Spec) -> None:
+    def timeline(self, spec: Spec) -> None:
         rng = self.rng
         start = _local(self.today - timedelta(days=200), rng.uniform(8.5, 17))
         clock = _Clock(rng, start)
-        steps = [_Step(start, "create")]
+        steps = [Step(start, "create")]
         level, entered = spec.start_level, start
         if spec.intake:
             t = clock.step(0.3, 4)
-            steps.append(_Step(t, "intake", {"target": spec.intake_target}))
+            steps.append(Step(t, "intake", {"target": spec.intake_target}))
             if spec.intake_target:
                 level, entered = spec.intake_target, t
         final_entered = entered
         lengths = {Level.GRID: (1, 10), Level.COMMUNITY: (1, 20), Level.STREET: (1, 16)}
         if spec.outcome is S.DECLINED:
-            steps.append(_Step(clock.step(1, 20), "decline"))
+            steps.append(Step(clock.step(1, 20), "decline"))
         elif spec.reach in (S.ACCEPTED, S.IN_MEDIATION) or spec.outcome:
             end = self.level_end(spec, level, entered)
             if spec.reach is not S.REPORTED:
-                steps.append(_Step(clock.step(*lengths[level], limit=end), "accept",
+                steps.append(Step(clock.step(*lengths[level], limit=end), "accept",
                                    {"level": level}))
             if spec.reach is S.IN_MEDIATION:
                 starts = {Level.GRID: (0.5, 8), Level.COMMUNITY: (4, 40), Level.STREET: (8, 48)}
-                steps.append(_Step(clock.step(*starts[level], limit=end), "start"))
+                steps.append(Step(clock.step(*starts[level], limit=end), "start"))
                 if spec.mid:
-                    steps.append(_Step(clock.step(3, 30, limit=end), "note", {"level": level}))
+                    steps.append(Step(clock.step(3, 30, limit=end), "note", {"level": level}))
                     if spec.mid == "deadline":
                         deadline = rules.local_date(entered) + timedelta(
                             days=spec.category.days_for(level))
                         cron = _local(deadline + DAY, rng.uniform(1, 2))
                         if cron <= clock.t:
                             cron = clock.t + timedelta(hours=1)
-                        steps.append(_Step(cron, "cron"))
+                        steps.append(Step(cron, "cron"))
                         clock.t = _local(deadline + DAY, rng.uniform(9, 16))
-                        steps.append(_Step(clock.t, "confirm", {"rule": "deadline",
+                        steps.append(Step(clock.t, "confirm", {"rule": "deadline",
                                                                 "to": spec.mid_to}))
                     else:
-                        steps.append(_Step(clock.step(4, 30, limit=end), "request",
+                        steps.append(Step(clock.step(4, 30, limit=end), "request",
                                            {"to": spec.mid_to}))
-                        steps.append(_Step(clock.step(1, 20), "confirm",
+                        steps.append(Step(clock.step(1, 20), "confirm",
                                            {"rule": "request", "to": spec.mid_to}))
                     level, entered = spec.mid_to, clock.t
                     final_entered = entered
                 end = self.level_end(spec, level, entered)
                 work = {Level.GRID: (2, 12), Level.COMMUNITY: (8, 40), Level.STREET: (12, 60)}
                 for _i in range(spec.notes):
-                    steps.append(_Step(clock.step(*work[level], limit=end), "note",
+                    steps.append(Step(clock.step(*work[level], limit=end), "note",
                                        {"level": level}))
                 if spec.legal_aid:
-                    steps.append(_Step(clock.step(2, 20, limit=end), "legal_aid"))
-                    steps.append(_Step(clock.step(4, 30, limit=end), "opinion"))
+                    steps.append(Step(clock.step(2, 20, limit=end), "legal_aid"))
+                    steps.append(Step(clock.step(4, 30, limit=end), "opinion"))
                 if spec.help:
-                    steps.append(_Step(clock.step(2, 20, limit=end), "help"))
+                    steps.append(Step(clock.step(2, 20, limit=end), "help"))
                     if spec.help_answered:
-                        steps.append(_Step(clock.step(4, 40, limit=end), "help_response"))
+                        steps.append(Step(clock.step(4, 40, limit=end), "help_response"))
                 if spec.supervise == "focus":
-                    steps.append(_Step(clock.step(1, 10, limit=end), "supervise"))
-                    steps.append(_Step(clock.step(2, 20, limit=end), "respond"))
+                    steps.append(Step(clock.step(1, 10, limit=end), "supervise"))
+                    steps.append(Step(clock.step(2, 20, limit=end), "respond"))
             if spec.outcome:
                 outcome_hours = {Level.GRID: (2, 20), Level.COMMUNITY: (10, 60),
                                  Level.STREET: (24, 120)}
-                steps.append(_Step(clock.step(*outcome_hours[level], limit=end), "outcome"))
+                steps.append(Step(clock.step(*outcome_hours[level], limit=end), "outcome"))
         if spec.follow_up:
-            steps.append(_Step(clock.days(3, 20), "follow_up"))
+            steps.append(Step(clock.days(3, 20), "follow_up"))
         if spec.final is S.CLOSED:
-            steps.append(_Step(clock.days(0, 4), "close"))
+            steps.append(Step(clock.days(0, 4), "close"))
 
         if spec.final in (S.REPORTED, S.ACCEPTED, S.IN_MEDIATION):
             self.place_open(spec, steps, level, final_entered)
         else:
             self.place_done(spec, steps)
 
-    def place_open(self, spec: _Spec, steps: list[_Step], level: Level, entered: datetime):
+    def place_open(self, spec: Spec, steps: list[Step], level: Level, entered: datetime):
         """Shift an open case so its level deadline lands where its colour says."""
         rng = self.rng
         days = spec.category.days_for(level)
@@ -1395,25 +1467,36 @@ class _Planner:
             step.when += shift
         deadline = target + timedelta(days=days)
         if deadline < self.today:
-            steps.append(_Step(_local(deadline + DAY, rng.uniform(1, 2)), "cron"))
+            steps.append(Step(_local(deadline + DAY, rng.uniform(1, 2)), "cron"))
             if spec.supervise == "red":
                 when = _local(deadline + timedelta(days=rng.randint(1, 3)), rng.uniform(9, 11))
-                steps.append(_Step(when, "supervise"))
+                steps.append(Step(when, "supervise"))
                 if spec.supervision_answered:
-                    steps.append(_Step(when + timedelta(hours=rng.uniform(2, 20)), "respond"))
+                    steps.append(Step(when + timedelta(hours=rng.uniform(2, 20)), "respond"))
         spec.steps = self.fit(steps)
 
-    def place_done(self, spec: _Spec, steps: list[_Step]) -> None:
-        """Shift a finished case so it ended some time ago, within the last four months."""
+    def place_done(self, spec: Spec, steps: list[Step]) -> None:
+        """Shift a finished case so it ended some time ago, within the last four months; a
+        closed one to the day it was reported (``spread``), ending before now."""
         rng = self.rng
+        if spec.report_day is not None:
+            shift_days = (spec.report_day - rules.local_date(steps[0].when)).days
+            last = max(step.when for step in steps) + timedelta(days=shift_days)
+            latest = self.now - timedelta(hours=rng.uniform(2, 72))
+            if last > latest:
+                shift_days -= math.ceil((last - latest) / DAY)
+            for step in steps:
+                step.when += timedelta(days=shift_days)
+            spec.steps = self.fit(steps)
+            return
         if spec.final is S.CLOSED:
             age = rng.uniform(3, 112)
         elif spec.final is S.FOLLOW_UP:
-            age = rng.uniform(0.5, 30)
+            age = rng.uniform(0.5, 45)
         elif spec.final in (S.SETTLED, S.PARTLY_SETTLED):
-            age = rng.uniform(0.3, 40)
+            age = rng.uniform(0.3, 60)
         else:
-            age = rng.uniform(0.3, 75)
+            age = rng.uniform(0.3, 100)
         last = max(step.when for step in steps)
         shift_days = math.ceil((self.now - timedelta(days=age) - last) / DAY) - 1
         first = min(step.when for step in steps) + timedelta(days=shift_days)
@@ -1426,7 +1509,7 @@ class _Planner:
             step.when += timedelta(days=shift_days)
         spec.steps = self.fit(steps)
 
-    def fit(self, steps: list[_Step]) -> list[_Step]:
+    def fit(self, steps: list[Step]) -> list[Step]:
         """In time order, nothing in the future (late steps squeezed in before now)."""
         steps = sorted(steps, key=lambda s: s.when)
         limit = self.now - timedelta(minutes=1)
@@ -1441,7 +1524,7 @@ class _Planner:
 
     # -- one case: words ----------------------------------------------------------------
 
-    def write(self, spec: _Spec) -> None:
+    def write(self, spec: Spec) -> None:
         rng = self.rng
         reported = rules.local_date(spec.steps[0].when)
         incident = reported - timedelta(days=rng.randint(1, 12))
@@ -1485,17 +1568,17 @@ class _Planner:
 
 # ---- playing the plan -------------------------------------------------------------------
 
-_STAMPS = {
-    Case: ("reported_at", "level_entered_at", "accepted_at", "outcome_at", "closed_at"),
-    CaseEvent: ("at",), Party: ("created_at",), Assignment: ("assigned_at",),
-    EscalationProposal: ("created_at", "decided_at"),
-    SupervisionNotice: ("issued_at", "responded_at"),
-    HelpRequest: ("requested_at", "responded_at"), FollowUp: ("created_at",),
-}
+class Player:
+    # The timestamps each kind of object gets from the real clock; a subclass adds its own.
+    STAMPS = {
+        Case: ("reported_at", "level_entered_at", "accepted_at", "outcome_at", "closed_at"),
+        CaseEvent: ("at",), Party: ("created_at",), Assignment: ("assigned_at",),
+        EscalationProposal: ("created_at", "decided_at"),
+        SupervisionNotice: ("issued_at", "responded_at"),
+        HelpRequest: ("requested_at", "responded_at"), FollowUp: ("created_at",),
+    }
 
-
-class _Player:
-    def __init__(self, planner: _Planner, staff: dict[str, User], started: datetime):
+    def __init__(self, planner: Planner, staff: dict[str, User], started: datetime):
         self.planner, self.staff, self.started = planner, staff, started
         self.rng = planner.rng
         self.level_rules = rules.level_rules()
@@ -1503,7 +1586,7 @@ class _Player:
     def user(self, username: str) -> User:
         return self.staff[username]
 
-    def play(self, spec: _Spec) -> Case:
+    def play(self, spec: Spec) -> Case:
         self.spec, self.case, self.extra, self.notes_used = spec, None, [], set()
         for step in spec.steps:
             getattr(self, f"do_{step.action}")(step)
@@ -1512,22 +1595,28 @@ class _Player:
         return self.case
 
     def backdate(self, when: datetime) -> None:
-        """Move whatever the last step stamped with the real clock back to the step's moment."""
+        """Move whatever the last step stamped with the real clock back to the step's moment
+        (the deadlines follow a moved report or change of level)."""
         case = self.case
-        proposals = db.session.scalars(
-            select(EscalationProposal).where(EscalationProposal.case_id == case.id)).all()
-        moved_level_events = []
-        for obj in [case, *case.parties, *case.events, *case.assignments, *proposals,
-                    *self.extra]:
-            for name in _STAMPS[type(obj)]:
-                value = getattr(obj, name)
-                if value is not None and value >= self.started:
-                    setattr(obj, name, when)
-                    if isinstance(obj, CaseEvent) and obj.kind is EventKind.LEVEL:
-                        moved_level_events.append(obj)
-        if case.is_open:
-            case.level_deadline = rules.level_deadline(case)
-        case.overall_deadline = rules.overall_deadline(case)
+        moved_level_events, moved = [], set()
+        # Every operation flushed what it made: nothing waits to be flushed before reading.
+        with db.session.no_autoflush:
+            proposals = db.session.scalars(
+                select(EscalationProposal).where(EscalationProposal.case_id == case.id)).all()
+            for obj in [case, *case.parties, *case.events, *case.assignments, *proposals,
+                        *self.extra]:
+                for name in self.STAMPS[type(obj)]:
+                    value = getattr(obj, name)
+                    if value is not None and value >= self.started:
+                        setattr(obj, name, when)
+                        if obj is case:
+                            moved.add(name)
+                        if isinstance(obj, CaseEvent) and obj.kind is EventKind.LEVEL:
+                            moved_level_events.append(obj)
+            if case.is_open and moved & {"reported_at", "level_entered_at"}:
+                case.level_deadline = rules.level_deadline(case)
+            if "reported_at" in moved:
+                case.overall_deadline = rules.overall_deadline(case)
         for event in moved_level_events:
             event.data = {**(event.data or {}), "deadline": case.level_deadline.isoformat()}
 
@@ -1536,7 +1625,7 @@ class _Player:
     def handler(self) -> User:
         return self.case.handler or self.user(self.planner.handler_for(self.spec, self.case.level))
 
-    def do_create(self, step: _Step) -> None:
+    def do_create(self, step: Step) -> None:
         spec = self.spec
         data = CaseInput(
             title=spec.texts["title"], source=spec.source, grid=spec.grid,
@@ -1546,7 +1635,7 @@ class _Player:
             risks=spec.risks, parties=[p.data for p in spec.parties])
         self.case = ops.create_case(self.user(spec.reporter), data)
 
-    def do_intake(self, step: _Step) -> None:
+    def do_intake(self, step: Step) -> None:
         case, spec = self.case, self.spec
         target: Level | None = step.args["target"]
         open_now = ops.open_proposals(case)
@@ -1563,7 +1652,7 @@ class _Player:
             ops.decide_proposal(self.user(self.planner.decider_for(spec, proposal.to_level)),
                                 proposal, False, DISMISS_NOTES[proposal.rule])
 
-    def do_accept(self, step: _Step) -> None:
+    def do_accept(self, step: Step) -> None:
         case, spec = self.case, self.spec
         handler = self.user(self.planner.handler_for(spec, case.level))
         if case.level is Level.STREET:
@@ -1572,17 +1661,17 @@ class _Player:
         else:
             ops.accept_case(handler, case)
 
-    def do_start(self, step: _Step) -> None:
+    def do_start(self, step: Step) -> None:
         ops.start_mediation(self.handler(), self.case)
 
-    def do_note(self, step: _Step) -> None:
+    def do_note(self, step: Step) -> None:
         fresh = [n for n in NOTES[self.case.level] if n not in self.notes_used] or \
             NOTES[self.case.level]
         note = self.rng.choice(fresh)
         self.notes_used.add(note)
         ops.add_note(self.handler(), self.case, note)
 
-    def do_cron(self, step: _Step) -> None:
+    def do_cron(self, step: Step) -> None:
         """What the nightly deadline check does on that night (operations.check_deadlines)."""
         case = self.case
         on = rules.local_date(step.when)
@@ -1598,7 +1687,7 @@ class _Player:
             if notice:
                 self.extra.append(notice)
 
-    def do_confirm(self, step: _Step) -> None:
+    def do_confirm(self, step: Step) -> None:
         case, spec = self.case, self.spec
         to: Level = step.args["to"]
         rule = (ProposalRule.DEADLINE_PASSED if step.args["rule"] == "deadline"
@@ -1623,19 +1712,19 @@ class _Player:
             if not already and previous.id != handler.id and self.rng.random() < 0.4:
                 ops.assign(decider, case, previous, AssignmentRole.CO_HANDLER)
 
-    def do_request(self, step: _Step) -> None:
+    def do_request(self, step: Step) -> None:
         to: Level = step.args["to"]
         ops.request_escalation(
             self.handler(), self.case, to,
             f"案情复杂、双方分歧较大，申请提级由{LEVEL_ZH[to]}人民调解委员会调解。")
 
-    def do_legal_aid(self, step: _Step) -> None:
+    def do_legal_aid(self, step: Step) -> None:
         handler = self.handler()
         by = handler if handler.can("cases.assign") else \
             self.user(COMMUNITY_MEDIATOR[self.spec.community.name])
         ops.assign(by, self.case, self.user(LEGAL_AID), AssignmentRole.LEGAL_AID)
 
-    def do_opinion(self, step: _Step) -> None:
+    def do_opinion(self, step: Step) -> None:
         ops.add_opinion(self.user(LEGAL_AID), self.case, OPINIONS[self.spec.category.code])
 
     def _requester(self) -> User:
@@ -1649,16 +1738,16 @@ class _Player:
         detail = detail.format(police=POLICE[street], short=street.removesuffix("街道"))
         return department, detail, message, response
 
-    def do_help(self, step: _Step) -> None:
+    def do_help(self, step: Step) -> None:
         department, detail, message, _response = self._help_texts()
         self.extra.append(ops.request_help(self._requester(), self.case, department, detail,
                                            message))
 
-    def do_help_response(self, step: _Step) -> None:
+    def do_help_response(self, step: Step) -> None:
         help_request = next(h for h in self.extra if isinstance(h, HelpRequest))
         ops.record_help_response(self._requester(), help_request, self._help_texts()[3])
 
-    def do_supervise(self, step: _Step) -> None:
+    def do_supervise(self, step: Step) -> None:
         case, spec = self.case, self.spec
         coordinator = self.user(STREET_COORDINATOR[spec.street.name])
         respond_by = rules.local_date(step.when) + timedelta(days=self.rng.choice([2, 3]))
@@ -1669,16 +1758,17 @@ class _Player:
             reason = ("涉及人数较多" if spec.risks.get("group_dispute")
                       else "存在矛盾激化风险")
             message = SUPERVISION_FOCUS.format(reason=reason)
-        self.extra.append(ops.issue_supervision(coordinator, case, message, respond_by))
+        self.extra.append(ops.issue_supervision(coordinator, case, message, respond_by,
+                                                on=rules.local_date(step.when)))
 
-    def do_respond(self, step: _Step) -> None:
+    def do_respond(self, step: Step) -> None:
         notice = next(n for n in reversed(self.extra) if isinstance(n, SupervisionNotice)
                       and not n.automatic)
         answer = SUPERVISION_ANSWERS[2] if self.spec.supervise == "focus" else \
             self.rng.choice(SUPERVISION_ANSWERS[:2])
         ops.respond_supervision(self.handler(), notice, answer)
 
-    def do_decline(self, step: _Step) -> None:
+    def do_decline(self, step: Step) -> None:
         case, spec = self.case, self.spec
         kind, reason, referred_to = spec.decline
         by = self.user(self.planner.handler_for(spec, case.level))
@@ -1690,7 +1780,7 @@ class _Player:
             ops.decline_case(by, case, reason.format(**values),
                              referred_to.format(police=POLICE[spec.street.name]))
 
-    def do_outcome(self, step: _Step) -> None:
+    def do_outcome(self, step: Step) -> None:
         case, spec, rng = self.case, self.spec, self.rng
         handler = self.handler()
         outcome = spec.outcome
@@ -1722,7 +1812,7 @@ class _Player:
             body, reason = REFERRALS.get(spec.category.code, DEFAULT_REFERRAL)
             ops.refer_out(handler, case, body, reason)
 
-    def do_follow_up(self, step: _Step) -> None:
+    def do_follow_up(self, step: Step) -> None:
         case, spec, rng = self.case, self.spec, self.rng
         visitor = self.user(self.planner.worker_of(spec.grid)) if rng.random() < 0.5 \
             else self.handler()
@@ -1738,7 +1828,7 @@ class _Player:
             new_lawsuit=spec.outcome is S.FAILED and rng.random() < 0.5,
             remaining_risk=remaining, measures=measures))
 
-    def do_close(self, step: _Step) -> None:
+    def do_close(self, step: Step) -> None:
         notes = {S.WITHDRAWN: "撤回调解，结案归档。", S.DECLINED: "不予受理，结案归档。"}
         note = notes.get(self.spec.outcome, "回访完毕，结案归档。" if self.spec.follow_up
                          else "结案归档。")
@@ -1773,7 +1863,8 @@ def _staff() -> dict[str, User]:
         select(User).where(User.username.in_(usernames)))}
 
 
-def seed_cases(target: int = 200) -> int:
+def seed_cases(target: int = 360, *, planner_class: type[Planner] = Planner,
+               player_class: type[Player] = Player) -> int:
     """Create about ``target`` demo cases through the operations; 0 if any case exists.
 
     Needs the demo city (mediation.demo.seed).  Flushes; the caller commits.
@@ -1783,10 +1874,10 @@ def seed_cases(target: int = 200) -> int:
     started = utcnow()
     rng = random.Random(2026)
     staff = _staff()
-    planner = _Planner(rng, started, staff)
+    planner = planner_class(rng, started, staff)
     specs = planner.plan(target)
     specs.sort(key=lambda s: s.steps[0].when)
-    player = _Player(planner, staff, started)
+    player = player_class(planner, staff, started)
     for spec in specs:
         player.play(spec)
     db.session.flush()

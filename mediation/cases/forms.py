@@ -40,7 +40,7 @@ from mediation.cases.models import (
     PartyRole,
 )
 from mediation.cases.operations import PartyInput, check_nationality
-from mediation.cases.states import RISK_FACTORS, Level, Source
+from mediation.cases.states import PORTAL_SOURCES, RISK_FACTORS, STAFF_SOURCES, Level, Source
 from mediation.core.errors import OperationError
 from mediation.core.forms import check_phone, enum_choices, options
 from mediation.core.i18n import lazy_gettext as _l
@@ -196,7 +196,7 @@ class CaseForm(VersionedForm):
 
     title = StringField(_l("Short title"), validators=[DataRequired(), Length(max=120)],
                         description=_l("e.g. 楼上漏水导致天花板受损"))
-    source = SelectField(_l("Source"), choices=enum_choices(Source))
+    source = SelectField(_l("Source"))
     grid = SelectField(_l("Grid"),
                        description=_l("Or leave it on “from the address” to have the grid "
                                       "picked from the place of the dispute."))
@@ -216,9 +216,13 @@ class CaseForm(VersionedForm):
     respondent = FormField(PartySubform, label=_l("Respondent"))
 
     def __init__(self, *args, grids: list[AreaNode], locale: str, editing: bool = False,
-                 **kwargs):
+                 current_source: Source | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.grids = grids
+        # A resident's own report keeps its source; staff choose among theirs.
+        kept = current_source in PORTAL_SOURCES
+        self.source.choices = options((s.value, s.title) for s in (
+            [current_source] if kept else STAFF_SOURCES))
         self.picked_grid: AreaNode | None = None
         self.grid.choices = options([("", _l("— from the address —")), *(
             (str(g.id), f"{g.parent.name if g.parent else ''} · {g.name}") for g in grids)])

@@ -92,7 +92,14 @@ class Case(db.Model):
                         name="closed_at_iff_closed"),
         CheckConstraint("(state IN ('reported', 'accepted', 'in_mediation')) = "
                         "(outcome_at IS NULL)", name="outcome_at_iff_outcome"),
+        # The outcome is one of the six and is recorded with its time (the statistics).
+        CheckConstraint("outcome IS NULL OR outcome IN ('settled', 'partly_settled', "
+                        "'failed', 'withdrawn', 'declined', 'referred_out')",
+                        name="outcome_is_an_outcome"),
+        CheckConstraint("(outcome IS NULL) = (outcome_at IS NULL)",
+                        name="outcome_iff_outcome_at"),
         Index("ix_cases_state_level", "state", "level"),
+        Index("ix_cases_outcome_at", "outcome_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -139,6 +146,8 @@ class Case(db.Model):
     oral_agreement: Mapped[str | None] = mapped_column(Text)
     routes_told: Mapped[list | None] = mapped_column(JSON)
     settled_level: Mapped[Level | None] = mapped_column(enum_column(Level, name="settled_level"))
+    # Which outcome the case had: kept through follow-up and closure, for the statistics.
+    outcome: Mapped[CaseState | None] = mapped_column(enum_column(CaseState, name="outcome"))
 
     version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
     __mapper_args__ = {"version_id_col": version}
@@ -308,6 +317,8 @@ class CaseEvent(db.Model):
     """One entry on a case's timeline: who did what, when and why."""
 
     __tablename__ = "case_events"
+    # The statistics count a period's escalations from here.
+    __table_args__ = (Index("ix_case_events_kind_at", "kind", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

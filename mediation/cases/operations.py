@@ -39,6 +39,7 @@ from mediation.cases.states import (
     ALLOWED,
     OPEN_STATES,
     OUTCOME_STATES,
+    PORTAL_SOURCES,
     REASON_REQUIRED,
     RISK_FACTORS,
     CaseState,
@@ -58,6 +59,10 @@ S = CaseState
 # Domains above cases act when a party joins a case, in the same transaction: functions of
 # (by, party). The portal gives each party with a phone its access code (查询码).
 PARTY_ADDED: list = []
+# ... and when staff accept a case, in the same transaction: functions of (by, case). The
+# portal gives a code to each party with a phone that has none yet (the other side named
+# in a resident's own report).
+CASE_ACCEPTED: list = []
 
 
 class StaleEdit(OperationError):
@@ -280,6 +285,8 @@ def create_case(by: User | None, data: CaseInput) -> Case:
         raise OperationError(_("The amount cannot be negative."), field="amount")
     if not any(p.role is PartyRole.APPLICANT for p in data.parties):
         raise OperationError(_("A case needs at least one applicant."), field="applicant_name")
+    if by is not None and data.source in PORTAL_SOURCES:
+        raise _portal_source(data.source)
     now = utcnow()
     number, seq = allocate_number(rules.local_date(now).year)
     risks = {name: bool(data.risks.get(name)) for name in RISK_FACTORS}
@@ -326,9 +333,21 @@ def starting_level(user: User | None) -> Level:
     return max(levels, key=lambda level: level.rank) if levels else Level.GRID
 
 
+def _portal_source(source: Source) -> OperationError:
+    return OperationError(_("Only residents' own reports on the portal have the source "
+                            "“%(source)s”: choose how the dispute reached you.",
+                            source=source.title), field="source")
+
+
 def update_case(by: User, case: Case, data: CaseInput, seen_version: int | None) -> None:
     """Edit the intake details; the parties are edited on their own."""
     check_version(case, seen_version)
+    if data.source is not case.source and data.source in PORTAL_SOURCES:
+        raise _portal_source(data.source)
+    if data.source is not case.source and case.source in PORTAL_SOURCES:
+        raise OperationError(_("This case is a resident's own report on the portal: its "
+                               "source stays “%(source)s”.", source=case.source.title),
+                             field="source")
     fields = ["title", "narrative", "address", "amount_fen", "source", "risk_level",
               *RISK_FACTORS]
     before = audit.snapshot(case, fields)
@@ -445,6 +464,7 @@ def transition(case: Case, to: CaseState, by: User | None, reason: str | None = 
         case.accepted_at = now
     if to in OUTCOME_STATES:
         case.outcome_at = now
+        case.outcome = to
         case.level_deadline = None
         if to in {S.SETTLED, S.PARTLY_SETTLED}:
             case.settled_level = case.level
@@ -474,6 +494,8 @@ def accept_case(by: User, case: Case, *, handler: User | None = None,
         raise OperationError(_("%(name)s cannot handle cases.", name=handler.full_name),
                              field="handler")
     transition(case, S.ACCEPTED, by, seen_version=seen_version, handler_id=handler.id)
+    for hook in CASE_ACCEPTED:
+        hook(by, case)
 
 
 def start_mediation(by: User, case: Case, seen_version: int | None = None) -> None:
@@ -676,11 +698,14 @@ def decide_proposal(by: User, proposal: EscalationProposal, confirm: bool,
 # ---- supervision, help, people ----------------------------------------------------------
 
 def issue_supervision(by: User | None, case: Case, message: str, respond_by: date | None,
-                      *, automatic: bool = False,
-                      deadline: date | None = None) -> SupervisionNotice | None:
-    """督办: press the handler; the automatic one is issued once per level and deadline."""
+                      *, automatic: bool = False, deadline: date | None = None,
+                      on: date | None = None) -> SupervisionNotice | None:
+    """督办: press the handler; the automatic one is issued once per level and deadline.
+    ``on`` is the day it is issued (today; the demo, replaying history, gives its day)."""
     if not case.is_open:
         raise OperationError(_("Only an open case is supervised."))
+    if respond_by is not None and respond_by < (on or rules.today()):
+        raise OperationError(_("The day to respond by has passed."), field="respond_by")
     deadline = deadline or case.level_deadline
     if automatic and db.session.scalar(select(SupervisionNotice.id).where(
             SupervisionNotice.case_id == case.id, SupervisionNotice.automatic,
@@ -697,6 +722,27 @@ def issue_supervision(by: User | None, case: Case, message: str, respond_by: dat
     audit_case("supervise", case, by, note=message)
     db.session.flush()
     return notice
+
+
+def supervise_many(by: User, numbers: list[str], message: str,
+                   respond_by: date | None) -> list[SupervisionNotice]:
+    """督办 several cases with one message (from the dashboard's overdue list), all or none:
+    a case the person may not supervise stops the whole batch, named by its number (a
+    number outside their jurisdiction reads as unknown)."""
+    wanted = list(dict.fromkeys(numbers))
+    found = {case.number: case for case in db.session.scalars(
+        access.visible_cases(by).where(Case.number.in_(wanted)))}
+    notices = []
+    for number in wanted:
+        case = found.get(number)
+        if case is None:
+            raise OperationError(_("No case %(number)s in your jurisdiction.", number=number),
+                                 field="cases")
+        if not case.is_open or not access.can(by, "cases.supervise", case):
+            raise OperationError(_("Case %(number)s cannot be supervised: it is no longer "
+                                   "open.", number=number), field="cases")
+        notices.append(issue_supervision(by, case, message, respond_by))
+    return notices
 
 
 def respond_supervision(by: User, notice: SupervisionNotice, response: str) -> None:

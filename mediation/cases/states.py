@@ -110,6 +110,12 @@ class Source(TitledEnum):
         }
 
 
+# Sources only the residents' portal sets (a resident's own report): staff registering or
+# editing a case, on a form or through the API, can neither choose one nor change it away.
+PORTAL_SOURCES = frozenset({Source.RESIDENT_REPORT})
+STAFF_SOURCES = tuple(source for source in Source if source not in PORTAL_SOURCES)
+
+
 class RiskLevel(TitledEnum):
     LOW = "low"
     MEDIUM = "medium"

@@ -188,7 +188,8 @@ def edit(number: str):
     grids = _grids_in_scope()
     if case.grid not in grids:
         grids.append(case.grid)
-    form = CaseForm(obj=case, grids=grids, locale=str(get_locale()), editing=True)
+    form = CaseForm(obj=case, grids=grids, locale=str(get_locale()), editing=True,
+                    current_source=case.source)
     if request.method == "GET":
         form.grid.data, form.category.data = str(case.grid_id), str(case.category_id)
         form.source.data, form.version.data = case.source.value, case.version

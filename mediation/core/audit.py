@@ -16,7 +16,9 @@ import json
 import logging
 import logging.handlers
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -40,6 +42,8 @@ KEYED_MARKER = "audit.keyed"
 ANCHOR_TYPE = "audit-anchor"
 # Any constant will do: it names the PostgreSQL advisory lock that serialises appends.
 _APPEND_LOCK = 7_305_104_220
+# Who acts without an account (see ``acting_as``); None: the caller or the login says.
+_acting: ContextVar[str | None] = ContextVar("audit_acting_as", default=None)
 
 
 class AuditEntry(db.Model):
@@ -139,6 +143,21 @@ def _current_actor() -> tuple[int | None, str]:
     return None, "system"
 
 
+@contextmanager
+def acting_as(name: str) -> Iterator[None]:
+    """Every entry recorded inside is ``name``'s doing, with no account: a resident on the
+    portal, whatever the operations called along the way pass on and whoever happens to be
+    logged in on the browser (a mediator helping at the centre's computer).
+
+    Also a decorator: ``@audit.acting_as(RESIDENT)`` on an operation residents call.
+    """
+    token = _acting.set(name)
+    try:
+        yield
+    finally:
+        _acting.reset(token)
+
+
 def record(
     action: str,
     obj: Any = None,
@@ -157,12 +176,18 @@ def record(
         if object_id is None:
             db.session.flush()
             object_id = getattr(obj, "id", None)
-    if actor is not None:
+    acting = _acting.get()
+    if acting is not None:
+        actor_id, name = None, acting
+    elif actor is not None:
         actor_id, name = actor.id, actor.username
+        name = actor_name or name
+    elif actor_name:
+        # Someone without an account (a resident, a failed login): never whoever happens
+        # to be logged in on this browser.
+        actor_id, name = None, actor_name
     else:
         actor_id, name = _current_actor()
-    if actor_name:
-        name = actor_name
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK})

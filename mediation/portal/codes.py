@@ -33,7 +33,10 @@ _FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 def issue(by, party: Party) -> str:
-    """A new code for ``party`` (the old one stops working); the plain code, to show once."""
+    """A new code for ``party`` (the old one stops working); the plain code, to show once.
+
+    ``by`` None: a resident's own report (logged as the resident's, see ``audit.acting_as``).
+    """
     code = "".join(secrets.choice("0123456789") for _ in range(DIGITS))
     row = db.session.get(AccessCode, party.id)
     renewed = row is not None

@@ -17,15 +17,21 @@ from flask import current_app
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
 
+from mediation.cases.models import Party
 from mediation.extensions import db, limiter
+from mediation.portal import codes
 
 SCOPE = "portal-status"
 
 
+def fold(case_number: str) -> str:
+    """A case number as typed on a phone (full-width, lower case, spaces) as it is stored."""
+    return unicodedata.normalize("NFKC", case_number or "").strip().upper()
+
+
 def case_key(case_number: str) -> str:
     """The case number as typed, folded the way the lookup folds it, hashed to a short key."""
-    folded = unicodedata.normalize("NFKC", case_number or "").strip().upper()
-    return hashlib.sha256(folded.encode("utf-8")).hexdigest()[:24]
+    return hashlib.sha256(fold(case_number).encode("utf-8")).hexdigest()[:24]
 
 
 def _counts(case_number: str) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
@@ -81,3 +87,23 @@ class Attempt:
         for item, ids in self.reserved:
             limiter.storage.incr(item.key_for(*ids), item.get_expiry(), amount=-1)
         self.reserved = []
+
+
+def party_for(case_number: str, code: str) -> tuple[Party | None, int]:
+    """The party a case number and access code open, the try counted: ``(party, 0)`` for
+    the right pair (no failure), ``(None, 0)`` for a wrong code and an unknown number
+    alike (the same work: one query), ``(None, seconds to wait)`` while refused.
+
+    The request's transaction has ended either way; the party comes from a new one.
+    """
+    number = fold(case_number)
+    attempt = Attempt(number)
+    if attempt.refused:
+        return None, attempt.retry_after
+    party = codes.party_for(number, code)
+    if party is None:
+        db.session.rollback()
+        return None, 0
+    party_id = party.id
+    attempt.give_back()
+    return db.session.get(Party, party_id), 0

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import g, has_request_context
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -12,14 +13,16 @@ from mediation.agreements import rules as agreement_rules
 from mediation.agreements.models import Agreement, AgreementParty, AgreementStatus
 from mediation.areas.models import AreaKind, Centre
 from mediation.cases import operations as case_ops
-from mediation.cases.models import Case, Party
+from mediation.cases.models import Case, EventKind, Party
 from mediation.cases.queries import committee_for
+from mediation.cases.states import CaseState
 from mediation.core import audit
 from mediation.core.db import utcnow
 from mediation.core.errors import OperationError
+from mediation.core.i18n import lazy_gettext as _l
 from mediation.extensions import db
 from mediation.portal import codes
-from mediation.portal.models import AccessCode
+from mediation.portal.models import AccessCode, Rating, Satisfaction
 from mediation.sessions import reminders
 from mediation.sessions.models import (
     MediationSession,
@@ -37,7 +40,13 @@ ACCESS_SMS = ("【人民调解】{name}您好：您的纠纷已登记，案件�
               "查询码请勿告诉他人。")
 ACCESS_SUBJECT = "案件查询码（案件{number}）"
 REASON_MAX = 500
+COMMENT_MAX = 500
 RESIDENT = "resident"  # the audit log's actor for what a party does on the portal
+WHAT_TO_BRING = _l("Your identity document and the evidence you have (papers, photos, "
+                   "receipts). Someone coming for you brings a signed power of attorney.")
+ALREADY_RATED = _l("You have already rated the service for this case. Thank you.")
+# The outcomes after which a party is told whom to turn to (case.referred_to).
+REFERRING = frozenset({CaseState.DECLINED, CaseState.REFERRED_OUT})
 
 
 def issue_code(by, party: Party) -> str:
@@ -64,6 +73,18 @@ def give_code_on_registration(by, party: Party) -> None:
 
 
 case_ops.PARTY_ADDED.append(give_code_on_registration)
+
+
+def give_codes_on_acceptance(by, case: Case) -> None:
+    """Staff accepted the case: each party with a phone and no code yet gets one (the other
+    side a resident's report named gets none before staff have looked at the case)."""
+    coded = parties_with_codes(case)
+    for party in case.parties:
+        if party.phone and party.id not in coded:
+            issue_code(by, party)
+
+
+case_ops.CASE_ACCEPTED.append(give_codes_on_acceptance)
 
 
 def parties_with_codes(case: Case) -> set[int]:
@@ -134,8 +155,14 @@ def agreements_of(party: Party) -> list[Agreement]:
 
 def view_of(party: Party) -> dict:
     """Everything a party's page shows, and nothing more: the case's course, the party's
-    own sessions and agreements, the handling mediator's name and whom to call."""
+    own sessions and agreements, the handling mediator's name and whom to call.
+
+    The page and the API both show this, so they tell a party the same facts: the outcome
+    is the one the case had (kept through follow-up and closure), with whom to turn to
+    after a refusal or a referral.
+    """
     case = party.case
+    rating = rating_of(party)
     committee = committee_for(case)
     centre = _centre_of(case)
     agreements = [{"agreement": agreement,
@@ -150,7 +177,11 @@ def view_of(party: Party) -> dict:
         "phone": (committee.phone if committee and committee.phone else None)
         or (centre.phone if centre else None),
         "centre": centre,
-        "sessions": sessions_of(party), "agreements": agreements,
+        "outcome": case.outcome,
+        "referred_to": case.referred_to if case.outcome in REFERRING else None,
+        "sessions": sessions_of(party), "what_to_bring": str(WHAT_TO_BRING),
+        "agreements": agreements,
+        "rating": rating, "may_rate": not case.is_open and rating is None,
     }
 
 
@@ -162,6 +193,14 @@ def own_session(party: Party, session_id: int) -> SessionItem | None:
     return next((item for item in sessions_of(party) if item.session.id == session_id), None)
 
 
+def open_view(party: Party, note: str | None = None) -> None:
+    """The right number and code opened the party's view: logged under the case's number,
+    never with the code."""
+    audit.record("portal.open", object_type="Case", object_id=party.case.number,
+                 actor_name=RESIDENT, after={"party": party.id}, note=note)
+
+
+@audit.acting_as(RESIDENT)
 def reply_to_session(party: Party, session_id: int, reply: Reply, reason: str | None) -> None:
     """The party says whether it will come; the mediator sees it on the session page."""
     item = own_session(party, session_id)
@@ -178,6 +217,48 @@ def reply_to_session(party: Party, session_id: int, reply: Reply, reason: str | 
     participant.reply_reason = reason if reply is not Reply.CONFIRMED else None
     participant.replied_at = utcnow()
     audit.record("session.reply", object_type="MediationSession", object_id=item.session.id,
-                 actor_name=RESIDENT, before=before,
-                 after={"party": party.id, "reply": reply.value})
+                 before=before, after={"party": party.id, "reply": reply.value})
     db.session.flush()
+
+
+# ---- the party's rating of the service ------------------------------------------------------
+
+def rating_of(party: Party) -> Rating | None:
+    return db.session.scalar(select(Rating).where(Rating.party_id == party.id))
+
+
+def ratings_of(case: Case) -> list[Rating]:
+    return list(db.session.scalars(select(Rating).where(Rating.case_id == case.id)
+                                   .order_by(Rating.rated_at)))
+
+
+def may_rate(party: Party) -> bool:
+    """Once the case has its outcome (whatever it was), and once per party."""
+    return not party.case.is_open and rating_of(party) is None
+
+
+@audit.acting_as(RESIDENT)
+def rate_service(party: Party, satisfaction: Satisfaction, comment: str | None) -> Rating:
+    """The party rates the service; it joins the case's follow-up record (timeline) and,
+    through the ratings table, the statistics."""
+    case = party.case
+    if case.is_open:
+        raise OperationError(_("You can rate the service once your case has its outcome."))
+    if rating_of(party) is not None:
+        raise OperationError(str(ALREADY_RATED))
+    comment = (comment or "").strip()[:COMMENT_MAX] or None
+    rating = Rating(case=case, party=party, satisfaction=satisfaction, comment=comment)
+    db.session.add(rating)
+    # Written in Chinese whatever the resident's interface language: the record is the
+    # centre's, read by its staff.
+    with force_locale("zh"):
+        said = _("%(name)s rated the service: %(rating)s.", name=party.name,
+                 rating=str(satisfaction.title))
+        if comment:
+            said += _("Comment: %(comment)s", comment=comment)
+    case_ops.log_event(case, None, EventKind.FOLLOW_UP, reason=said,
+                       data={"rating": satisfaction.value, "party": party.id})
+    audit.record("case.rating", object_type="Case", object_id=case.number,
+                 after={"party": party.id, "satisfaction": satisfaction.value})
+    db.session.flush()
+    return rating

@@ -51,6 +51,26 @@ def clean_photo(data: bytes) -> tuple[bytes, str]:
     return _encode(upright, kind), FORMATS[kind]
 
 
+class PhotoRefused(OperationError):
+    """A photo refused, with its place among those sent (from 1), for an answer that can
+    name it (the API); the message and field are the check's own."""
+
+    def __init__(self, error: OperationError, position: int):
+        super().__init__(error.message, field=error.field)
+        self.position = position
+
+
+def clean_photos(contents: list[bytes]) -> list[tuple[bytes, str]]:
+    """Every photo cleaned before any is kept; the first refused one raises PhotoRefused."""
+    cleaned = []
+    for position, content in enumerate(contents, start=1):
+        try:
+            cleaned.append(clean_photo(content))
+        except OperationError as error:
+            raise PhotoRefused(error, position) from None
+    return cleaned
+
+
 def _encode(image: Image.Image, kind: str) -> bytes:
     if kind == "JPEG":
         image = image.convert("L" if image.mode in ("1", "L") else "RGB")

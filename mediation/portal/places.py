@@ -2,9 +2,12 @@
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from mediation.areas.models import AreaKind, AreaNode, Centre
+from mediation.areas.operations import grid_for_address
+from mediation.core.errors import OperationError
 from mediation.extensions import db
 
 
@@ -26,6 +29,28 @@ def node(kind: AreaKind, value: str | None) -> AreaNode | None:
         return None
     found = db.session.get(AreaNode, int(value))
     return found if found is not None and found.kind is kind else None
+
+
+def grid_for(code: str | None, address: str | None) -> AreaNode:
+    """The grid a report names by its area code, or else the one its address is in, as the
+    page picks it "from the address"; OperationError asking to choose otherwise."""
+    if (code or "").strip():
+        grid = db.session.scalar(select(AreaNode).where(AreaNode.code == code.strip(),
+                                                        AreaNode.kind == AreaKind.GRID))
+        if grid is None:
+            raise OperationError(_("No grid has this area code: choose the grid, or give the "
+                                   "address instead."), field="grid")
+        return grid
+    address = (address or "").strip()
+    if not address:
+        raise OperationError(_("Write the address where it happened (or choose the grid)."),
+                             field="address")
+    grid = grid_for_address(address, nodes(AreaKind.GRID))
+    if grid is None:
+        raise OperationError(_("We could not tell the grid from this address: add the estate "
+                               "and building (e.g. 文苑小区7号楼), choose the grid, or call the "
+                               "centre."), field="address")
+    return grid
 
 
 @dataclass

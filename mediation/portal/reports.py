@@ -10,10 +10,12 @@ from mediation.cases import attachments
 from mediation.cases.models import Case, Category, Party, PartyKind, PartyRole
 from mediation.cases.operations import CaseInput, PartyInput, audit_case, create_case
 from mediation.cases.states import Source
+from mediation.core import audit
 from mediation.core.errors import OperationError
 from mediation.core.validators import normalise_phone
 from mediation.extensions import db
 from mediation.portal import codes, photos
+from mediation.portal.operations import RESIDENT
 
 # The consent text's version, kept with each report: the text may change, and what a
 # resident agreed to must still be known (PIPL 14, 17).
@@ -71,9 +73,14 @@ def _phone(value: str | None, field_name: str, *, required: bool) -> str | None:
     return phone
 
 
+@audit.acting_as(RESIDENT)
 def report_dispute(data: ReportInput) -> Receipt:
     """Register a resident's report as a case reported in its grid, the resident as its
-    applicant with an access code; the photos go in only if every one is a photo."""
+    applicant with an access code; the photos go in only if every one is a photo.
+
+    All of it is logged as the resident's doing, even from a browser where staff are logged
+    in (a mediator helping at the centre's computer): the intake's own steps included.
+    """
     if not data.consent:
         raise OperationError(_("Please read the notice on personal information and tick the "
                                "box to agree: without it we cannot take the report."),
@@ -81,6 +88,9 @@ def report_dispute(data: ReportInput) -> Receipt:
     name = (data.name or "").strip()
     if not name:
         raise OperationError(_("Please give your name."), field="name")
+    narrative = (data.narrative or "").strip()
+    if not narrative:
+        raise OperationError(_("Please tell us what happened."), field="narrative")
     phone = _phone(data.phone, "phone", required=True)
     guardian_name = guardian_phone = None
     if data.minor:
@@ -102,7 +112,7 @@ def report_dispute(data: ReportInput) -> Receipt:
     if len(data.photos) > photos.MAX_PHOTOS:
         raise OperationError(_("Send at most %(n)d photos.", n=photos.MAX_PHOTOS),
                              field="photos")
-    cleaned = [photos.clean_photo(content) for content in data.photos]  # all, before saving
+    cleaned = photos.clean_photos(data.photos)  # all, before saving
 
     # The guardian acts for the minor as the party's agent (法定代理人), marked as such.
     parties = [PartyInput(role=PartyRole.APPLICANT, kind=PartyKind.PERSON, name=name,
@@ -111,16 +121,14 @@ def report_dispute(data: ReportInput) -> Receipt:
     if other_name:
         parties.append(PartyInput(role=PartyRole.RESPONDENT, kind=PartyKind.PERSON,
                                   name=other_name, phone=other_phone))
-    narrative = data.narrative.strip()
     case = create_case(None, CaseInput(
         title=title_from(narrative), source=Source.RESIDENT_REPORT, grid=data.grid,
         category=category, narrative=narrative, address=(data.address or "").strip() or None,
         risks={"violence_threat": data.in_danger, "vulnerable_party": data.minor},
         parties=parties))
     applicant = case.parties[0]
-    audit_case("resident_consent", case, None, actor_name="resident",
-               after={"party": applicant.id, "consent": CONSENT_VERSION,
-                      "guardian": bool(guardian_name)})
+    audit_case("resident_consent", case, None, after={
+        "party": applicant.id, "consent": CONSENT_VERSION, "guardian": bool(guardian_name)})
     for number, (content, extension) in enumerate(cleaned, start=1):
         attachments.add_attachment(None, case, f"photo-{number}.{extension}", content,
                                    _("Photo sent with the resident's report"))

@@ -1,4 +1,5 @@
-"""The forms of "check my case" (查询进度) and of a party's answer to a session notice."""
+"""The forms of "check my case" (查询进度), of a party's answer to a session notice and of
+its rating of the service."""
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
@@ -6,7 +7,8 @@ from wtforms.validators import DataRequired, Length
 
 from mediation.core.forms import enum_choices
 from mediation.core.i18n import lazy_gettext as _l
-from mediation.portal.operations import REASON_MAX
+from mediation.portal.models import Satisfaction
+from mediation.portal.operations import COMMENT_MAX, REASON_MAX
 from mediation.sessions.models import Reply
 
 
@@ -27,3 +29,12 @@ class ReplyForm(FlaskForm):
                        validators=[DataRequired()])
     reason = TextAreaField(_l("Why, or which time would suit you"),
                            validators=[Length(max=REASON_MAX)])
+
+
+class RatingForm(FlaskForm):
+    satisfaction = RadioField(_l("How satisfied are you with the mediation service?"),
+                              choices=enum_choices(Satisfaction),
+                              validators=[DataRequired(_l("Please choose one of the three "
+                                                          "answers."))])
+    comment = TextAreaField(_l("Anything you want to tell us (optional)"),
+                            validators=[Length(max=COMMENT_MAX)])

@@ -8,7 +8,6 @@ same page; failures are counted per client address and per case number (limits.p
 """
 
 import time
-import unicodedata
 from urllib.parse import quote
 
 from flask import (
@@ -24,27 +23,25 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from mediation.agreements.models import Agreement
 from mediation.cases import access
 from mediation.cases.models import Case, Party
 from mediation.cases.views import CASE_PAGE_EXTRAS
-from mediation.core import audit
 from mediation.core.errors import OperationError
 from mediation.core.forms import ActionForm, show_operation_error
 from mediation.core.permissions import require
 from mediation.extensions import db
-from mediation.portal import codes, operations
+from mediation.portal import limits, operations
 from mediation.portal.blueprint import bp
-from mediation.portal.limits import Attempt
-from mediation.portal.models import AccessCode
-from mediation.portal.status_forms import ReplyForm, StatusForm
+from mediation.portal.models import AccessCode, Satisfaction
+from mediation.portal.status_forms import RatingForm, ReplyForm, StatusForm
 from mediation.sessions import documents
 from mediation.sessions.models import Reply
 
 VIEW = "portal_party"  # the session key of an open party view
 SHOWN = "access_codes_shown"  # codes waiting to be shown once on their case page
-RESIDENT = operations.RESIDENT
 
 
 def _private(response: Response) -> Response:
@@ -61,23 +58,17 @@ def status():
     form = StatusForm()
     if not form.validate_on_submit():
         return _private(Response(render_template("portal/status.html", form=form)))
-    number = unicodedata.normalize("NFKC", form.case_number.data).strip().upper()
-    attempt = Attempt(number)
-    if attempt.refused:
-        return _refused(form, attempt.retry_after)
-    party = codes.party_for(number, form.access_code.data)
+    party, wait = limits.party_for(form.case_number.data, form.access_code.data)
+    if wait:
+        return _refused(form, wait)
     if party is None:
-        db.session.rollback()
         return _private(Response(render_template("portal/status.html", form=_emptied(form),
                                                  wrong=True)))
     party_id = party.id
-    attempt.give_back()
-    party = db.session.get(Party, party_id)
     issued = db.session.get(AccessCode, party_id).issued_at
     session[VIEW] = {"party": party_id, "issued": issued.isoformat(),
                      "until": time.time() + current_app.config["PORTAL_VIEW_MINUTES"] * 60}
-    audit.record("portal.open", object_type="Case", object_id=party.case.number,
-                 actor_name=RESIDENT, after={"party": party_id})
+    operations.open_view(party)
     db.session.commit()
     return redirect(url_for("portal.case"), code=303)
 
@@ -118,12 +109,13 @@ def _expired() -> Response:
 @bp.get("/status/case")
 def case():
     party = _party()
+    view = operations.view_of(party)
     forms = {item.session.id: ReplyForm(prefix=f"s{item.session.id}",
                                         data={"reply": item.participant.reply.value
                                               if item.participant.reply else None})
-             for item in operations.sessions_of(party) if item.may_reply}
+             for item in view["sessions"] if item.may_reply}
     return _private(Response(render_template(
-        "portal/case.html", **operations.view_of(party), reply_forms=forms,
+        "portal/case.html", **view, reply_forms=forms, rating_form=RatingForm(),
         leave_form=ActionForm())))
 
 
@@ -146,6 +138,32 @@ def reply(session_id: int):
     else:
         flash(_("Please choose an answer."), "error")
     return redirect(url_for("portal.case") + f"#session-{session_id}", code=303)
+
+
+@bp.post("/status/rating")
+def rate():
+    """The party's rating of the service, once the case has its outcome."""
+    party = _party()
+    form = RatingForm()
+    if not form.validate_on_submit():
+        for message in [m for messages in form.errors.values() for m in messages]:
+            flash(message, "error")
+        return redirect(url_for("portal.case") + "#rating", code=303)
+    try:
+        operations.rate_service(party, Satisfaction(form.satisfaction.data),
+                                form.comment.data)
+        db.session.commit()
+    except OperationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    except IntegrityError:
+        # The same party's other rating, sent at the same moment (a double tap, two
+        # tabs), got in first: the unique constraint kept this one out.
+        db.session.rollback()
+        flash(str(operations.ALREADY_RATED), "error")
+    else:
+        flash(_("Thank you for your rating: it helps us improve."), "success")
+    return redirect(url_for("portal.case") + "#rating", code=303)
 
 
 @bp.get("/status/sessions/<int:session_id>/notice.pdf")
@@ -226,7 +244,7 @@ def _case_block(case: Case) -> dict:
         else:
             session.pop(SHOWN)
     handles = access.can(current_user, "cases.handle", case)
-    return {"new_access_codes": shown,
+    return {"new_access_codes": shown, "ratings": operations.ratings_of(case),
             "parties_with_codes": operations.parties_with_codes(case) if handles else set(),
             "may_issue_codes": handles}
 

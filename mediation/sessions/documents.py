@@ -14,6 +14,8 @@ from mediation.sessions.notices import place_text, status_page, when_text
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 PARTY_ROLES = (ParticipantRole.PARTY, ParticipantRole.AGENT)
+STAFF_ROLES = (ParticipantRole.LEAD_MEDIATOR, ParticipantRole.CO_MEDIATOR,
+               ParticipantRole.LEGAL_AID)
 
 
 def chinese_datetime(moment: datetime) -> str:
@@ -27,8 +29,16 @@ def chinese_date(moment: datetime) -> str:
 
 
 def notice_pdf(session: MediationSession, participant: Participant) -> bytes:
-    """The notice for one participant: who, with whom, when, where, what to bring."""
+    """The notice for one participant: who, with whom, when, where, what to bring.
+
+    A party's (or its agent's) notice names no staff but the case's handling mediator: a
+    resident learns no other staff member's name (the staff's notices list everyone).
+    """
     case = session.case
+    listed = list(session.participants)
+    if participant.role in PARTY_ROLES:
+        listed = [p for p in listed if p.role not in STAFF_ROLES
+                  or (p.user_id is not None and p.user_id == case.handler_id)]
     committee = committee_for(case)
     committee_name = committee.name if committee else "人民调解委员会"
     party = participant.party
@@ -44,7 +54,8 @@ def notice_pdf(session: MediationSession, participant: Participant) -> bytes:
         return render_pdf(
             "session_notice.html", title=f"调解通知书 {case.number}", author=committee_name,
             keywords=case.number, case=case, session=session, addressee=addressee,
-            subject=subject, others=others, committee_name=committee_name,
+            subject=subject, others=others, participants=listed,
+            committee_name=committee_name,
             phone=committee.phone if committee else None, place=place_text(session),
             when=when_text(session), issued=chinese_date(session.created_at),
             provisional=provisional_years(session.starts_at, session.ends_at),

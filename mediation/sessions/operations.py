@@ -244,9 +244,14 @@ def _clash_message(clash: scheduling.Clash, data: SessionInput, by: User) -> str
              name=party.name if party is not None else "")
 
 
-def schedule_session(by: User, case: Case, data: SessionInput) -> MediationSession:
-    """Book a session; clashes are refused, never warned (the booking lock makes races queue)."""
-    _check(case, data, utcnow())
+def schedule_session(by: User, case: Case, data: SessionInput, *,
+                     now: datetime | None = None) -> MediationSession:
+    """Book a session; clashes are refused, never warned (the booking lock makes races queue).
+
+    ``now`` is the moment of booking, the real clock by default: the demo's history
+    (mediation.demo_activity) books its past sessions at the moment it says they were booked.
+    """
+    _check(case, data, now or utcnow())
     _lock_bookings()
     check_availability(data, by)
     session = MediationSession(

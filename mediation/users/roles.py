@@ -30,15 +30,16 @@ _AGREEMENTS = {"agreements.issue", "agreements.track"}
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.GRID_WORKER: frozenset({"areas.view", *_CASE_WORK}),
     Role.MEDIATOR: frozenset({"areas.view", *_CASE_WORK, "cases.decide", "cases.assign",
-                              "cases.request_help", "cases.reveal", *_AGREEMENTS}),
+                              "cases.request_help", "cases.reveal", "stats.view",
+                              *_AGREEMENTS}),
     Role.COORDINATOR: frozenset({"areas.view", *_CASE_WORK, "cases.decide", "cases.assign",
                                  "cases.request_help", "cases.supervise", "cases.reveal",
-                                 *_AGREEMENTS}),
+                                 "stats.view", *_AGREEMENTS}),
     Role.LEGAL_AID: frozenset({"cases.view", "cases.opinion"}),
     Role.ADMIN: frozenset({"areas.view", "areas.edit", "users.view", "users.manage",
                            "audit.view", "rules.edit", *_CASE_WORK, "cases.decide",
                            "cases.assign", "cases.request_help", "cases.supervise",
-                           "cases.reveal", *_AGREEMENTS}),
+                           "cases.reveal", "stats.view", *_AGREEMENTS}),
 }
 
 # What each role is attached to (jurisdiction): area kinds it may hold, whether it may
