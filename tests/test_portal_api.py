@@ -27,6 +27,7 @@ from mediation.core.identity import id_check_char, mask_phone
 from mediation.core.ratelimit import RateLimitCounter
 from mediation.extensions import db
 from mediation.portal import api, codes, photos
+from mediation.portal import operations as portal_operations
 from mediation.portal.models import Rating
 from mediation.sessions.models import Reply
 from mediation.sessions.operations import Invitee
@@ -413,6 +414,12 @@ def test_a_party_rates_once_after_the_outcome_and_the_staff_see_it(city, app, au
     again = expect_problem(client.post(f"{PUBLIC}/ratings", json={
         **body, "satisfaction": "unsatisfied"}), 422)
     assert "您已评价过本案的调解服务" in again["detail"]
+    # Sent at the same moment (the check passed for both): the same answer, not a 409.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(portal_operations, "rating_of", lambda party: None)
+        raced = expect_problem(client.post(f"{PUBLIC}/ratings", json=body), 422)
+    assert "您已评价过本案的调解服务" in raced["detail"]
+    assert db.session.scalar(select(func.count()).select_from(Rating)) == 1
     facts = client.post(f"{PUBLIC}/status", json=pair(case, "王建国")).get_json()
     assert facts["rating"]["comment"] == "调解员很耐心" and facts["may_rate"] is False
     assert facts["outcome"] == "settled" and facts["level"] is None

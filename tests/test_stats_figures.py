@@ -367,10 +367,13 @@ def test_the_dashboard_reads_cases_and_moves_through_indexes(city):
         sa_event.remove(db.engine, "before_cursor_execute", keep)
     plans = _plans(statements)
     full_scans = [plan for plan in plans
-                  if re.search(r"\bSCAN (cases|case_events)\b(?! USING)", plan)]
+                  if re.search(r"\bSCAN (cases|case_events|ratings|judicial_confirmations)\b"
+                               r"(?! USING)", plan)]
     assert full_scans == []
     assert any("MULTI-INDEX OR" in plan for plan in plans)  # received, concluded or open
     assert any("ix_case_events_kind_at" in plan for plan in plans)  # the period's moves
+    assert any("ix_ratings_rated_at" in plan for plan in plans)  # the period's ratings
+    assert any("ix_judicial_confirmations_filed_on" in plan for plan in plans)
 
 
 def test_the_monthly_table_counts_levels_as_the_dashboard_does(city):

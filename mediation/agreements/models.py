@@ -321,7 +321,7 @@ class JudicialConfirmation(db.Model):
                                               index=True)
     court_id: Mapped[int | None] = mapped_column(ForeignKey("courts.id", ondelete="RESTRICT"))
     court_name: Mapped[str] = mapped_column(String(120))
-    filed_on: Mapped[date]
+    filed_on: Mapped[date] = mapped_column(index=True)
     case_reference: Mapped[str | None] = mapped_column(String(80))
     result: Mapped[ConfirmationResult] = mapped_column(
         enum_column(ConfirmationResult, name="result"), default=ConfirmationResult.PENDING)

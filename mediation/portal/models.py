@@ -56,7 +56,7 @@ class Rating(db.Model):
                                           unique=True)
     satisfaction: Mapped[Satisfaction] = mapped_column(enum_column(Satisfaction))
     comment: Mapped[str | None] = mapped_column(Text)
-    rated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    rated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     case: Mapped[Case] = relationship()
     party: Mapped[Party] = relationship()

@@ -8,6 +8,7 @@ from flask import g, has_request_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from mediation.agreements import rules as agreement_rules
 from mediation.agreements.models import Agreement, AgreementParty, AgreementStatus
@@ -248,7 +249,11 @@ def rate_service(party: Party, satisfaction: Satisfaction, comment: str | None) 
         raise OperationError(str(ALREADY_RATED))
     comment = (comment or "").strip()[:COMMENT_MAX] or None
     rating = Rating(case=case, party=party, satisfaction=satisfaction, comment=comment)
-    db.session.add(rating)
+    try:
+        with db.session.begin_nested():  # the same party's rating sent at the same moment
+            db.session.add(rating)        # (a double tap, two tabs) may have got in first
+    except IntegrityError:
+        raise OperationError(str(ALREADY_RATED)) from None
     # Written in Chinese whatever the resident's interface language: the record is the
     # centre's, read by its staff.
     with force_locale("zh"):

@@ -23,7 +23,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from mediation.agreements.models import Agreement
 from mediation.cases import access
@@ -156,11 +155,6 @@ def rate():
     except OperationError as error:
         db.session.rollback()
         flash(error.message, "error")
-    except IntegrityError:
-        # The same party's other rating, sent at the same moment (a double tap, two
-        # tabs), got in first: the unique constraint kept this one out.
-        db.session.rollback()
-        flash(str(operations.ALREADY_RATED), "error")
     else:
         flash(_("Thank you for your rating: it helps us improve."), "success")
     return redirect(url_for("portal.case") + "#rating", code=303)
