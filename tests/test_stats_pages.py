@@ -69,8 +69,12 @@ def test_a_bad_period_is_said_and_the_default_shown(city, auth):
     auth.login("coordinator")
     page = auth.client.get("/stats/?start=2026-06-30&end=2026-06-01").get_data(as_text=True)
     assert "期间的结束日期早于开始日期" in page
+    default = Period.default()
+    shown = (f"统计期间：{default.first.isoformat()}至{default.last.isoformat()}。")
+    assert shown in page  # the default period instead of the inverted one
     page = auth.client.get("/stats/?start=not-a-date").get_data(as_text=True)
-    assert "统计" in page
+    assert 'class="flash flash--error"' in page  # the bad date is said
+    assert shown in page
 
 
 def test_grid_workers_and_volunteers_have_no_statistics(city, auth):
