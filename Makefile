@@ -51,6 +51,23 @@ bench: install
 		$(BIN)/python $$script || exit 1; \
 	done
 
+# make bench-scale DB=postgresql://postgres@127.0.0.1:5432/scale_1m - bench/scale.py on one
+#   database seeded by flask seed-scale, then the table of every result in bench/results/
+# make load DB=... [RUN_TIME=10m] - the load scenario of bench/load/ (installs locust first)
+.PHONY: bench-scale load
+RUN_TIME ?= 10m
+
+bench-scale: install
+	$(BIN)/python bench/scale.py $(DB)
+	$(BIN)/python bench/scale_table.py
+
+$(VENV)/.bench-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[bench]'
+	@touch $@ $(VENV)/.run-installed
+
+load: $(VENV)/.bench-installed
+	$(BIN)/python bench/load/run.py $(DB) --run-time $(RUN_TIME)
+
 lint: install-test
 	$(BIN)/ruff check .
 

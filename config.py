@@ -40,9 +40,16 @@ class Config:
     # Logins per client address, on top of the per-account lockout (password spraying).
     LOGIN_RATE_LIMIT = "20 per minute; 200 per day"
     # Where the limits count, shared by every worker and app server: the app's own database
-    # (mediation/core/ratelimit.py), or Redis ("redis://127.0.0.1:6379/0").
+    # (mediation/core/ratelimit.py), or Redis ("redis://127.0.0.1:6379/0"). REDIS_URL, when
+    # set and RATELIMIT_STORAGE_URI is not, puts them in that Redis.
     RATELIMIT_STORAGE_URI = "database://"
     RATELIMIT_HEADERS_ENABLED = True
+    REDIS_URL: str | None = None
+    # How many processes answer requests: worker processes on this server (gunicorn.conf.py
+    # says how many it started) and app servers behind the reverse proxy. More than one
+    # means nothing shared may live in a process's memory or on one server's disk.
+    WORKERS = 1
+    APP_SERVERS = 1
     # The public verification page: enough for people checking a few agreements.
     VERIFY_RATE_LIMIT = "30 per minute; 300 per day"
     # Residents' reports sent from one address (a form sent back with a mistake counts too;

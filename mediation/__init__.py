@@ -83,6 +83,14 @@ def load_config(app: Flask, config, overrides: dict) -> None:
             app.config[name] = env[name]
     if env.get("TRUSTED_PROXIES"):
         app.config["TRUSTED_PROXIES"] = int(env["TRUSTED_PROXIES"])
+    if env.get("REDIS_URL"):
+        app.config["REDIS_URL"] = env["REDIS_URL"]
+    if env.get("APP_SERVERS"):
+        app.config["APP_SERVERS"] = int(env["APP_SERVERS"])
+    # The worker processes: what gunicorn.conf.py says it started, else what was asked for.
+    workers = env.get("MEDIATION_WORKERS") or env.get("WEB_CONCURRENCY")
+    if workers:
+        app.config["WORKERS"] = int(workers)
     if env.get("DEMO_PASSWORD"):
         app.config["DEMO_PASSWORD"] = env["DEMO_PASSWORD"]
     for name in ("MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_SENDER"):
@@ -95,6 +103,15 @@ def load_config(app: Flask, config, overrides: dict) -> None:
 
     app.config.update(overrides)
 
+    if app.config.get("REDIS_URL") and not (env.get("RATELIMIT_STORAGE_URI")
+                                            or "RATELIMIT_STORAGE_URI" in overrides):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    if (app.config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://"))
+            and "RATELIMIT_STORAGE_OPTIONS" not in app.config):
+        from mediation.core.ratelimit import REDIS_OPTIONS
+
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = dict(REDIS_OPTIONS)
+
     app.config["PERMANENT_SESSION_LIFETIME"] = app.config["SESSION_ABSOLUTE_TIMEOUT"]
     from mediation.users.roles import Role
 
@@ -106,6 +123,8 @@ def load_config(app: Flask, config, overrides: dict) -> None:
     if app.config["ENV_NAME"] == "production" and "admin" not in app.config["TWO_FACTOR_ROLES"]:
         raise RuntimeError("TWO_FACTOR_ROLES must include admin in production: administrators "
                            "sign in with two factors (MLPS 2.0 level 3)")
+    if app.config["ENV_NAME"] == "production" and app.config["APP_SERVERS"] > 1:
+        _check_shared_by_servers(app)  # before the defaults below fill in local places
     uri = app.config.get("SQLALCHEMY_DATABASE_URI")
     if not uri:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -145,6 +164,24 @@ def load_config(app: Flask, config, overrides: dict) -> None:
                 "characters (python -c 'import secrets; print(secrets.token_urlsafe(48))'): it "
                 "signs the audit log. Keep it outside the database and never change it: the "
                 "entries signed with it verify only with it.")
+        from mediation.core.ratelimit import check_counts_are_shared
+
+        check_counts_are_shared(app.config)
+
+
+def _check_shared_by_servers(app: Flask) -> None:
+    """Several app servers: what one of them writes, the others must read."""
+    servers = app.config["APP_SERVERS"]
+    uri = str(app.config.get("SQLALCHEMY_DATABASE_URI") or "sqlite:")
+    if uri.startswith("sqlite:"):
+        raise RuntimeError(
+            f"APP_SERVERS is {servers}, but the database is SQLite, a file on one machine: "
+            "set DATABASE_URL to the PostgreSQL database every app server shares.")
+    if not app.config.get("ATTACHMENT_DIR"):
+        raise RuntimeError(
+            f"APP_SERVERS is {servers}: set ATTACHMENT_DIR to a directory every app server "
+            "mounts (NFS or the like). The default, instance/attachments, is on this server's "
+            "own disk: a photo uploaded through one server could not be opened through another.")
 
 
 def _instance_secret(instance: Path, name: str = "dev-secret-key") -> str:

@@ -3,6 +3,7 @@
 ``create-api-token`` and ``prune``."""
 
 import sys
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
-from mediation import demo
+from mediation import demo, scale
 from mediation.agreements import operations as agreement_ops
 from mediation.api import http as api_http
 from mediation.api import tokens as api_tokens
@@ -23,16 +24,19 @@ from mediation.core.db import utcnow
 from mediation.core.errors import OperationError
 from mediation.extensions import db
 from mediation.sessions import reminders
+from mediation.stats import aggregates
 from mediation.users import auth
 from mediation.users import operations as user_ops
 from mediation.users.roles import Role
 
 
 def init_app(app) -> None:
-    for command in (create_admin, reset_two_factor, import_areas, seed_demo, audit_verify,
+    for command in (create_admin, reset_two_factor, import_areas, seed_demo, seed_scale,
+                    audit_verify,
                     audit_anchor, check_deadlines, recompute_deadlines,
                     send_reminders, create_api_token, prune):
         app.cli.add_command(command)
+    app.cli.add_command(stats_rebuild)
 
 
 @click.command("create-admin")
@@ -116,6 +120,35 @@ def seed_demo() -> None:
     click.echo(f"Demo logins (password for all: {password}):")
     for username, full_name, role in demo.accounts_summary():
         click.echo(f"  {username:<12} {full_name}  {role}")
+
+
+@click.command("seed-scale")
+@click.option("--cases", "count", type=click.IntRange(min=1), required=True,
+              help="How many cases: 1000000 for a city's year, more or less.")
+@click.option("--seed", type=int, default=2026, show_default=True,
+              help="The random seed: the same seed makes the same city.")
+@click.option("--chunk", type=click.IntRange(min=100), default=20_000, show_default=True,
+              help="Cases made and written at a time (memory stays bounded by it).")
+@click.option("--codes-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where the known access codes go (default: "
+                   "instance/scale-access-codes.csv).")
+@with_appcontext
+def seed_scale(count: int, seed: int, chunk: int, codes_file: Path | None) -> None:
+    """Load a city-sized synthetic database in bulk, for benchmarks (refused in production and
+    on a database that has cases). Its accounts: scale-admin, scale-coordinator,
+    scale-mediator, scale-gridworker, scale-staff-1 … scale-staff-60 (password DEMO_PASSWORD)."""
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("seed-scale refuses to run under the production config.")
+    problem = scale.refusal()
+    if problem:
+        raise click.ClickException(problem)
+    with click.progressbar(length=count, label="Cases", file=sys.stderr) as bar:
+        report = scale.seed(count, seed=seed, chunk=chunk, codes_file=codes_file,
+                            progress=bar.update, log=lambda line: click.echo(line, err=True))
+    click.echo("States: " + ", ".join(f"{state} {n:,}" for state, n in report.states.items()))
+    click.echo(f"Access codes of {report.counts.get('access_codes', 0):,} parties: "
+               f"{report.access_codes}")
+    click.echo(report.summary())
 
 
 @click.command("audit-verify")
@@ -248,20 +281,44 @@ def recompute_deadlines(year: int) -> None:
 @click.command("check-deadlines")
 @click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Check as of this day (default: today in China).")
+@click.option("--batch-size", type=click.IntRange(1, 10000),
+              default=case_ops.DEADLINE_BATCH, show_default=True,
+              help="Cases (and agreement terms) checked and committed at a time.")
 @with_appcontext
-def check_deadlines(on) -> None:
+def check_deadlines(on, batch_size: int) -> None:
     """Raise escalation proposals and supervision notices for overdue cases, and follow-ups
     for overdue agreement terms (for cron).
 
-    Safe to run as often as you like: what was raised before is not raised again.
+    Safe to run as often as you like: what was raised before is not raised again. Each
+    batch is committed as it is done, so a run that stops half-way keeps its work and the
+    next run finishes the rest.
     """
     day = on.date() if on else None
-    report = case_ops.check_deadlines(day)
-    overdue_terms = agreement_ops.check_performance(day)
-    db.session.commit()
+    with _batch_progress(case_ops.open_case_count(), "Checking open cases") as done:
+        report = case_ops.check_deadlines(
+            day, batch_size=batch_size, after_batch=lambda r: done(r.checked))
+    with _batch_progress(agreement_ops.terms_to_check(day), "Checking agreement terms") as done:
+        overdue_terms = agreement_ops.check_performance(
+            day, batch_size=batch_size, after_batch=done)
     click.echo(f"Checked {report.checked} open cases: {report.proposals} new escalation "
                f"proposals, {report.notices} new supervision notices; {overdue_terms} "
                f"agreement terms newly overdue.")
+
+
+@contextmanager
+def _batch_progress(total: int, label: str):
+    """Commit each finished batch, with a progress bar on stderr; yields ``done(how many gone
+    through so far)``. Memory stays flat without emptying the session (which would detach
+    the objects of whoever runs the command in-process, as the tests do): once committed,
+    a batch's objects are held only by the session's weak identity map and go with it."""
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        def done(position: int) -> None:
+            db.session.commit()
+            bar.update(position - bar.pos)
+
+        yield done
+        db.session.commit()
+        bar.update(total - bar.pos)
 
 
 @click.command("send-reminders")
@@ -336,3 +393,14 @@ def prune() -> None:
     db.session.commit()
     click.echo(f"Removed {logins} ended logins and {replies} idempotency replies.")
     click.echo(f"Removed {counters} expired rate-limit counters.")
+
+
+@click.command("stats-rebuild")
+@with_appcontext
+def stats_rebuild() -> None:
+    """Count the statistics' kept monthly figures again from the cases (after a bulk load
+    or a restore; the database keeps them current otherwise)."""
+    written = aggregates.rebuild()
+    db.session.commit()
+    for table, rows in written.items():
+        click.echo(f"{table}: {rows} rows.")

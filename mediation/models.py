@@ -25,6 +25,7 @@ from mediation.cases.models import (
     Party,
     SupervisionNotice,
 )
+from mediation.cases.search import CaseSearch
 from mediation.core.audit import AuditEntry
 from mediation.core.calendar import CalendarDay, CalendarYear
 from mediation.core.ratelimit import RateLimitCounter
@@ -32,11 +33,12 @@ from mediation.portal.models import AccessCode
 from mediation.sessions.minutes import Minutes
 from mediation.sessions.models import MediationSession, Participant, VolunteerDuty
 from mediation.sessions.reminders import OutboxMessage
+from mediation.stats.aggregates import StatsCount  # noqa: F401 (and the other kept counts)
 from mediation.users.models import User, UserSession, user_areas, user_committees
 
 __all__ = ["AccessCode", "Agreement", "AgreementCounter", "AgreementParty", "ApiToken", "AreaNode",
            "Assignment", "Attachment", "AuditEntry", "CalendarDay", "CalendarYear", "Case",
-           "CaseCounter", "CaseEvent", "Category", "Centre", "Committee", "Court",
+           "CaseCounter", "CaseEvent", "CaseSearch", "Category", "Centre", "Committee", "Court",
            "EscalationProposal", "FollowUp", "HelpRequest", "IdempotentReply", "Instalment",
            "JudicialConfirmation", "LevelRule", "MediationSession", "Minutes", "OutboxMessage",
            "Participant", "Party", "RateLimitCounter", "Room", "SupervisionNotice", "Term",

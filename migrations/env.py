@@ -7,7 +7,7 @@ from alembic import context
 from flask import current_app
 
 import mediation.models  # noqa: F401  (every table in the metadata)
-from mediation.core.db import UTCDateTime
+from mediation.core.db import UTCDateTime, include_object
 
 config = context.config
 fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -45,6 +45,7 @@ def run_migrations_online():
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     conf_args.setdefault("compare_type", True)
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_object", include_object)
     with target_db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():

@@ -517,7 +517,7 @@ def test_another_communitys_mediator_sees_nothing_of_a_case(client, mediator, ou
         _problem(client.post(url, json=body, headers=outsider), 404)
     for url in (f"{API}/cases", f"{API}/sessions", f"{API}/agreements"):
         assert client.get(url, headers=outsider).get_json() == {
-            "items": [], "total": 0, "page": 1, "per_page": 20}, url
+            "items": [], "total": 0, "total_exact": True, "page": 1, "per_page": 20}, url
     assert client.get(f"{API}/sessions", query_string={"case": number},
                       headers=outsider).get_json()["total"] == 0
     # Nor may they file a case into 文苑; in their own grid they may, and 张志强 cannot see it.

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mediation.areas import operations
 from mediation.areas.models import AreaNode
-from mediation.core.db import write_intent
+from mediation.core.db import include_object, write_intent
 from mediation.extensions import db
 from mediation.users.models import User
 from mediation.users.roles import Role
@@ -23,7 +23,8 @@ from mediation.users.roles import Role
 def test_models_and_migrations_agree(app):
     """Autogenerate against the migrated database finds nothing to do."""
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                          "include_object": include_object})
         diff = compare_metadata(context, db.metadata)
     assert diff == []
 

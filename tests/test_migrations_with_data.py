@@ -27,6 +27,7 @@ from mediation.cases.models import Gender
 from mediation.cases.rules import today
 from mediation.cases.states import CaseState
 from mediation.core.calendar import is_working_day
+from mediation.core.db import include_object
 from mediation.core.identity import id_check_char
 from mediation.extensions import db
 from mediation.sessions.models import PlaceKind
@@ -166,7 +167,8 @@ def test_the_parties_revision_down_and_up_keeps_sessions_and_agreements(in_use):
                             f"WHERE id = {wang}"))
     db.session.rollback()
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                          "include_object": include_object})
         assert compare_metadata(context, db.metadata) == []
 
 
@@ -232,7 +234,8 @@ def test_the_outcome_revision_reads_each_outcome_from_the_timeline(demo_city):
     assert outcomes() == OUTCOME_STORIES
     db.session.rollback()
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                          "include_object": include_object})
         assert compare_metadata(context, db.metadata) == []
 
 

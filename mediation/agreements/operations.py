@@ -4,13 +4,15 @@ and the audit log, and flushes; the caller commits once."""
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager, selectinload
 
 from mediation.agreements import courts, documents, rules
 from mediation.agreements.models import (
@@ -30,7 +32,14 @@ from mediation.agreements.models import (
 from mediation.areas.models import Court
 from mediation.cases import access, attachments
 from mediation.cases.models import Case, EventKind, Party
-from mediation.cases.operations import audit_case, log_event, reveal_id_number, transition
+from mediation.cases.operations import (
+    audit_case,
+    event_row,
+    log_event,
+    log_events,
+    reveal_id_number,
+    transition,
+)
 from mediation.cases.queries import committee_for
 from mediation.cases.rules import LOCAL, local_date, today
 from mediation.cases.states import CaseState
@@ -716,29 +725,63 @@ def record_instalment(by: User, instalment: Instalment, paid_on: date | None) ->
     db.session.flush()
 
 
-def check_performance(on: date | None = None) -> int:
+# Agreement terms checked per batch.
+PERFORMANCE_BATCH = 1000
+
+
+def _may_be_overdue(on: date):
+    """Terms in force, not yet flagged, with a due day before ``on``: what
+    ``rules.overdue_parts`` then decides on (an instalment's day decides where there are
+    instalments)."""
+    late_instalment = select(Instalment.id).where(
+        Instalment.term_id == Term.id, Instalment.paid_on.is_(None), Instalment.due_on < on)
+    return and_(Agreement.status == AgreementStatus.ISSUED, Term.performed_on.is_(None),
+                Term.overdue_since.is_(None), or_(Term.due_on < on, late_instalment.exists()))
+
+
+def terms_to_check(on: date | None = None) -> int:
+    """How many terms the performance check goes through (for its progress bar)."""
+    return db.session.scalar(select(func.count()).select_from(Term).join(Term.agreement)
+                             .where(_may_be_overdue(on or today())))
+
+
+def check_performance(on: date | None = None, *, batch_size: int = PERFORMANCE_BATCH,
+                      after_batch: Callable[[int], None] | None = None) -> int:
     """Mark overdue terms of agreements in force and put a follow-up on the case's timeline
-    for its mediator; running it again adds nothing."""
+    for its mediator; running it again adds nothing.
+
+    Like ``check_deadlines``: batches by term id, ``after_batch(terms gone through so far)``
+    after each (the CLI commits there).
+    """
     on = on or today()
-    flagged = 0
-    terms = db.session.scalars(
-        select(Term).join(Term.agreement)
-        .where(Agreement.status == AgreementStatus.ISSUED, Term.performed_on.is_(None),
-               Term.overdue_since.is_(None))).all()
-    for term in terms:
-        late = rules.overdue_parts(term, on)
-        if not late:
-            continue
-        term.overdue_since = min(late)
-        agreement = term.agreement
-        _event(agreement, None, _("Term %(n)s of %(number)s is overdue since %(date)s: visit "
-                                  "the parties and record a follow-up.",
-                                  n=rules.chinese_ordinal(term.position + 1),
-                                  number=agreement.number, date=min(late).isoformat()),
-               overdue_term=term.position + 1)
-        flagged += 1
-    db.session.flush()
-    return flagged
+    flagged = checked = last_id = 0
+    while True:
+        terms = db.session.scalars(
+            select(Term).join(Term.agreement)
+            .where(_may_be_overdue(on), Term.id > last_id).order_by(Term.id).limit(batch_size)
+            .options(contains_eager(Term.agreement), selectinload(Term.instalments))).all()
+        if not terms:
+            return flagged
+        events = []
+        for term in terms:
+            late = rules.overdue_parts(term, on)
+            if not late:
+                continue
+            term.overdue_since = min(late)
+            agreement = term.agreement
+            # As ``_event`` words it, written with the batch's other entries at once.
+            events.append(event_row(
+                agreement.case_id, EventKind.AGREEMENT,
+                _("Term %(n)s of %(number)s is overdue since %(date)s: visit the parties and "
+                  "record a follow-up.", n=rules.chinese_ordinal(term.position + 1),
+                  number=agreement.number, date=min(late).isoformat()),
+                data={"agreement_id": agreement.id, "overdue_term": term.position + 1}))
+        log_events(events)
+        flagged += len(events)
+        db.session.flush()
+        last_id, checked = terms[-1].id, checked + len(terms)
+        if after_batch is not None:
+            after_batch(checked)
 
 
 # ---- judicial confirmation (司法确认) ---------------------------------------------------

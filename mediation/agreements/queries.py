@@ -18,6 +18,7 @@ from mediation.cases.access import visible_cases
 from mediation.cases.models import Case, PartyKind
 from mediation.core.calendar import provisional_years_between
 from mediation.core.identity import mask_name
+from mediation.core.pages import capped_count
 from mediation.extensions import db
 
 CONFIRMATION_WARN_DAYS = 7
@@ -58,34 +59,42 @@ def performance(agreement: Agreement, on: date) -> list[TermStatus]:
     return [term_status(term, on) for term in agreement.terms]
 
 
-def attention(user, on: date) -> dict | None:
-    """For a mediator's home page: confirmation windows closing, and overdue terms."""
-    cases = visible_cases(user, select(Case.id)).subquery()
-    in_force = db.session.scalars(
-        select(Agreement).where(Agreement.case_id.in_(select(cases.c.id)),
-                                Agreement.status == AgreementStatus.ISSUED,
-                                Agreement.effective_on.is_not(None),
-                                Agreement.effective_on >= on - timedelta(days=45))
-        .order_by(Agreement.effective_on)).all()
-    filed = set(db.session.scalars(select(JudicialConfirmation.agreement_id).where(
-        JudicialConfirmation.agreement_id.in_([a.id for a in in_force]),
-        JudicialConfirmation.result != ConfirmationResult.NOT_ACCEPTED)))
-    closing = []
-    for agreement in in_force:
-        if agreement.id in filed or not rules.eligibility(agreement).eligible:
-            continue
-        deadline = rules.confirmation_deadline(agreement.effective_on)
-        if on <= deadline <= on + timedelta(days=CONFIRMATION_WARN_DAYS):
-            closing.append((agreement, deadline))
-    overdue = db.session.scalars(
-        select(Term).join(Term.agreement)
-        .where(Agreement.case_id.in_(select(cases.c.id)),
-               Agreement.status == AgreementStatus.ISSUED, Term.performed_on.is_(None),
-               Term.overdue_since.is_not(None))
-        .order_by(Term.overdue_since)).all()
+def attention(user, on: date, shown: int = 10) -> dict | None:
+    """For a mediator's home page: confirmation windows closing, and overdue terms — the
+    ``shown`` most urgent of each, however many a city's jurisdiction holds."""
+    cases = visible_cases(user, select(Case.id))
+    # The last day to apply is 30 days after the agreement took effect, moved past holidays:
+    # it can fall in the warning window only for agreements in force since these days.
+    in_force = (select(Agreement)
+                .where(Agreement.case_id.in_(cases),
+                       Agreement.status == AgreementStatus.ISSUED,
+                       Agreement.effective_on.between(
+                           on - timedelta(days=45),
+                           on + timedelta(days=CONFIRMATION_WARN_DAYS - 30)),
+                       ~Agreement.id.in_(select(JudicialConfirmation.agreement_id).where(
+                           JudicialConfirmation.result != ConfirmationResult.NOT_ACCEPTED)))
+                .order_by(Agreement.effective_on, Agreement.id))
+    closing, offset = [], 0
+    while len(closing) < shown:
+        batch = db.session.scalars(in_force.offset(offset).limit(shown * 2)).all()
+        for agreement in batch:
+            deadline = rules.confirmation_deadline(agreement.effective_on)
+            if on <= deadline <= on + timedelta(days=CONFIRMATION_WARN_DAYS) \
+                    and rules.eligibility(agreement).eligible and len(closing) < shown:
+                closing.append((agreement, deadline))
+        if len(batch) < shown * 2:
+            break
+        offset += len(batch)
+    overdue_terms = (select(Term).join(Term.agreement)
+                     .where(Agreement.case_id.in_(cases),
+                            Agreement.status == AgreementStatus.ISSUED,
+                            Term.performed_on.is_(None), Term.overdue_since.is_not(None))
+                     .order_by(Term.overdue_since, Term.id))
+    overdue = db.session.scalars(overdue_terms.limit(shown)).all()
     if not closing and not overdue:
         return None
     return {"closing": closing, "overdue": overdue,
+            "overdue_count": capped_count(overdue_terms) if len(overdue) == shown else None,
             "calendar_warning": sorted({y for _a, deadline in closing
                                         for y in provisional_years_between(on, deadline)})}
 

@@ -1,9 +1,10 @@
 """/api/v1/areas and /api/v1/cases: read the tree; list, create, read and move cases."""
 
-from flask import url_for
+from flask import current_app, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from itsdangerous import BadData, URLSafeSerializer
+from sqlalchemy import select
 
 from mediation.api import schemas
 from mediation.api.http import blueprint, caller, commit_or_problem, idempotent, problem, writes
@@ -12,11 +13,12 @@ from mediation.areas.models import AreaKind, AreaNode
 from mediation.cases import access, operations
 from mediation.cases.models import Case, Category, Gender, PartyKind, PartyRole
 from mediation.cases.operations import CaseInput, PartyInput, StaleEdit
-from mediation.cases.queries import overdue
+from mediation.cases.queries import Filters, case_list, overdue
 from mediation.cases.states import RISK_FACTORS, CaseState, Level, Source
 from mediation.core.errors import OperationError
 from mediation.core.identity import DocumentType
 from mediation.core.money import parse_yuan
+from mediation.core.pages import capped_count
 from mediation.core.permissions import scope_query
 from mediation.extensions import db
 from mediation.users.operations import find_user
@@ -27,11 +29,13 @@ bp = blueprint("cases_api", "/cases", "Disputes, their parties and their workflo
 
 
 def page(stmt, query: dict) -> dict:
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    """One page of ``stmt``; ``total`` is counted up to 1,000 (``total_exact`` false beyond:
+    a client that needs everything walks with ``cursor``)."""
+    total = capped_count(stmt)
     items = db.session.scalars(stmt.limit(query["per_page"])
                                .offset((query["page"] - 1) * query["per_page"])).all()
-    return {"items": items, "total": total, "page": query["page"],
-            "per_page": query["per_page"]}
+    return {"items": items, "total": total.value, "total_exact": total.exact,
+            "page": query["page"], "per_page": query["per_page"]}
 
 
 @areas_bp.route("")
@@ -112,14 +116,55 @@ def _case_input(data: dict) -> CaseInput:
         parties=[_party_input(p) for p in data.get("parties", [])])
 
 
+# A cursor names the last case of the page before; signed, so a client can only pass on
+# what it was given (any other value is a 400, not a walk from somewhere else).
+CURSOR_SALT = "api.cases.cursor"
+FIRST_PAGE = "*"
+
+
+def _cursor(case_id: int) -> str:
+    return URLSafeSerializer(current_app.secret_key, salt=CURSOR_SALT).dumps(case_id)
+
+
+def _after(cursor: str) -> int | None:
+    """The case id a cursor continues after (0 for ``*``); None for a cursor not ours."""
+    if cursor == FIRST_PAGE:
+        return 0
+    try:
+        case_id = URLSafeSerializer(current_app.secret_key, salt=CURSOR_SALT).loads(cursor)
+    except BadData:
+        return None
+    valid = isinstance(case_id, int) and not isinstance(case_id, bool) and case_id >= 0
+    return case_id if valid else None
+
+
+def walk(stmt, cursor: str, per_page: int):
+    """One page of a walk through ``stmt``'s cases by id: keyset, so every case comes once
+    however many there are and whatever changes meanwhile; ``next_cursor`` null at the end."""
+    after = _after(cursor)
+    if after is None:
+        message = _("The cursor is not valid: start with cursor=* and then pass on each "
+                    "reply's next_cursor unchanged.")
+        return problem(400, message, errors=[{"field": "cursor", "message": message}])
+    items = db.session.scalars(stmt.where(Case.id > after).order_by(None).order_by(Case.id)
+                               .limit(per_page + 1)).all()
+    more = len(items) > per_page
+    items = items[:per_page]
+    return {"items": items, "per_page": per_page,
+            "next_cursor": _cursor(items[-1].id) if more else None}
+
+
 @bp.route("")
 class Cases(MethodView):
     @bp.arguments(schemas.CaseQuery, location="query")
     @bp.response(200, schemas.CasePage)
+    @bp.alt_response(400, schema=schemas.Problem, content_type="application/problem+json")
     @bp.alt_response(401, schema=schemas.Problem, content_type="application/problem+json")
     def get(self, query):
-        """Cases in the token's jurisdiction, most recently updated first."""
-        stmt = access.visible_cases(caller())
+        """Cases in the token's jurisdiction, most recently updated first; with ``cursor``,
+        all of them page by page in the order of their ids (``next_cursor`` until null).
+        ``q`` searches them as the queue page does."""
+        stmt = case_list(caller(), Filters(queue="all", q=(query.get("q") or "").strip()))
         for name, column in (("state", Case.state), ("level", Case.level),
                              ("risk", Case.risk_level)):
             if query.get(name):
@@ -128,12 +173,15 @@ class Cases(MethodView):
             stmt = stmt.where(Case.category_id.in_(
                 select(Category.id).where(Category.code == query["category"])))
         if query.get("grid"):
-            stmt = stmt.where(AreaNode.code == query["grid"])
+            stmt = stmt.where(Case.grid_id.in_(select(AreaNode.id)
+                                               .where(AreaNode.code == query["grid"])))
         if query.get("overdue") is not None:
             stmt = stmt.where(overdue() if query["overdue"] else ~overdue())
         if query.get("updated_since"):
             stmt = stmt.where(Case.updated_at >= query["updated_since"])
-        return page(stmt.order_by(Case.updated_at.desc(), Case.id.desc()), query)
+        if "cursor" in query:
+            return walk(stmt, query["cursor"], query["per_page"])
+        return page(stmt.order_by(None).order_by(Case.updated_at.desc(), Case.id.desc()), query)
 
     @idempotent
     @bp.arguments(schemas.CaseIn)

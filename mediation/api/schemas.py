@@ -109,8 +109,12 @@ class PageQuery(Strict):
 def page_of(item_schema, name: str):
     return type(name, (ma.Schema,), {
         "items": ma.fields.List(ma.fields.Nested(item_schema)),
-        "total": ma.fields.Integer(), "page": ma.fields.Integer(),
-        "per_page": ma.fields.Integer()})
+        "total": ma.fields.Integer(metadata={
+            "description": "How many there are, counted up to 1,000: see `total_exact`."}),
+        "total_exact": ma.fields.Boolean(metadata={
+            "description": "False when there are more than `total` (1,000): the count stops "
+                           "there instead of reading every row."}),
+        "page": ma.fields.Integer(), "per_page": ma.fields.Integer()})
 
 
 # ---- areas ------------------------------------------------------------------------------
@@ -248,10 +252,17 @@ class Case(ma.Schema):
     parties = ma.fields.List(ma.fields.Nested(Party))
 
 
-CasePage = page_of(Case, "CasePage")
+class CasePage(page_of(Case, "CasePageFields")):
+    next_cursor = ma.fields.String(allow_none=True, metadata={
+        "description": "Walking by `cursor` only: the `cursor` of the next page, null after "
+                       "the last. Such a page has no `total`, `total_exact` or `page`."})
 
 
 class CaseQuery(PageQuery):
+    q = text(100, metadata={
+        "description": "Search, as on the queue page: a fragment of the case's number, title, "
+                       "narrative or address, or of a party's name, phone or address (漏水, "
+                       "王芳, 13800)."})
     state = one_of(CaseState)
     level = one_of(Level)
     category = text(32)
@@ -259,6 +270,16 @@ class CaseQuery(PageQuery):
     risk = one_of(RiskLevel)
     overdue = ma.fields.Boolean()
     updated_since = moment()
+    cursor = text(200, metadata={
+        "description": "Walk every case (of these filters) by id instead of by page, for "
+                       "clients that read them all: `*` for the first page, then each reply's "
+                       "`next_cursor` until it is null. Not with `page`; an unknown cursor is "
+                       "a 400."})
+
+    @ma.validates_schema(pass_original=True)
+    def cursor_or_page(self, data, original, **kwargs):
+        if "cursor" in data and "page" in original:
+            raise ma.ValidationError(_("Give cursor or page, not both."), "page")
 
 
 class ActionIn(Strict):

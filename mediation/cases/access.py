@@ -1,14 +1,17 @@
 """Who sees which case: the jurisdiction scope plus explicit assignments."""
 
-from sqlalchemy import or_, select
+from flask import g, has_request_context
+from sqlalchemy import false, or_, select, true
+from sqlalchemy.orm import selectinload
 
-from mediation.areas.models import AreaKind, AreaNode
+from mediation.areas.models import AreaKind, AreaNode, Committee
 from mediation.cases.models import Assignment, AssignmentRole, Case
 from mediation.cases.states import CaseState, Level
-from mediation.core.permissions import can_view_path, scope_query
+from mediation.core.db import in_ids
+from mediation.core.permissions import can_view_path
 from mediation.extensions import db
-from mediation.users.models import User
-from mediation.users.roles import Role
+from mediation.users.models import User, user_areas, user_committees
+from mediation.users.roles import GLOBAL_SCOPE_ROLES, PERMISSIONS, Role
 
 # Grid workers act on the cases still at grid level; above it they follow and read.
 ACTING_LEVELS = {Role.GRID_WORKER: {Level.GRID}}
@@ -47,10 +50,51 @@ def may_decide(user, proposal) -> bool:
 def visible_cases(user, stmt=None):
     """``stmt`` (default: all cases) limited to what ``user`` may see."""
     stmt = stmt if stmt is not None else select(Case)
-    assigned = or_(Case.handler_id == user.id,
-                   Case.id.in_(select(Assignment.case_id).where(Assignment.user_id == user.id)))
-    return scope_query(user, stmt.join(AreaNode, Case.grid_id == AreaNode.id), AreaNode.path,
-                       assigned=assigned)
+    return stmt.where(case_scope(user))
+
+
+def case_scope(user):
+    """SQL condition on ``Case``: in ``user``'s jurisdiction, or handled by or assigned to them.
+
+    The jurisdiction is read first as the list of its area ids, so that the condition is a
+    plain test on indexed columns of ``cases`` (``grid_id IN (…) OR handler_id = … OR id IN
+    (…)``) that PostgreSQL answers from the indexes at any size of city.
+    """
+    if user is None or not user.is_authenticated:
+        return false()
+    if user.has_global_scope:
+        return true()
+    conditions = [Case.handler_id == user.id]
+    if areas := jurisdiction_area_ids(user):
+        conditions.append(in_ids(Case.grid_id, areas))
+    if assigned := assigned_case_ids(user):
+        conditions.append(in_ids(Case.id, assigned))
+    return or_(*conditions)
+
+
+def handled_or_assigned(user):
+    """SQL condition on ``Case``: ``user`` handles the case or is assigned to it."""
+    if assigned := assigned_case_ids(user):
+        return or_(Case.handler_id == user.id, in_ids(Case.id, assigned))
+    return Case.handler_id == user.id
+
+
+def assigned_case_ids(user) -> list[int]:
+    return db.session.scalars(select(Assignment.case_id)
+                              .where(Assignment.user_id == user.id)).all()
+
+
+def jurisdiction_area_ids(user) -> list[int]:
+    """The ids of the areas in ``user``'s jurisdiction (read once per request)."""
+    paths = user.jurisdiction_paths
+    if not paths:
+        return []
+    cache = g.setdefault("jurisdiction_areas", {}) if has_request_context() else {}
+    key = (user.id, tuple(paths))
+    if key not in cache:
+        cache[key] = db.session.scalars(select(AreaNode.id).where(or_(
+            *(AreaNode.path.startswith(path, autoescape=True) for path in paths)))).all()
+    return cache[key]
 
 
 def is_assigned(user, case: Case) -> bool:
@@ -74,6 +118,24 @@ def can(user, permission: str, case: Case) -> bool:
 
 
 def possible_handlers(case: Case) -> list[User]:
-    """Active accounts that may handle cases and whose jurisdiction covers this one."""
-    users = db.session.scalars(select(User).where(User.active).order_by(User.full_name)).all()
-    return [u for u in users if u.can("cases.handle") and can_view(u, case)]
+    """Active accounts that may handle cases and whose jurisdiction covers this one.
+
+    The candidates are read by the case's own area and its ancestors (directly or through a
+    committee), the global roles and the case's assignments — never every account of a city
+    — and each is then checked as ``can_view`` checks a person.
+    """
+    covering = [*case.grid.ancestor_ids, case.grid_id]
+    roles = [role for role in Role if "cases.handle" in PERMISSIONS.get(role, ())]
+    candidates = db.session.scalars(
+        select(User).where(User.active, User.role.in_(roles), or_(
+            User.role.in_(GLOBAL_SCOPE_ROLES),
+            User.id.in_(select(user_areas.c.user_id).where(user_areas.c.area_id.in_(covering))),
+            User.id.in_(select(user_committees.c.user_id)
+                        .join(Committee, Committee.id == user_committees.c.committee_id)
+                        .where(Committee.area_id.in_(covering))),
+            User.id == case.handler_id,
+            User.id.in_(select(Assignment.user_id).where(Assignment.case_id == case.id))))
+        .options(selectinload(User.areas),
+                 selectinload(User.committees).joinedload(Committee.area))
+        .order_by(User.full_name)).all()
+    return [u for u in candidates if u.can("cases.handle") and can_view(u, case)]

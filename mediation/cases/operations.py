@@ -3,11 +3,12 @@ audit log, and flushes; the caller commits once."""
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mediation.areas.models import AreaKind, AreaNode
@@ -44,10 +45,11 @@ from mediation.cases.states import (
     RISK_FACTORS,
     CaseState,
     Level,
+    RiskLevel,
     Source,
     assess_risk,
 )
-from mediation.core import audit, crypto
+from mediation.core import audit, bulk, crypto
 from mediation.core.db import utcnow
 from mediation.core.errors import OperationError
 from mediation.core.identity import DocumentType, check_id_number, check_uscc, mask_id
@@ -82,6 +84,22 @@ def log_event(case: Case, by: User | None, kind: EventKind, *, reason: str | Non
     event = CaseEvent(case=case, actor=by, kind=kind, reason=reason or None, **fields)
     db.session.add(event)
     return event
+
+
+def event_row(case_id: int, kind: EventKind, reason: str, **fields) -> dict:
+    """A system entry on a case's timeline (no actor), as a row for ``log_events``."""
+    return {"case_id": case_id, "actor_id": None, "kind": kind, "reason": reason,
+            "from_level": None, "to_level": None, "data": None, **fields}
+
+
+def log_events(rows: list[dict]) -> None:
+    """Many entries at once (the nightly checks): one INSERT; a timeline already read in
+    this session shows them."""
+    bulk.insert_rows(CaseEvent, rows)
+    for case_id in {row["case_id"] for row in rows}:
+        case = db.session.identity_map.get(db.session.identity_key(Case, case_id))
+        if case is not None:
+            db.session.expire(case, ["events"])
 
 
 def audit_case(action: str, case: Case, by: User | None, **kwargs) -> None:
@@ -841,6 +859,10 @@ def add_note(by: User, case: Case, text: str) -> None:
 
 # ---- the deadline check (cron) ----------------------------------------------------------
 
+# Open cases checked per batch: a few queries each, whatever the batch's size.
+DEADLINE_BATCH = 1000
+
+
 @dataclass
 class DeadlineReport:
     checked: int = 0
@@ -848,30 +870,157 @@ class DeadlineReport:
     notices: int = 0
 
 
-def check_deadlines(on: date | None = None) -> DeadlineReport:
-    """Raise escalation proposals and supervision notices; running it again adds nothing."""
+def open_case_count() -> int:
+    """How many cases the deadline check goes through (for its progress bar)."""
+    return db.session.scalar(select(func.count()).select_from(Case)
+                             .where(Case.state.in_(OPEN_STATES)))
+
+
+def check_deadlines(on: date | None = None, *, batch_size: int = DEADLINE_BATCH,
+                    after_batch: Callable[[DeadlineReport], None] | None = None
+                    ) -> DeadlineReport:
+    """Raise escalation proposals and supervision notices; running it again adds nothing.
+
+    The open cases go in batches of ``batch_size`` in the order of their ids, each read and
+    written in a few statements whatever its size. ``after_batch(report)`` is called once a
+    batch is flushed: the CLI commits there, so memory stays bounded and a run that stops
+    half-way keeps its finished batches; the next run finds what they raised (the same
+    look-ups as ``propose`` and ``issue_supervision``) and carries on with the rest.
+    """
     on = on or rules.today()
     report = DeadlineReport()
-    open_cases = db.session.scalars(
-        select(Case).where(Case.state.in_(OPEN_STATES)).order_by(Case.id)).all()
-    for case in open_cases:
+    last_id = 0
+    while True:
+        cases = _open_cases_after(last_id, batch_size)
+        if not cases:
+            return report
+        _check_batch(cases, on, rules.level_rules(), report)
+        db.session.flush()
+        last_id = cases[-1].id
+        if after_batch is not None:
+            after_batch(report)
+
+
+@dataclass(frozen=True)
+class _CaseFacts:
+    """What the rules (``rules.suggestions``) and the rows they raise read of an open case,
+    read as plain rows: a night's check goes through every open case, and mapped objects
+    (the case, each party) would cost it most of its time."""
+
+    id: int
+    number: str
+    state: CaseState
+    level: Level
+    level_deadline: date | None
+    overall_deadline: date | None
+    risk_level: RiskLevel
+    amount_fen: int | None
+    handler_id: int | None
+    parties: list  # rows with the party's community_id
+
+    is_open = Case.is_open
+    amount_yuan = Case.amount_yuan
+
+
+def _open_cases_after(last_id: int, limit: int) -> list[_CaseFacts]:
+    """The next ``limit`` open cases by id, with their parties' communities: two queries."""
+    fields = [name for name in _CaseFacts.__dataclass_fields__ if name != "parties"]
+    rows = db.session.execute(
+        select(*(getattr(Case, name) for name in fields))
+        .where(Case.state.in_(OPEN_STATES), Case.id > last_id)
+        .order_by(Case.id).limit(limit)).all()
+    parties = {row[0]: [] for row in rows}
+    for party in db.session.execute(select(Party.case_id, Party.community_id)
+                                    .where(Party.case_id.in_(list(parties)))
+                                    .order_by(Party.id)):
+        parties[party.case_id].append(party)
+    return [_CaseFacts(*row, parties=parties[row[0]]) for row in rows]
+
+
+def _check_batch(cases: list[_CaseFacts], on: date, level_rules: dict,
+                 report: DeadlineReport) -> None:
+    """The rules of ``propose`` and ``issue_supervision(automatic=True)`` for a batch: what
+    they look up read for the whole batch at once, and the same rows (proposals, notices,
+    their timeline entries and audit entries) written with one INSERT per table."""
+    ids = [case.id for case in cases]
+    waiting, dismissed = set(), set()
+    for case_id, rule, status, from_level in db.session.execute(
+            select(EscalationProposal.case_id, EscalationProposal.rule,
+                   EscalationProposal.status, EscalationProposal.from_level)
+            .where(EscalationProposal.case_id.in_(ids),
+                   or_(EscalationProposal.status == ProposalStatus.OPEN,
+                       and_(EscalationProposal.status == ProposalStatus.DISMISSED,
+                            EscalationProposal.rule != ProposalRule.MEDIATOR_REQUEST)))):
+        if status is ProposalStatus.OPEN:
+            waiting.add((case_id, rule))
+        else:
+            dismissed.add((case_id, rule, from_level))
+    issued = {tuple(row) for row in db.session.execute(
+        select(SupervisionNotice.case_id, SupervisionNotice.level, SupervisionNotice.deadline)
+        .where(SupervisionNotice.case_id.in_(ids), SupervisionNotice.automatic,
+               SupervisionNotice.withdrawn_at.is_(None)))}
+    texts = _NoticeTexts()
+    proposals, notices, events, audits = [], [], [], []
+    for case in cases:
         report.checked += 1
-        report.proposals += len(propose_by_rules(case, on))
-        if case.level_deadline is not None and on > case.level_deadline:
-            notice = issue_supervision(
-                None, case, _("The %(level)s time limit ended on %(date)s: report on the case "
-                              "and what is being done.", level=case.level.title,
-                              date=case.level_deadline.isoformat()),
-                None, automatic=True)
-            if notice:
-                report.notices += 1
-        if case.overall_deadline is not None and on > case.overall_deadline:
-            notice = issue_supervision(
-                None, case, _("The overall time limit of the mediation ended on %(date)s: "
-                              "conclude it, or record the parties' consent to go on.",
-                              date=case.overall_deadline.isoformat()),
-                None, automatic=True, deadline=case.overall_deadline)
-            if notice:
-                report.notices += 1
-    return report
+        for suggestion in rules.suggestions(case, on, level_rules):
+            key = (case.id, suggestion.rule)
+            if suggestion.to_level.rank <= case.level.rank or key in waiting \
+                    or (*key, case.level) in dismissed:
+                continue  # already waiting, or a person dismissed it at this level
+            waiting.add(key)
+            proposals.append({
+                "case_id": case.id, "rule": suggestion.rule, "from_level": case.level,
+                "to_level": suggestion.to_level, "reason": suggestion.reason,
+                "status": ProposalStatus.OPEN, "created_by_id": None})
+            events.append(event_row(case.id, EventKind.PROPOSAL, suggestion.reason,
+                                    from_level=case.level, to_level=suggestion.to_level,
+                                    data={"rule": suggestion.rule.value}))
+        for deadline, overall in _passed_deadlines(case, on):
+            if (case.id, case.level, deadline) in issued:
+                continue  # one notice per level and deadline
+            issued.add((case.id, case.level, deadline))
+            message = texts.overall(deadline) if overall else texts.level(case.level, deadline)
+            notices.append({
+                "case_id": case.id, "level": case.level, "deadline": deadline,
+                "automatic": True, "issued_by_id": None, "to_user_id": case.handler_id,
+                "message": message, "respond_by": None})
+            events.append(event_row(case.id, EventKind.SUPERVISION, message,
+                                    data={"respond_by": None, "automatic": True}))
+            audits.append({"action": "case.supervise", "object_type": "Case",
+                           "object_id": case.number, "actor": None, "note": message})
+    bulk.insert_rows(EscalationProposal, proposals)
+    bulk.insert_rows(SupervisionNotice, notices)
+    log_events(events)
+    audit.record_many(audits)
+    report.proposals += len(proposals)
+    report.notices += len(notices)
+
+
+def _passed_deadlines(case: _CaseFacts, on: date) -> list[tuple[date, bool]]:
+    """The case's deadlines that ``on`` is past: (deadline, whether it is the overall one)."""
+    passed = []
+    if case.level_deadline is not None and on > case.level_deadline:
+        passed.append((case.level_deadline, False))
+    if case.overall_deadline is not None and on > case.overall_deadline:
+        passed.append((case.overall_deadline, True))
+    return passed
+
+
+class _NoticeTexts:
+    """The automatic notices' messages, as ``issue_supervision``'s callers word them, with
+    their translations looked up once per batch rather than once per notice."""
+
+    def __init__(self):
+        self._level = _("The %(level)s time limit ended on %(date)s: report on the case and "
+                        "what is being done.")
+        self._overall = _("The overall time limit of the mediation ended on %(date)s: "
+                          "conclude it, or record the parties' consent to go on.")
+        self._titles = {level: str(level.title) for level in Level}
+
+    def level(self, level: Level, deadline: date) -> str:
+        return self._level % {"level": self._titles[level], "date": deadline.isoformat()}
+
+    def overall(self, deadline: date) -> str:
+        return self._overall % {"date": deadline.isoformat()}
 

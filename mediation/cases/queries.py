@@ -2,13 +2,16 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, func, nulls_last, or_, select
+from sqlalchemy import and_, nulls_last, or_, select, text, union
 
 from mediation.areas.models import AreaKind, AreaNode, Committee
-from mediation.cases.access import visible_cases
-from mediation.cases.models import Assignment, Case, EscalationProposal, Party, ProposalStatus
+from mediation.cases import search
+from mediation.cases.access import handled_or_assigned, jurisdiction_area_ids, visible_cases
+from mediation.cases.models import Case, EscalationProposal, Party, ProposalStatus
 from mediation.cases.rules import today
 from mediation.cases.states import OPEN_STATES, CaseState, Level, RiskLevel
+from mediation.core.db import in_ids
+from mediation.core.pages import COUNT_CAP, Count, capped_count
 from mediation.core.validators import normalise_phone
 from mediation.extensions import db
 
@@ -42,42 +45,60 @@ def overdue():
                 or_(Case.level_deadline < on, Case.overall_deadline < on))
 
 
-def search_condition(q: str):
-    """Number, party name or phone, or words of the narrative (substring: 漏水 finds 楼上漏水…)."""
-    def has(column, text):
-        return column.icontains(text, autoescape=True)
+# A jurisdiction's search reads its matches' ids first when there are at most this many.
+SEARCH_IDS = 5000
 
-    party_match = select(Party.id).where(Party.case_id == Case.id, has(Party.name, q))
-    conditions = [has(Case.number, q), has(Case.title, q), has(Case.narrative, q),
-                  exists(party_match)]
-    phone = normalise_phone(q)
-    if phone or q.isdigit():
-        conditions.append(exists(select(Party.id).where(
-            Party.case_id == Case.id, has(Party.phone, phone or q))))
-    return or_(*conditions)
+
+def search_condition(q: str, user=None):
+    """Number, title, narrative or address of the case, or a party's name, phone or address,
+    as a substring (漏水 finds 楼上漏水…): indexed on PostgreSQL (mediation/cases/search.py).
+
+    For someone with a jurisdiction the matches in its areas (and in the cases they handle
+    or are assigned to) are read first, from the search table's own indexes, and the list
+    then takes them by id: a street's search never walks the street's cases one by one.
+    """
+    words = {search.normalise(q)}
+    if phone := normalise_phone(q):
+        words.add(phone)
+    matches = search.matching_case_ids(words)
+    if user is not None and not user.has_global_scope:
+        # Two parts, each answered by indexes (the bigrams' and the grid's together; the
+        # handler's): one OR across them would read every match of the city.
+        near = [matches.where(search.CaseSearch.case_id.in_(
+            select(Case.id).where(handled_or_assigned(user))))]
+        if areas := jurisdiction_area_ids(user):
+            near.append(matches.where(in_ids(search.CaseSearch.grid_id, areas)))
+        if db.engine.dialect.name == "postgresql":
+            # A common pair of characters has a long posting list: room to keep its bitmap
+            # exact (for this request's transaction only).
+            db.session.execute(text("SET LOCAL work_mem = '32MB'"))
+        ids = db.session.scalars(union(*near).limit(SEARCH_IDS + 1)).all()
+        if len(ids) <= SEARCH_IDS:
+            return in_ids(Case.id, ids)
+    return Case.id.in_(matches)
 
 
 def case_list(user, filters: Filters):
     """The statement behind the queue page, scoped to ``user``, soonest deadline first."""
-    stmt = visible_cases(user)
-    mine = or_(Case.handler_id == user.id, Case.id.in_(
-        select(Assignment.case_id).where(Assignment.user_id == user.id)))
+    # One's own cases are visible by definition: "mine" needs no jurisdiction test.
+    stmt = select(Case) if filters.queue == "mine" else visible_cases(user)
     match filters.queue:
         case "mine":
-            stmt = stmt.where(mine, Case.state != CaseState.CLOSED)
+            stmt = stmt.where(handled_or_assigned(user), Case.state != CaseState.CLOSED)
         case "team":
             stmt = stmt.where(Case.state.in_(OPEN_STATES))
         case "awaiting":
             stmt = stmt.where(or_(Case.state == CaseState.REPORTED,
                                   and_(Case.state.in_(OPEN_STATES), Case.handler_id.is_(None))))
         case "proposals":
-            stmt = stmt.where(exists(select(EscalationProposal.id).where(
-                EscalationProposal.case_id == Case.id,
-                EscalationProposal.status == ProposalStatus.OPEN)))
+            # Proposals are withdrawn with the case's outcome: only open cases have them.
+            stmt = stmt.where(Case.state.in_(OPEN_STATES), Case.id.in_(
+                select(EscalationProposal.case_id).where(
+                    EscalationProposal.status == ProposalStatus.OPEN)))
         case "overdue":
             stmt = stmt.where(overdue())
     if filters.q:
-        stmt = stmt.where(search_condition(filters.q))
+        stmt = stmt.where(search_condition(filters.q, user))
     if filters.state in {s.value for s in CaseState}:
         stmt = stmt.where(Case.state == CaseState(filters.state))
     if filters.level in {lv.value for lv in Level}:
@@ -85,20 +106,43 @@ def case_list(user, filters: Filters):
     if filters.category.isdigit():
         stmt = stmt.where(Case.category_id == int(filters.category))
     if filters.grid:
-        stmt = stmt.where(AreaNode.code == filters.grid)
+        stmt = stmt.where(Case.grid_id.in_(select(AreaNode.id)
+                                           .where(AreaNode.code == filters.grid)))
     if filters.risk in {r.value for r in RiskLevel}:
         stmt = stmt.where(Case.risk_level == RiskLevel(filters.risk))
     if filters.overdue:
         stmt = stmt.where(overdue())
-    return stmt.order_by(nulls_last(Case.level_deadline.asc()), Case.reported_at.desc())
+    return stmt.order_by(nulls_last(Case.level_deadline.asc()), Case.reported_at.desc(),
+                         Case.id.desc())
 
 
-def queue_counts(user) -> dict[str, int]:
-    counts = {}
-    for queue in ("mine", "awaiting", "proposals", "overdue"):
-        stmt = case_list(user, Filters(queue=queue)).order_by(None)
-        counts[queue] = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    return counts
+def queue_counts(user) -> dict[str, Count]:
+    """The badges of the work queues, each read up to the cap ("1,000+")."""
+    return {queue: capped_count(case_list(user, Filters(queue=queue)))
+            for queue in ("mine", "awaiting", "proposals", "overdue")}
+
+
+def other_cases_of(user, party: Party, shown: int = 10) -> tuple[list[Case], Count]:
+    """Other cases of the same person (same ID number) that ``user`` may see: the latest
+    ``shown`` of them and how many there are."""
+    if not party.id_number_index:
+        return [], Count(0, True)
+    # The person's cases are read first from the index on ID numbers (the newest few
+    # thousand, for one in a great many cases), so that the list never walks the city's
+    # cases looking for them.
+    same_person = db.session.scalars(
+        select(Party.case_id).where(Party.id_number_index == party.id_number_index,
+                                    Party.case_id != party.case_id)
+        .order_by(Party.case_id.desc()).limit(5 * COUNT_CAP)).all()
+    if not same_person:
+        return [], Count(0, True)
+    visible = db.session.scalars(
+        visible_cases(user, select(Case.id)).where(in_ids(Case.id, same_person))
+        .order_by(Case.reported_at.desc(), Case.id.desc()).limit(COUNT_CAP + 1)).all()
+    latest = {case.id: case for case in db.session.scalars(
+        select(Case).where(in_ids(Case.id, visible[:shown])))}
+    return ([latest[case_id] for case_id in visible[:shown]],
+            Count(min(len(visible), COUNT_CAP), len(visible) <= COUNT_CAP))
 
 
 def committee_for(case: Case):

@@ -60,6 +60,7 @@ from mediation.core import audit
 from mediation.core.db import write_intent
 from mediation.core.errors import OperationError
 from mediation.core.forms import ActionForm, options, show_operation_error
+from mediation.core.pages import Page
 from mediation.core.permissions import require, scope_query
 from mediation.core.views import HOME_PANELS
 from mediation.extensions import db
@@ -148,8 +149,8 @@ def _save(form, action, *, success: str) -> bool:
 @require("cases.view")
 def queue():
     filters = queries.Filters.from_args(request.args)
-    page = db.paginate(queries.case_list(current_user, filters), per_page=25,
-                       error_out=False)
+    page = Page(queries.case_list(current_user, filters), request.args.get("page", 1, type=int),
+                per_page=25)
     categories = db.session.scalars(select(Category).order_by(Category.sort_order)).all()
     return render_template("cases/queue.html", page=page, filters=filters,
                            counts=queries.queue_counts(current_user), today=rules.today(),
@@ -282,8 +283,7 @@ def _detail_context(case: Case, forms: dict | None = None) -> dict:
         FollowUp.case_id == case.id).order_by(FollowUp.visited_on.desc())).all()
     files = db.session.scalars(select(Attachment).where(
         Attachment.case_id == case.id).order_by(Attachment.id)).all()
-    repeats = {p.id: [c for c in operations.other_cases_of(p) if access.can_view(current_user, c)]
-               for p in case.parties}
+    repeats = {p.id: queries.other_cases_of(current_user, p) for p in case.parties}
     on = rules.today()
     return {
         "case": case, "forms": {**_action_forms(case), **(forms or {})},

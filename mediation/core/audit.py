@@ -22,6 +22,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app, has_request_context, request
@@ -29,6 +30,7 @@ from flask_login import current_user
 from sqlalchemy import JSON, String, Text, func, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from mediation.core import bulk
 from mediation.core.db import utcnow
 from mediation.extensions import db
 
@@ -176,18 +178,7 @@ def record(
         if object_id is None:
             db.session.flush()
             object_id = getattr(obj, "id", None)
-    acting = _acting.get()
-    if acting is not None:
-        actor_id, name = None, acting
-    elif actor is not None:
-        actor_id, name = actor.id, actor.username
-        name = actor_name or name
-    elif actor_name:
-        # Someone without an account (a resident, a failed login): never whoever happens
-        # to be logged in on this browser.
-        actor_id, name = None, actor_name
-    else:
-        actor_id, name = _current_actor()
+    actor_id, name = _actor(actor, actor_name)
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK})
@@ -210,6 +201,54 @@ def record(
     session.add(entry)
     session.flush()
     return entry
+
+
+def _actor(actor: Any, actor_name: str | None) -> tuple[int | None, str]:
+    acting = _acting.get()
+    if acting is not None:
+        return None, acting
+    if actor is not None:
+        return actor.id, actor_name or actor.username
+    if actor_name:
+        # Someone without an account (a resident, a failed login): never whoever happens
+        # to be logged in on this browser.
+        return None, actor_name
+    return _current_actor()
+
+
+def record_many(entries: list[dict]) -> int:
+    """Append several entries in their order, as ``record`` appends each, but with one lock,
+    one read of the chain's head and one INSERT: a nightly job writes thousands. Each dict
+    holds ``action`` and ``record``'s keyword arguments but ``obj``; flushed, never
+    committed. Returns how many were written."""
+    if not entries:
+        return 0
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK})
+    last = session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
+    key, ip = audit_key(), request.remote_addr if has_request_context() else None
+    rows = []
+    for item in entries:
+        actor_id, name = _actor(item.get("actor"), item.get("actor_name"))
+        object_id = item.get("object_id")
+        entry = _Unsaved(
+            at=utcnow(), actor_id=actor_id, actor_name=name, action=item["action"],
+            object_type=item.get("object_type"),
+            object_id=None if object_id is None else str(object_id),
+            before=jsonable(item.get("before")), after=jsonable(item.get("after")), ip=ip,
+            note=item.get("note"), prev_hash=last or GENESIS, hash_scheme=SCHEME_HMAC)
+        entry.hash = last = entry.compute_hash(key)
+        rows.append(vars(entry))
+    return bulk.insert_rows(AuditEntry, rows)
+
+
+class _Unsaved(SimpleNamespace):
+    """An entry's values before they are a row, hashed by the entry's own code (without the
+    cost of a mapped object, thousands at a time)."""
+
+    payload = AuditEntry.payload
+    compute_hash = AuditEntry.compute_hash
 
 
 def mark_keyed(connection, key: bytes) -> bool:

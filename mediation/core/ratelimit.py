@@ -2,11 +2,13 @@
 
 Flask-Limiter counts through a ``limits`` storage named by RATELIMIT_STORAGE_URI:
 ``database://`` (the default) is the one below, in the app's own database; ``redis://…``
-is Redis. A process's memory (``memory://``) would let each gunicorn worker count alone.
+is Redis (REDIS_URL selects it too). A process's memory (``memory://``) would let each
+gunicorn worker count alone: production refuses it as soon as more than one process
+answers (``check_counts_are_shared``).
 """
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -102,6 +104,42 @@ class DatabaseStorage(Storage):
     def clear(self, key: str) -> None:
         with own_connection(write=True) as connection:
             connection.execute(delete(RateLimitCounter).where(RateLimitCounter.key == key))
+
+
+# Storages whose counts live in one process's memory.
+IN_PROCESS_SCHEMES = frozenset({"memory", "async+memory"})
+# Redis is asked with a deadline: a Redis that hangs refuses the limited requests (500)
+# rather than holding every worker.
+REDIS_OPTIONS = {"socket_timeout": 2.0, "socket_connect_timeout": 2.0}
+
+
+def counts_in_process(uri: str) -> bool:
+    return uri.partition("://")[0].strip().lower() in IN_PROCESS_SCHEMES
+
+
+def check_counts_are_shared(config: Mapping, *, workers: int | None = None) -> None:
+    """In production, refuse limits that each process would count alone: with N workers or
+    app servers a client would get N times the logins the limit allows (and more at each
+    restart). ``workers`` is what the server started, when it knows better than the config.
+    """
+    uri = str(config.get("RATELIMIT_STORAGE_URI") or "")
+    if config.get("ENV_NAME") != "production" or not counts_in_process(uri):
+        return
+    workers = int(config.get("WORKERS") or 1) if workers is None else workers
+    servers = int(config.get("APP_SERVERS") or 1)
+    if workers > 1 or servers > 1:
+        raise RuntimeError(
+            f"RATELIMIT_STORAGE_URI is {uri!r}, a process's own memory, but "
+            f"{_count(workers, 'worker')} on each of {_count(servers, 'app server')} answer "
+            "requests: each would count logins, verification lookups and API calls alone, "
+            "and the limits would not hold. "
+            "Count them where every worker and server sees them: unset RATELIMIT_STORAGE_URI "
+            "(database://, the app's own database) or set REDIS_URL (or "
+            "RATELIMIT_STORAGE_URI=redis://HOST:6379/0) to the Redis all servers share.")
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}" + ("" if n == 1 else "s")
 
 
 def prune_counters(now: datetime) -> int:

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from mediation.core.audit import AuditEntry
 from mediation.core.forms import ActionForm, is_safe_next
 from mediation.core.i18n import lazy_gettext as _l
+from mediation.core.pages import Page
 from mediation.core.permissions import require
 from mediation.extensions import db
 
@@ -60,7 +61,7 @@ def audit_log():
         stmt = stmt.where(AuditEntry.action.startswith(action, autoescape=True))
     if actor:
         stmt = stmt.where(func.lower(AuditEntry.actor_name) == actor.lower())
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = Page(stmt, request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
     return render_template("audit/list.html", page=page, action=action, actor=actor)
 
 

@@ -66,7 +66,7 @@ from mediation.agreements.models import (
     Term,
 )
 from mediation.agreements.rules import confirmation_deadline
-from mediation.areas.models import AreaNode
+from mediation.areas.models import AreaKind, AreaNode
 from mediation.cases.models import Case, CaseEvent, Category, EventKind
 from mediation.cases.queries import overdue
 from mediation.cases.rules import LOCAL, today
@@ -74,6 +74,14 @@ from mediation.cases.states import OPEN_STATES, CaseState, Level, Source
 from mediation.core.permissions import scope_filter
 from mediation.extensions import db
 from mediation.portal.models import Rating, Satisfaction
+from mediation.stats.aggregates import (
+    RATING_COUNTS,
+    StatsCategoryCount,
+    StatsCount,
+    StatsHandling,
+    StatsOpen,
+    whole_days,
+)
 
 S = CaseState
 SETTLED = (S.SETTLED, S.PARTLY_SETTLED)
@@ -136,6 +144,22 @@ class Period:
         last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
         return Period(max(first, self.first), min(last, self.last))
 
+    def whole_months(self) -> tuple[date, date] | None:
+        """The first days of the first and last calendar months wholly inside the period."""
+        first = self.first if self.first.day == 1 else \
+            (self.first + timedelta(days=32)).replace(day=1)
+        after = self.last + timedelta(days=1)
+        after = after if after.day == 1 else self.last.replace(day=1)
+        if after <= first:
+            return None
+        return first, (after - timedelta(days=1)).replace(day=1)
+
+    def outside(self, months: tuple[date, date]) -> "Days":
+        """The days of the period before and after the months ``months`` (first, last)."""
+        after = (months[1] + timedelta(days=32)).replace(day=1)
+        pieces = [(self.first, months[0] - timedelta(days=1)), (after, self.last)]
+        return Days(tuple((a, b) for a, b in pieces if a <= b), self.end)
+
     @classmethod
     def of(cls, first: date | None = None, last: date | None = None) -> "Period":
         """The one rule for a period asked for (the pages, the files, the API): no end is
@@ -161,6 +185,22 @@ class Period:
         return cls.of()
 
 
+@dataclass(frozen=True)
+class Days:
+    """Some days of a period (ranges of local dates, both ends included): what the cases are
+    read for when the whole months come from the kept counts. Its conditions are a
+    Period's; without days it holds an empty range at ``end`` (a statement keeps its shape,
+    and the indexes it reads, whatever the period)."""
+
+    ranges: tuple[tuple[date, date], ...]
+    end: datetime
+
+    def holds(self, column):
+        if not self.ranges:
+            return and_(column >= self.end, column < self.end)
+        return or_(*(Period(first, last).holds(column) for first, last in self.ranges))
+
+
 def _concluded(period: Period, *outcomes: CaseState):
     return and_(Case.outcome.in_(outcomes), period.holds(Case.outcome_at))
 
@@ -175,9 +215,11 @@ def failed_at(level: Level, period: Period):
     return and_(_concluded(period, S.FAILED), Case.level == level)
 
 
-def _concluding_level():
-    """The level that settled or failed a case, as ``_settled_at`` and ``failed_at`` read it."""
-    return case((Case.outcome.in_(SETTLED), Case.settled_level), else_=Case.level)
+def concluding_level():
+    """The level that settled or failed a case, as ``_settled_at`` and ``failed_at`` read it
+    (the values written into the SQL: the migration's index ix_cases_handling is on it)."""
+    settled = [literal_column(f"'{state.value}'") for state in SETTLED]
+    return case((Case.outcome.in_(settled), Case.settled_level), else_=Case.level)
 
 
 def _mediated_at(level: Level, period: Period):
@@ -303,8 +345,12 @@ FIGURES: dict[str, Callable[[Period], object]] = {
 ROW_FIGURES = ("received", "concluded", "settled", "partly_settled", "settled_grid",
                "settled_community", "settled_street", "failed", "withdrawn", "declined",
                "referred_out", "open", "overdue", *ESCALATIONS.values())
-# Those the main pass over the cases counts; the escalations are counted from the moves.
-_CASE_PASS = ROW_FIGURES[:-len(ESCALATIONS)]
+# Those the pass over the cases received or concluded counts: the escalations are counted
+# from the moves, open and overdue (today's) from the open cases.
+_CASE_PASS = tuple(name for name in ROW_FIGURES
+                   if name not in ("open", "overdue", *ESCALATIONS.values()))
+# Those kept per month, community and category (aggregates.py).
+KEPT_FIGURES = tuple(name for name in ROW_FIGURES if name not in ("open", "overdue"))
 # The figures whose numbers count applications, terms or ratings: their lists are of the
 # cases holding them, and a case can hold several.
 MANY_PER_CASE = frozenset(name for name in FIGURES if name.startswith(
@@ -418,22 +464,56 @@ def _children(user, area: AreaNode | None) -> list[AreaNode]:
     return list(area.children)
 
 
-def figures(user, area: AreaNode | None, period: Period) -> tuple[Row, list[Row]]:
-    """Every case figure for the whole scope and for each area one level down: one pass
-    over the cases received, concluded or open (each an indexed condition), and one over
-    the period's escalations (from the index on case_events' kind and time), both grouped
-    by grid."""
-    sums = [func.sum(case((FIGURES[name](period), 1), else_=0)).label(name)
-            for name in _CASE_PASS]
-    relevant = or_(*(FIGURES[name](period) for name in ("received", "concluded", "open")))
-    rows = db.session.execute(_cases(user, area, AreaNode.path, *sums).where(relevant)
-                              .group_by(Case.grid_id, AreaNode.path)).all()
-    moves = db.session.execute(
-        _cases(user, area, AreaNode.path, CaseEvent.from_level, CaseEvent.to_level,
-               func.count(distinct(Case.id)))
-        .join(CaseEvent, CaseEvent.case_id == Case.id)
-        .where(CaseEvent.kind == EventKind.LEVEL, period.holds(CaseEvent.at))
-        .group_by(Case.grid_id, AreaNode.path, CaseEvent.from_level, CaseEvent.to_level)).all()
+# The areas made of whole communities, streets or districts: the kept counts (per community;
+# per street and category; handling times per district) answer for them.
+COMMUNITIES = frozenset({AreaKind.DISTRICT, AreaKind.STREET, AreaKind.COMMUNITY})
+STREETS = frozenset({AreaKind.DISTRICT, AreaKind.STREET})
+DISTRICTS = frozenset({AreaKind.DISTRICT})
+
+
+def _made_of(kinds: frozenset[AreaKind], user, area: AreaNode | None,
+             children: list[AreaNode] = ()) -> bool:
+    """Whether the scope (the area chosen, or the user's jurisdiction) and the rows of its
+    drill-down are each made of whole areas of ``kinds``."""
+    scope = [area] if area is not None else \
+        ([] if user.has_global_scope else user.jurisdiction_nodes)
+    return all(node.kind in kinds for node in [*scope, *children])
+
+
+def _spans(table, period: Period):
+    """The kept rows of a period: its whole months' monthly rows and its other days' daily
+    ones."""
+    months = period.whole_months()
+    days = period.outside(months).ranges if months else ((period.first, period.last),)
+    return or_(and_(table.span == "month", table.start.between(*months)) if months else false(),
+               *(and_(table.span == "day", table.start.between(*pair)) for pair in days))
+
+
+def _kept(table, area_column, user, area: AreaNode | None, *columns):
+    """The kept rows of the scope's areas."""
+    return select(*columns).select_from(table) \
+        .join(AreaNode, AreaNode.id == area_column).where(in_scope(user, area))
+
+
+def _kept_sums(table, names):
+    return [func.sum(getattr(table, name)).label(name) for name in names]
+
+
+def _scoped(user, area: AreaNode | None, *columns):
+    """``_cases`` without the join to the areas where the scope is the whole city."""
+    if user.has_global_scope and area is None:
+        return select(*columns).select_from(Case)
+    return _cases(user, area, *columns)
+
+
+def figures(user, area: AreaNode | None, period: Period, *,
+            recount: bool = False) -> tuple[Row, list[Row]]:
+    """Every case figure for the whole scope and for each area one level down. When the
+    rows are communities or larger, from the counts kept per community (aggregates.py): the
+    period's whole months and its other days, and today's open cases by the day they are
+    overdue from. Otherwise (a community's grids; ``recount``) from the cases: one pass over
+    those received or concluded in the period, one over its escalations (from the index on
+    case_events' kind and time), one over the open cases, each grouped by grid."""
     total = Row(area)
     children = _children(user, area)
     by_child = {child.id: Row(child) for child in children}
@@ -445,15 +525,44 @@ def figures(user, area: AreaNode | None, period: Period) -> tuple[Row, list[Row]
                 by_child[child.id].counts.update(counts)
                 break
 
-    for row in rows:
+    if not recount and _made_of(COMMUNITIES, user, area, children):
+        for row in db.session.execute(
+                _kept(StatsCount, StatsCount.community_id, user, area, AreaNode.path,
+                      *_kept_sums(StatsCount, KEPT_FIGURES))
+                .where(_spans(StatsCount, period))
+                .group_by(StatsCount.community_id, AreaNode.path)):
+            add(row.path, {name: int(getattr(row, name) or 0) for name in KEPT_FIGURES})
+        late = case((StatsOpen.overdue_from < today(), StatsOpen.open), else_=0)
+        for path, open_now, overdue_now in db.session.execute(
+                _kept(StatsOpen, StatsOpen.community_id, user, area, AreaNode.path,
+                      func.sum(StatsOpen.open), func.sum(late))
+                .group_by(StatsOpen.community_id, AreaNode.path)):
+            add(path, {"open": int(open_now or 0), "overdue": int(overdue_now or 0)})
+        return total, [by_child[child.id] for child in children]
+
+    sums = [func.sum(case((FIGURES[name](period), 1), else_=0)).label(name)
+            for name in _CASE_PASS]
+    relevant = or_(FIGURES["received"](period), FIGURES["concluded"](period))
+    for row in db.session.execute(_cases(user, area, AreaNode.path, *sums).where(relevant)
+                                  .group_by(Case.grid_id, AreaNode.path)):
         add(row.path, {name: int(getattr(row, name) or 0) for name in _CASE_PASS})
-    for path, first, then, count in moves:
+    for path, first, then, count in db.session.execute(
+            _cases(user, area, AreaNode.path, CaseEvent.from_level, CaseEvent.to_level,
+                   func.count(distinct(Case.id)))
+            .join(CaseEvent, CaseEvent.case_id == Case.id)
+            .where(CaseEvent.kind == EventKind.LEVEL, period.holds(CaseEvent.at))
+            .group_by(Case.grid_id, AreaNode.path, CaseEvent.from_level, CaseEvent.to_level)):
         if (first, then) in ESCALATIONS:
             add(path, {ESCALATIONS[first, then]: count})
+    for path, open_now, overdue_now in db.session.execute(
+            _cases(user, area, AreaNode.path, func.count(),
+                   func.sum(case((overdue(), 1), else_=0)))
+            .where(FIGURES["open"](period)).group_by(Case.grid_id, AreaNode.path)):
+        add(path, {"open": open_now, "overdue": int(overdue_now or 0)})
     return total, [by_child[child.id] for child in children]
 
 
-def _local_month(column):
+def local_month(column):
     # Constants written into the SQL, so that GROUP BY repeats the very same expression.
     if db.engine.dialect.name == "postgresql":
         return func.to_char(func.timezone(literal_column("'Asia/Shanghai'"), column),
@@ -468,30 +577,50 @@ def _days(first, then):
     return func.julianday(then) - func.julianday(first)
 
 
-def by_month(user, area: AreaNode | None, period: Period) -> list[dict]:
+def by_month(user, area: AreaNode | None, period: Period, *,
+             recount: bool = False) -> list[dict]:
     """Received and settled per month of the period."""
-    received = dict(db.session.execute(
-        _cases(user, area, _local_month(Case.reported_at), func.count())
-        .where(FIGURES["received"](period)).group_by(_local_month(Case.reported_at))).all())
-    settled = dict(db.session.execute(
-        _cases(user, area, _local_month(Case.outcome_at), func.count())
-        .where(FIGURES["settled"](period)).group_by(_local_month(Case.outcome_at))).all())
-    return [{"month": month, "received": received.get(month, 0),
-             "settled": settled.get(month, 0)} for month in period.months()]
+    received, settled = Counter(), Counter()
+    if not recount and _made_of(COMMUNITIES, user, area):
+        for start, r, s in db.session.execute(
+                _kept(StatsCount, StatsCount.community_id, user, area, StatsCount.start,
+                      *_kept_sums(StatsCount, ("received", "settled")))
+                .where(_spans(StatsCount, period)).group_by(StatsCount.start)):
+            received[f"{start:%Y-%m}"] += int(r or 0)
+            settled[f"{start:%Y-%m}"] += int(s or 0)
+    else:
+        received.update(dict(db.session.execute(
+            _cases(user, area, local_month(Case.reported_at), func.count())
+            .where(FIGURES["received"](period)).group_by(local_month(Case.reported_at))).all()))
+        settled.update(dict(db.session.execute(
+            _cases(user, area, local_month(Case.outcome_at), func.count())
+            .where(FIGURES["settled"](period)).group_by(local_month(Case.outcome_at))).all()))
+    return [{"month": month, "received": received[month], "settled": settled[month]}
+            for month in period.months()]
 
 
-def by_category(user, area: AreaNode | None, period: Period) -> list[dict]:
-    """Received, settled and failed per category, most received first."""
-    rows = db.session.execute(
-        _cases(user, area, Case.category_id,
-               func.sum(case((FIGURES["received"](period), 1), else_=0)),
-               func.sum(case((FIGURES["settled"](period), 1), else_=0)),
-               func.sum(case((FIGURES["failed"](period), 1), else_=0)))
-        .where(or_(FIGURES["received"](period), FIGURES["concluded"](period)))
-        .group_by(Case.category_id)).all()
+def by_category(user, area: AreaNode | None, period: Period, *,
+                recount: bool = False) -> list[dict]:
+    """Received, settled and failed per category, most received first: the categories with
+    cases received or concluded in the period."""
+    names = ("received", "concluded", "settled", "failed")
+    table = StatsCategoryCount
+    if not recount and _made_of(STREETS, user, area):
+        statement = _kept(table, table.street_id, user, area, table.category_id,
+                          *_kept_sums(table, names)) \
+            .where(_spans(table, period)).group_by(table.category_id)
+    else:
+        statement = _cases(user, area, Case.category_id,
+                           *(func.sum(case((FIGURES[name](period), 1), else_=0))
+                             for name in names)) \
+            .where(or_(FIGURES["received"](period), FIGURES["concluded"](period))) \
+            .group_by(Case.category_id)
+    counts = {category_id: dict(zip(names, (int(v or 0) for v in values), strict=True))
+              for category_id, *values in db.session.execute(statement)}
     categories = {c.id: c for c in db.session.scalars(select(Category))}
-    result = [{"category": categories[cid], "received": int(r or 0), "settled": int(s or 0),
-               "failed": int(f or 0)} for cid, r, s, f in rows]
+    result = [{"category": categories[cid], "received": c["received"],
+               "settled": c["settled"], "failed": c["failed"]}
+              for cid, c in counts.items() if c["received"] or c["concluded"]]
     return sorted(result, key=lambda item: (-item["received"], item["category"].code))
 
 
@@ -500,11 +629,23 @@ def by_category(user, area: AreaNode | None, period: Period) -> list[dict]:
 PERCENTILES = {"median": (1, 2), "p90": (9, 10)}
 
 
-def handling_times(user, area: AreaNode | None, period: Period) -> dict[Level, dict]:
+def _rank(n: int, a: int, b: int) -> int:
+    return -(-n * a // b)
+
+
+def handling_times(user, area: AreaNode | None, period: Period, *,
+                   recount: bool = False) -> dict[Level, dict]:
     """Median and 90th percentile of the days from report to outcome, by concluding level
-    (its cases: ``mediated_<level>``): the database ranks the durations and answers only
-    the ranked values asked for."""
-    days, level = _days(Case.reported_at, Case.outcome_at), _concluding_level()
+    (its cases: ``mediated_<level>``). For the city and whole districts the kept counts by
+    whole days (aggregates.StatsHandling) tell which day holds each rank, and only that
+    day's cases are ranked (from the index ix_cases_handling); elsewhere the database ranks
+    the jurisdiction's cases and answers only the ranked values asked for."""
+    result = {level: {"cases": 0, **dict.fromkeys(PERCENTILES)} for level in Level}
+    if not recount and _made_of(DISTRICTS, user, area):
+        return _percentiles_by_day(user, area, period, result)
+    if db.engine.dialect.name == "postgresql":
+        return _percentiles_by_sort(user, area, period, result)
+    days, level = _days(Case.reported_at, Case.outcome_at), concluding_level()
     ranked = _cases(user, area, level.label("level"), days.label("days"),
                     func.row_number().over(partition_by=level, order_by=(days, Case.id))
                     .label("rank"),
@@ -513,46 +654,128 @@ def handling_times(user, area: AreaNode | None, period: Period) -> dict[Level, d
     wanted = [(ranked.c.n * a + b - 1) // b for a, b in PERCENTILES.values()]
     rows = db.session.execute(select(ranked.c.level, ranked.c.n, ranked.c.rank, ranked.c.days)
                               .where(or_(*(ranked.c.rank == rank for rank in wanted)))).all()
-    result = {level: {"cases": 0, **dict.fromkeys(PERCENTILES)} for level in Level}
     for level, n, rank, value in rows:
         level = Level(level)
         result[level]["cases"] = n
         for name, (a, b) in PERCENTILES.items():
-            if rank == -(-n * a // b):
+            if rank == _rank(n, a, b):
                 result[level][name] = float(value)
     return result
+
+
+def _percentiles_by_sort(user, area: AreaNode | None, period: Period, result: dict) -> dict:
+    """PostgreSQL's percentile_disc(a ÷ b) is the value at rank ⌈n × a ÷ b⌉, the nearest
+    rank (for ½ and 9⁄10 the floating product rounds to the whole number when there is
+    one). It sorts the durations themselves (intervals, cheaper than days and in the same
+    order) once per level for both percentiles, and only the two answers become days."""
+    concluding, span = concluding_level(), Case.outcome_at - Case.reported_at
+    answers = [func.extract("epoch", func.percentile_disc(a / b).within_group(span)) / 86400.0
+               for a, b in PERCENTILES.values()]
+    for level, n, *values in db.session.execute(
+            _cases(user, area, concluding, func.count(), *answers)
+            .where(_concluded(period, *MEDIATED)).group_by(concluding)):
+        result[Level(level)] = {"cases": n, **{name: float(value) for name, value in
+                                               zip(PERCENTILES, values, strict=True)}}
+    return result
+
+
+def _percentiles_by_day(user, area: AreaNode | None, period: Period, result: dict) -> dict:
+    """The cases of each level by whole days (the kept months, and the cases of the other
+    days), then each rank's value: the right one among its day's cases, in order."""
+    level, days = concluding_level(), whole_days(Case.reported_at, Case.outcome_at)
+    by_day: dict[str, Counter] = {}
+    months = period.whole_months()
+    if months is not None:
+        for value, day, count in db.session.execute(
+                _kept(StatsHandling, StatsHandling.district_id, user, area, StatsHandling.level,
+                      StatsHandling.days, func.sum(StatsHandling.cases))
+                .where(StatsHandling.month.between(*months))
+                .group_by(StatsHandling.level, StatsHandling.days)):
+            by_day.setdefault(value, Counter())[day] += int(count or 0)
+    rest = period.outside(months) if months is not None else period
+    for value, day, count in db.session.execute(
+            _scoped(user, area, level, days, func.count())
+            .where(_concluded(rest, *MEDIATED)).group_by(level, days)):
+        by_day.setdefault(value, Counter())[day] += count
+    if db.engine.dialect.name == "postgresql":  # the order of the index: the durations
+        order, value = Case.outcome_at - Case.reported_at, \
+            func.extract("epoch", Case.outcome_at - Case.reported_at) / 86400.0
+    else:
+        order = value = _days(Case.reported_at, Case.outcome_at)
+    for name, counts in by_day.items():
+        n = sum(counts.values())
+        if not n:
+            continue
+        found = {"cases": n}
+        for percentile, (a, b) in PERCENTILES.items():
+            rank, before = _rank(n, a, b), 0
+            for day in sorted(counts):
+                if before + counts[day] >= rank:
+                    break
+                before += counts[day]
+            found[percentile] = float(db.session.scalar(
+                _scoped(user, area, value)
+                .where(_concluded(period, *MEDIATED), level == name, days == day)
+                .order_by(order, Case.id).offset(rank - before - 1).limit(1)))
+        result[Level(name)] = found
+    return result
+
+
+def _of_cases_in_scope(statement, case_id, user, area: AreaNode | None):
+    """``statement`` kept to the records of cases (``case_id``) in the scope: their ids
+    come from the scope's grids (an index on grid and id), nothing to do for the city."""
+    if user.has_global_scope and area is None:
+        return statement
+    return statement.where(case_id.in_(_cases(user, area, Case.id)))
 
 
 def confirmations(user, area: AreaNode | None, period: Period) -> dict:
     """Judicial confirmation applications filed in the period, by result, and how many were
     filed within the 30 days."""
-    row = db.session.execute(
-        _cases(user, area, func.count(JudicialConfirmation.id),
-               *(func.sum(case((CONFIRMATIONS[name](period), 1), else_=0))
-                 for name in list(CONFIRMATIONS)[1:]))
-        .join(Agreement, Agreement.case_id == Case.id)
-        .join(JudicialConfirmation, JudicialConfirmation.agreement_id == Agreement.id)
-        .where(period.holds_day(JudicialConfirmation.filed_on))).one()
+    statement = select(func.count(JudicialConfirmation.id),
+                       *(func.sum(case((CONFIRMATIONS[name](period), 1), else_=0))
+                         for name in list(CONFIRMATIONS)[1:])) \
+        .select_from(JudicialConfirmation) \
+        .join(Agreement, JudicialConfirmation.agreement_id == Agreement.id) \
+        .where(period.holds_day(JudicialConfirmation.filed_on))
+    row = db.session.execute(_of_cases_in_scope(statement, Agreement.case_id, user, area)).one()
     return dict(zip(CONFIRMATIONS, (int(value or 0) for value in row), strict=True))
 
 
 def terms(user, area: AreaNode | None, period: Period) -> dict:
-    """The performance of agreements' terms whose last day falls in the period."""
+    """The performance of agreements' terms whose last day falls in the period: the terms
+    due then, and those paid in instalments whose last one is due then (each found from an
+    index on its day)."""
     due, on = _term_due(), today()
-    row = db.session.execute(
-        _cases(user, area, func.count(Term.id),
-               *(func.sum(case((state(due, on), 1), else_=0)) for state in TERM_STATES.values()))
-        .join(Agreement, Agreement.case_id == Case.id).join(Term, Term.agreement_id == Agreement.id)
-        .where(_term_counted(period, due))).one()
+    in_period = or_(
+        and_(Term.due_on.is_not(None), period.holds_day(Term.due_on)),
+        and_(Term.due_on.is_(None), Term.id.in_(
+            select(Instalment.term_id).where(period.holds_day(Instalment.due_on))),
+            period.holds_day(due)))
+    statement = select(func.count(Term.id), *(func.sum(case((state(due, on), 1), else_=0))
+                                               for state in TERM_STATES.values())) \
+        .select_from(Term).join(Agreement, Term.agreement_id == Agreement.id) \
+        .where(in_period, Agreement.status == AgreementStatus.ISSUED,
+               Agreement.effective_on.is_not(None))
+    row = db.session.execute(_of_cases_in_scope(statement, Agreement.case_id, user, area)).one()
     return dict(zip(("terms", *TERM_STATES), (int(value or 0) for value in row), strict=True))
 
 
-def satisfaction(user, area: AreaNode | None, period: Period) -> dict:
+def satisfaction(user, area: AreaNode | None, period: Period, *,
+                 recount: bool = False) -> dict:
     """The parties' ratings given in the period."""
-    counts = dict(db.session.execute(
-        _cases(user, area, Rating.satisfaction, func.count())
-        .join(Rating, Rating.case_id == Case.id).where(period.holds(Rating.rated_at))
-        .group_by(Rating.satisfaction)).all())
+    if not recount and _made_of(COMMUNITIES, user, area):
+        row = db.session.execute(
+            _kept(StatsCount, StatsCount.community_id, user, area,
+                  *_kept_sums(StatsCount, RATING_COUNTS)).where(_spans(StatsCount, period))
+        ).one()
+        counts = {Satisfaction(answer): int(getattr(row, name) or 0)
+                  for name, answer in RATING_COUNTS.items()}
+    else:
+        counts = dict(db.session.execute(
+            _cases(user, area, Rating.satisfaction, func.count())
+            .join(Rating, Rating.case_id == Case.id).where(period.holds(Rating.rated_at))
+            .group_by(Rating.satisfaction)).all())
     total = sum(counts.values())
     pleased = counts.get(Satisfaction.SATISFIED, 0) + counts.get(Satisfaction.FAIRLY, 0)
     return {"ratings": total, **{s.value: counts.get(s, 0) for s in Satisfaction},
@@ -573,12 +796,16 @@ class Dashboard:
     satisfaction: dict
 
 
-def dashboard(user, area: AreaNode | None, period: Period) -> Dashboard:
-    total, areas = figures(user, area, period)
-    return Dashboard(period, area, total, areas, by_month(user, area, period),
-                     by_category(user, area, period), handling_times(user, area, period),
+def dashboard(user, area: AreaNode | None, period: Period, *,
+              recount: bool = False) -> Dashboard:
+    """The page's figures; ``recount`` counts every case again instead of reading the
+    counts kept per month (the two agree: tests/test_stats_aggregates.py)."""
+    total, areas = figures(user, area, period, recount=recount)
+    return Dashboard(period, area, total, areas, by_month(user, area, period, recount=recount),
+                     by_category(user, area, period, recount=recount),
+                     handling_times(user, area, period, recount=recount),
                      confirmations(user, area, period), terms(user, area, period),
-                     satisfaction(user, area, period))
+                     satisfaction(user, area, period, recount=recount))
 
 
 def summary(board: Dashboard) -> dict:

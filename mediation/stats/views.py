@@ -16,6 +16,7 @@ from mediation.cases.states import Level
 from mediation.core.db import write_intent
 from mediation.core.errors import OperationError
 from mediation.core.forms import is_safe_next
+from mediation.core.pages import Page
 from mediation.core.permissions import require
 from mediation.extensions import db
 from mediation.stats import charts, exports, queries
@@ -100,8 +101,8 @@ def cases():
         abort(404)
     form, period, area = chosen(request.args)
     category = chosen_category(request.args)
-    page = db.paginate(queries.cases_behind(current_user, area, period, figure, category),
-                       per_page=25, error_out=False)
+    page = Page(queries.cases_behind(current_user, area, period, figure, category),
+                request.args.get("page", 1, type=int), per_page=25)
     supervise = None
     if figure == "overdue" and current_user.can("cases.supervise"):
         supervise = SuperviseManyForm()

@@ -1,0 +1,52 @@
+"""Lists that stay fast at a city's size: a page reads its rows and one more, and a count
+stops at a cap ("1,000+") instead of reading every matching row."""
+
+from dataclasses import dataclass
+from math import ceil
+
+from flask_babel import format_decimal
+from sqlalchemy import func, literal_column, select
+
+from mediation.extensions import db
+
+COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class Count:
+    """A count of at most ``COUNT_CAP``, or the knowledge that there are more."""
+
+    value: int
+    exact: bool
+
+    def __bool__(self) -> bool:
+        return self.value > 0
+
+    def __str__(self) -> str:
+        return format_decimal(self.value) + ("" if self.exact else "+")
+
+
+def capped_count(stmt, cap: int | None = None) -> Count:
+    """How many rows ``stmt`` selects, reading at most ``cap`` (default ``COUNT_CAP``) + 1."""
+    cap = COUNT_CAP if cap is None else cap
+    # Only a 1 per row (keeping the statement's tables), and never more than cap + 1 rows.
+    limited = (stmt.order_by(None)
+               .with_only_columns(literal_column("1"), maintain_column_froms=True)
+               .limit(cap + 1).subquery())
+    n = db.session.scalar(select(func.count()).select_from(limited))
+    return Count(min(n, cap), n <= cap)
+
+
+class Page:
+    """One page of ``stmt``'s rows (the pager's interface of Flask-SQLAlchemy's pagination)."""
+
+    def __init__(self, stmt, page: int, per_page: int):
+        self.page, self.per_page = max(page, 1), per_page
+        rows = db.session.scalars(stmt.limit(per_page + 1)
+                                  .offset((self.page - 1) * per_page)).all()
+        self.items = rows[:per_page]
+        self.has_next = len(rows) > per_page
+        self.has_prev = self.page > 1
+        self.prev_num, self.next_num = self.page - 1, self.page + 1
+        self.total = capped_count(stmt)
+        self.pages = ceil(self.total.value / per_page) if self.total.exact else None
