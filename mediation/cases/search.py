@@ -147,20 +147,3 @@ def rewrite(connection, ids, cases, parties) -> None:
              "body": document(row.number, row.title, row.narrative, row.address,
                               people.get(row.id, ()))}
             for row in rows])
-
-
-def rebuild(batch: int = 5000, progress=None) -> int:
-    """Rewrite every case's body (``flask search-reindex``), one committed batch at a time."""
-    from mediation.cases.models import Case, Party
-
-    done, last = 0, 0
-    while True:
-        ids = db.session.scalars(select(Case.id).where(Case.id > last).order_by(Case.id)
-                                 .limit(batch)).all()
-        if not ids:
-            return done
-        rewrite(db.session.connection(), ids, Case.__table__, Party.__table__)
-        db.session.commit()
-        done, last = done + len(ids), ids[-1]
-        if progress:
-            progress(len(ids))
