@@ -63,14 +63,19 @@ def attention(user, on: date, shown: int = 10) -> dict | None:
     """For a mediator's home page: confirmation windows closing, and overdue terms — the
     ``shown`` most urgent of each, however many a city's jurisdiction holds."""
     cases = visible_cases(user, select(Case.id))
-    # The last day to apply is 30 days after the agreement took effect, moved past holidays:
-    # it can fall in the warning window only for agreements in force since these days.
+    # The last day to apply is 30 days after the agreement took effect, moved past holidays
+    # (never earlier for a later day): the days of taking effect whose last day falls in the
+    # warning window are found once, so that only those agreements are read.
+    back = range(45, 30 - CONFIRMATION_WARN_DAYS - 1, -1)  # days before today, oldest first
+    window = [day for day in (on - timedelta(days=n) for n in back)
+              if on <= rules.confirmation_deadline(day)
+              <= on + timedelta(days=CONFIRMATION_WARN_DAYS)]
+    if not window:
+        window = [on + timedelta(days=1)]  # none: an empty range below
     in_force = (select(Agreement)
                 .where(Agreement.case_id.in_(cases),
                        Agreement.status == AgreementStatus.ISSUED,
-                       Agreement.effective_on.between(
-                           on - timedelta(days=45),
-                           on + timedelta(days=CONFIRMATION_WARN_DAYS - 30)),
+                       Agreement.effective_on.between(window[0], window[-1]),
                        ~Agreement.id.in_(select(JudicialConfirmation.agreement_id).where(
                            JudicialConfirmation.result != ConfirmationResult.NOT_ACCEPTED)))
                 .order_by(Agreement.effective_on, Agreement.id))
