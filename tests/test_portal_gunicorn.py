@@ -1,15 +1,14 @@
 """Guessing access codes under `gunicorn -w 4`: the counts of wrong pairs are shared by the
 workers (they live in the database), so the limit holds whichever worker answers."""
 
-import http.client
 import re
 import uuid
 from http.cookies import SimpleCookie
-from urllib.parse import urlencode
 
 from cases_helpers import applicant, make_case, make_city, respondent
 from conftest import DEMO_PASSWORD, csrf_from
 from cryptography.fernet import Fernet
+from gunicorn_helpers import call
 from sqlalchemy import select
 from test_rate_limits import gunicorn
 
@@ -18,42 +17,21 @@ from mediation.extensions import db
 from mediation.sessions.reminders import ACCESS, OutboxMessage
 
 
-def _call(port: int, method: str, path: str, address: str, *, cookie: str | None = None,
-          form: dict | None = None) -> tuple[int, str | None, str]:
-    """One request on a new connection (any worker may take it), from ``address`` as the
-    one trusted proxy in front of the app reports it."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {"X-Forwarded-For": address}
-    if cookie:
-        headers["Cookie"] = cookie
-    if form is not None:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    try:
-        connection.request(method, path, body=urlencode(form) if form else None,
-                           headers=headers)
-        response = connection.getresponse()
-        return response.status, response.getheader("Set-Cookie"), \
-            response.read().decode()
-    finally:
-        connection.close()
-
-
 class Resident:
     """A phone at ``address`` that opened the "check my case" form."""
 
     def __init__(self, port: int, address: str):
         self.port, self.address = port, address
-        status, set_cookie, page = _call(port, "GET", "/status", address)
+        status, set_cookie, page, _location = call(port, "GET", "/status", address=address)
         assert status == 200
         self.cookie = f"mediation_session={SimpleCookie(set_cookie)['mediation_session'].value}"
         self.token = csrf_from(page)
 
     def check(self, number: str, code: str) -> tuple[int, str]:
-        status, _cookie, page = _call(self.port, "POST", "/status", self.address,
-                                      cookie=self.cookie, form={
-                                          "csrf_token": self.token, "case_number": number,
-                                          "access_code": code})
-        return status, page
+        reply = call(self.port, "POST", "/status", address=self.address, cookie=self.cookie,
+                     form={"csrf_token": self.token, "case_number": number,
+                           "access_code": code})
+        return reply.status, reply.body
 
 
 def _seed(url: str, key: str) -> dict:

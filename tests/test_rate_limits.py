@@ -1,25 +1,20 @@
 """Rate limits count in a store every worker and app server shares: the app's database by
 default, Redis when RATELIMIT_STORAGE_URI says so."""
 
-import http.client
 import os
-import re
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import timedelta
 from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 from api_helpers import API, PROBLEM, bearer, cli_token
 from conftest import Auth, csrf_from
 from cryptography.fernet import Fernet
+from gunicorn_helpers import WSGI, call, gunicorn_process, serving_port
 from sqlalchemy import create_engine, select, update
 
 from mediation import demo
@@ -27,35 +22,10 @@ from mediation.core.db import utcnow
 from mediation.core.ratelimit import DatabaseStorage, RateLimitCounter
 from mediation.extensions import db
 
-ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 # ---- under gunicorn with four workers ---------------------------------------------------
-
-def _call(port: int, method: str, path: str, *, cookie: str | None = None,
-          form: dict | None = None) -> tuple[int, str | None, str]:
-    """One request on a new connection, so that any worker may take it."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {"Cookie": cookie} if cookie else {}
-    if form is not None:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    try:
-        connection.request(method, path, body=urlencode(form) if form else None,
-                           headers=headers)
-        response = connection.getresponse()
-        return response.status, response.getheader("Set-Cookie"), response.read().decode()
-    finally:
-        connection.close()
-
-
-# wsgi.py's production app with the suite's cheap password hashing: on SQLite a login holds
-# the write lock while it hashes, and the machine running the tests may be busy.
-WSGI = """from mediation import create_app
-
-app = create_app("production", ARGON2_TIME_COST=1, ARGON2_MEMORY_COST=8 * 1024)
-"""
-
 
 @contextmanager
 def gunicorn(tmp_path: Path, database_url: str, **env):
@@ -77,50 +47,16 @@ def gunicorn(tmp_path: Path, database_url: str, **env):
         "DATABASE_URL": database_url,
         **env,
     }
-    with errors.open("w") as error_log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "4", "--bind", "127.0.0.1:0",
-             "--preload", "--no-control-socket", "--pythonpath", str(tmp_path),
+    with gunicorn_process(
+            ["--workers", "4", "--bind", "127.0.0.1:0", "--preload",
              "--access-logfile", str(access), "--access-logformat", "%(p)s %(m)s %(U)s %(s)s",
-             "limits_wsgi:app"],
-            cwd=ROOT, env=environment, stdout=error_log, stderr=error_log,
-            start_new_session=True)  # its own process group: the workers go with it
-        try:
-            port = _wait_until_serving(process, errors)
-            yield port, access
-        finally:
-            process.send_signal(signal.SIGINT)  # quick shutdown
-            try:
-                process.wait(timeout=2)
-            except subprocess.TimeoutExpired:  # workers tearing down a big interpreter
-                pass
-            with suppress(ProcessLookupError):  # all gone already
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def _wait_until_serving(process: subprocess.Popen, errors: Path) -> int:
-    deadline = time.monotonic() + 60
-    port = None
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited with {process.returncode}:\n{errors.read_text()}")
-        if port is None:
-            found = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", errors.read_text())
-            port = int(found.group(1)) if found else None
-        if port is not None:
-            try:
-                if _call(port, "GET", "/login")[0] == 200:
-                    return port
-            except OSError:
-                pass
-        time.sleep(0.1)
-    pytest.fail(f"gunicorn did not answer within a minute:\n{errors.read_text()}")
+             "limits_wsgi:app"], environment, errors, tmp_path) as process:
+        yield serving_port(process, errors), access
 
 
 def _visitor(port: int) -> tuple[str, str]:
     """A browser that opened the login page: its session cookie and the form's CSRF token."""
-    status, set_cookie, page = _call(port, "GET", "/login")
+    status, set_cookie, page, _location = call(port, "GET", "/login")
     assert status == 200
     return f"mediation_session={SimpleCookie(set_cookie)['mediation_session'].value}", \
         csrf_from(page)
@@ -128,7 +64,7 @@ def _visitor(port: int) -> tuple[str, str]:
 
 def _login(port: int, visitor: tuple[str, str], n: int) -> int:
     cookie, token = visitor
-    return _call(port, "POST", "/login", cookie=cookie, form={
+    return call(port, "POST", "/login", cookie=cookie, form={
         "csrf_token": token, "username": f"nobody{n}", "password": "Whatever-password-1"})[0]
 
 

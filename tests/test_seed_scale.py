@@ -19,7 +19,7 @@ from mediation.areas.models import AreaKind, AreaNode
 from mediation.cases import operations as case_ops
 from mediation.cases.models import Case, CaseCounter, CaseEvent, Category, Party, PartyKind
 from mediation.cases.rules import local_date
-from mediation.cases.search import CaseSearch
+from mediation.cases.search import CaseSearch, bigrams
 from mediation.cases.states import OPEN_STATES, CaseState, Level, Source
 from mediation.extensions import db
 from mediation.users.models import User
@@ -118,6 +118,9 @@ def test_every_case_has_parties_a_timeline_and_its_search_text(seeded):
     assert states[0] is CaseState.REPORTED and states[-1] is CaseState.CLOSED
     body = db.session.get(CaseSearch, case.id).body
     assert case.number in body and case.parties[0].name.lower() in body
+    if db.engine.dialect.name == "postgresql":  # the loader writes the bigrams too
+        for body, stored in db.session.execute(db.text("SELECT body, bigrams FROM case_search")):
+            assert sorted(stored) == bigrams(body)
 
 
 def test_the_coordinator_sees_the_cases_of_the_street_and_no_others(seeded):

@@ -4,24 +4,20 @@ one works through the other, a logout through either ends it on both, and the lo
 counts the attempts made through both. And production refuses limits counted in a
 process's own memory once more than one process answers."""
 
-import http.client
 import os
-import re
-import signal
 import subprocess
 import sys
-import time
 import uuid
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 from cases_helpers import make_city
 from conftest import PG_URL, csrf_from
 from cryptography.fernet import Fernet
 from flask import Flask
+from gunicorn_helpers import WSGI, call, gunicorn_process, serving_port
 from sqlalchemy import create_engine, func, select
 
 from mediation import create_app, load_config
@@ -63,14 +59,6 @@ def redis_prefix():
     client.close()
 
 
-# wsgi.py's production app with the suite's cheap password hashing (argon2's defaults take
-# half a second a login on a busy test machine).
-WSGI = """from mediation import create_app
-
-app = create_app("production", ARGON2_TIME_COST=1, ARGON2_MEMORY_COST=8 * 1024)
-"""
-
-
 @contextmanager
 def app_server(name: str, tmp_path: Path, env: dict):
     """gunicorn with the repository's gunicorn.conf.py on a free port of the loopback, as
@@ -85,38 +73,9 @@ def app_server(name: str, tmp_path: Path, env: dict):
     environment.update(env, GUNICORN_BIND="127.0.0.1:0",
                        GUNICORN_ACCESS_LOG=str(home / "access.log"),
                        MEDIATION_INSTANCE_PATH=str(home / "instance"))
-    with errors.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py",
-             "--no-control-socket", "--pythonpath", str(home), "city_wsgi:app"],
-            cwd=ROOT, env=environment, stdout=log, stderr=log,
-            start_new_session=True)  # its own process group: the workers go with it
-        try:
-            yield lambda: _serving_port(process, errors)
-        finally:
-            process.send_signal(signal.SIGINT)  # quick shutdown
-            with suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=2)
-            with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def _serving_port(process: subprocess.Popen, errors: Path) -> int:
-    deadline = time.monotonic() + 60
-    port = None
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited with {process.returncode}:\n{errors.read_text()}")
-        if port is None:
-            found = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", errors.read_text())
-            port = int(found.group(1)) if found else None
-        if port is not None:
-            with suppress(OSError):
-                if Browser("192.0.2.1").get(port, "/login")[0] == 200:
-                    return port
-        time.sleep(0.1)
-    pytest.fail(f"gunicorn did not answer within a minute:\n{errors.read_text()}")
+    with gunicorn_process(["--config", "gunicorn.conf.py", "city_wsgi:app"],
+                          environment, errors, home) as process:
+        yield lambda: serving_port(process, errors)
 
 
 class Browser:
@@ -128,23 +87,12 @@ class Browser:
         self.cookie: str | None = None
 
     def request(self, port: int, method: str, path: str, form: dict | None = None):
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        headers = {"X-Forwarded-For": self.address}
-        if self.cookie:
-            headers["Cookie"] = f"mediation_session={self.cookie}"
-        if form is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            connection.request(method, path, body=urlencode(form) if form else None,
-                               headers=headers)
-            response = connection.getresponse()
-            body = response.read().decode()
-        finally:
-            connection.close()
-        sent = SimpleCookie(response.getheader("Set-Cookie") or "")
+        reply = call(port, method, path, address=self.address, form=form,
+                     cookie=f"mediation_session={self.cookie}" if self.cookie else None)
+        sent = SimpleCookie(reply.set_cookie or "")
         if "mediation_session" in sent:
             self.cookie = sent["mediation_session"].value
-        return response.status, response.getheader("Location") or "", body
+        return reply.status, reply.location, reply.body
 
     def get(self, port: int, path: str):
         return self.request(port, "GET", path)

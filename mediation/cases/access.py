@@ -1,8 +1,8 @@
 """Who sees which case: the jurisdiction scope plus explicit assignments."""
 
 from flask import g, has_request_context
-from sqlalchemy import false, or_, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy import event, false, or_, select, true
+from sqlalchemy.orm import Session, selectinload
 
 from mediation.areas.models import AreaKind, AreaNode, Committee
 from mediation.cases.models import Assignment, AssignmentRole, Case
@@ -80,8 +80,21 @@ def handled_or_assigned(user):
 
 
 def assigned_case_ids(user) -> list[int]:
-    return db.session.scalars(select(Assignment.case_id)
-                              .where(Assignment.user_id == user.id)).all()
+    """The ids of the cases ``user`` is assigned to (read once per request: a page's lists,
+    badges and search each test the scope)."""
+    cache = g.setdefault("assigned_cases", {}) if has_request_context() else {}
+    if user.id not in cache:
+        cache[user.id] = db.session.scalars(select(Assignment.case_id)
+                                            .where(Assignment.user_id == user.id)).all()
+    return cache[user.id]
+
+
+@event.listens_for(Session, "before_flush")
+def _assignments_changed(session, _context, _instances) -> None:
+    """A new or removed assignment: the request's cached ids are read again."""
+    if has_request_context() and any(isinstance(obj, Assignment)
+                                     for obj in (*session.new, *session.deleted)):
+        g.pop("assigned_cases", None)
 
 
 def jurisdiction_area_ids(user) -> list[int]:

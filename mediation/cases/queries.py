@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from sqlalchemy import and_, nulls_last, or_, select, text, union
+from sqlalchemy.orm import selectinload
 
 from mediation.areas.models import AreaKind, AreaNode, Committee
 from mediation.cases import search
@@ -114,6 +115,11 @@ def case_list(user, filters: Filters):
         stmt = stmt.where(overdue())
     return stmt.order_by(nulls_last(Case.level_deadline.asc()), Case.reported_at.desc(),
                          Case.id.desc())
+
+
+# What a row of a list of cases shows besides the case (templates/cases/_macros.html,
+# case_cells): read for the whole page in one statement each, not row by row.
+LIST_LOADS = (selectinload(Case.grid), selectinload(Case.category), selectinload(Case.handler))
 
 
 def queue_counts(user) -> dict[str, Count]:

@@ -7,7 +7,7 @@ whenever the case or one of its parties changes (``_touched`` / ``_rewrite`` bel
 pages, the API and the CLI need not remember it.
 
 On PostgreSQL two GIN indexes answer the substring test without reading every case: one
-over the body's distinct character bigrams (a generated column, ``bigrams``), for
+over the body's distinct character bigrams (column ``bigrams``, written with the body), for
 two-character queries — the common Chinese case (漏水, 王芳), which yields no trigram; a body
 holds a two-character word exactly when its bigrams do — and pg_trgm's over the body, for
 longer ones (its candidates are checked by the LIKE itself). A one-character query reads
@@ -19,12 +19,14 @@ from collections.abc import Iterable
 from sqlalchemy import (
     ForeignKey,
     Text,
+    column,
     delete,
     event,
     insert,
     inspect,
     literal_column,
     select,
+    table,
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -65,12 +67,15 @@ def document(number: str, title: str, narrative: str | None, address: str | None
 
 
 def bigrams(text: str) -> list[str]:
-    """The text's distinct two-character pieces, as PostgreSQL's ``case_search.bigrams``."""
+    """The text's distinct two-character pieces: PostgreSQL's ``case_search.bigrams``."""
     return sorted({text[i:i + 2] for i in range(len(text) - 1)})
 
 
-# PostgreSQL's generated column of the body's distinct bigrams (migration b1a0d17a0016).
+# PostgreSQL's column of the body's distinct bigrams (migrations b1a0d17a0016 and 0019), not
+# in the model because SQLite has none; written by ``rewrite`` and by ``flask seed-scale``.
 BIGRAMS = type_coerce(literal_column("case_search.bigrams"), ARRAY(Text))
+WITH_BIGRAMS = table("case_search", column("case_id"), column("grid_id"), column("body"),
+                     column("bigrams", ARRAY(Text)))
 
 
 def matching_case_ids(words: Iterable[str]):
@@ -141,9 +146,13 @@ def rewrite(connection, ids, cases, parties) -> None:
         people.setdefault(case_id, []).append((name, phone, address))
     stored = CaseSearch.__table__
     connection.execute(delete(stored).where(stored.c.case_id.in_(ids)))
-    if rows:
-        connection.execute(insert(stored), [
-            {"case_id": row.id, "grid_id": row.grid_id,
-             "body": document(row.number, row.title, row.narrative, row.address,
-                              people.get(row.id, ()))}
-            for row in rows])
+    if not rows:
+        return
+    values = [{"case_id": row.id, "grid_id": row.grid_id,
+               "body": document(row.number, row.title, row.narrative, row.address,
+                                people.get(row.id, ()))} for row in rows]
+    if connection.dialect.name == "postgresql":
+        connection.execute(insert(WITH_BIGRAMS),
+                           [{**value, "bigrams": bigrams(value["body"])} for value in values])
+    else:
+        connection.execute(insert(stored), values)

@@ -149,11 +149,14 @@ def _save(form, action, *, success: str) -> bool:
 @require("cases.view")
 def queue():
     filters = queries.Filters.from_args(request.args)
+    counts = queries.queue_counts(current_user)
+    # A queue without filters has its badge's count already.
+    total = counts.get(filters.queue) if filters == queries.Filters(queue=filters.queue) else None
     page = Page(queries.case_list(current_user, filters), request.args.get("page", 1, type=int),
-                per_page=25)
+                per_page=25, options=queries.LIST_LOADS, total=total)
     categories = db.session.scalars(select(Category).order_by(Category.sort_order)).all()
     return render_template("cases/queue.html", page=page, filters=filters,
-                           counts=queries.queue_counts(current_user), today=rules.today(),
+                           counts=counts, today=rules.today(),
                            categories=categories, states=list(CaseState), levels=list(Level),
                            risks=list(RiskLevel), locale=str(get_locale()))
 

@@ -114,7 +114,7 @@ MIGRATION_ONLY_INDEXES = frozenset({"ix_case_search_bigrams", "ix_case_search_tr
                                     "ix_agreements_in_force"})
 
 
-# PostgreSQL's generated column of the search text's bigrams (mediation/cases/search.py).
+# PostgreSQL's column of the search text's bigrams (mediation/cases/search.py).
 MIGRATION_ONLY_COLUMNS = frozenset({("case_search", "bigrams")})
 
 

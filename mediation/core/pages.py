@@ -38,15 +38,18 @@ def capped_count(stmt, cap: int | None = None) -> Count:
 
 
 class Page:
-    """One page of ``stmt``'s rows (the pager's interface of Flask-SQLAlchemy's pagination)."""
+    """One page of ``stmt``'s rows (the pager's interface of Flask-SQLAlchemy's pagination).
 
-    def __init__(self, stmt, page: int, per_page: int):
+    ``options`` are loader options for the rows shown (what each row displays, read for the
+    whole page at once); ``total`` is the count when the caller has already read it."""
+
+    def __init__(self, stmt, page: int, per_page: int, *, options=(), total: Count | None = None):
         self.page, self.per_page = max(page, 1), per_page
-        rows = db.session.scalars(stmt.limit(per_page + 1)
+        rows = db.session.scalars(stmt.options(*options).limit(per_page + 1)
                                   .offset((self.page - 1) * per_page)).all()
         self.items = rows[:per_page]
         self.has_next = len(rows) > per_page
         self.has_prev = self.page > 1
         self.prev_num, self.next_num = self.page - 1, self.page + 1
-        self.total = capped_count(stmt)
+        self.total = total if total is not None else capped_count(stmt)
         self.pages = ceil(self.total.value / per_page) if self.total.exact else None

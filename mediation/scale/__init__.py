@@ -143,7 +143,7 @@ def seed(cases: int, *, seed: int = 2026, chunk: int = 20_000, codes_file: Path 
     rng = FastRandom(seed)
     report = Report(cases, {}, {})
     try:
-        target.detach(TABLES)
+        target.read_indexes(TABLES)
         ids = {table: target.max_id(table) + 1
                for table in [*CITY_TABLES[:6], *ID_TABLES]}
         target.begin()
@@ -157,9 +157,12 @@ def seed(cases: int, *, seed: int = 2026, chunk: int = 20_000, codes_file: Path 
                          encrypt=encrypt, blind_index=blind_index,
                          code_hash=codes._hash, number_pattern=pattern,
                          pdf=placeholder_pdf(), ids=city.next, case_counters=counters,
-                         total=cases)
+                         total=cases, search_bigrams=target.dialect == "postgresql")
         maker.plan()
-        writer = Writer(target, COLUMNS)
+        columns = dict(COLUMNS)
+        if maker.search_bigrams:
+            columns["case_search"] += ("bigrams",)
+        writer = Writer(target, columns)
         try:
             for count, rows in maker.chunks(chunk):
                 writer.put(rows)

@@ -21,7 +21,7 @@ from datetime import date
 
 from mediation.agreements.operations import CODE_ALPHABET
 from mediation.cases import demo
-from mediation.cases.search import document
+from mediation.cases.search import bigrams, document
 from mediation.scale.city import City, mobile, person_name
 from mediation.scale.load import DAY, OFFSET
 from mediation.scale.pools import GIVEN
@@ -213,7 +213,7 @@ class Disputes:
     def __init__(self, city: City, categories: list, level_rules: dict, rng: random.Random,
                  now: int, clock, texts: Texts, *, encrypt, blind_index, code_hash,
                  number_pattern: str, pdf: bytes, ids: dict[str, int],
-                 case_counters: dict[int, int], total: int):
+                 case_counters: dict[int, int], total: int, search_bigrams: bool = False):
         self.city, self.rng, self.now, self.texts = city, rng, now, texts
         self.ts, self.day = clock.ts, clock.day
         self.encrypt, self.blind_index, self.code_hash = encrypt, blind_index, code_hash
@@ -225,6 +225,7 @@ class Disputes:
         self.today = (now + OFFSET) // DAY
         self.limit = now - 600  # nothing after this
         self.total = total
+        self.search_bigrams = search_bigrams  # PostgreSQL's case_search.bigrams
         self.categories = categories  # (id, code, {level: days}, overall days)
         self.category_choice = _weighted(
             (c, demo.CATEGORY_WEIGHTS.get(c[1], 1)) for c in categories)
@@ -630,8 +631,11 @@ class Disputes:
             ts(life.closed) if life.closed else None, ts(life.updated), life.decline_reason,
             life.referred_to, life.oral_agreement, life.routes_told, life.settled_level,
             life.outcome, 1))
-        self._add("case_search", (case_id, grid.id, document(
-            number, title, story, address, [(p[1], p[2], p[3]) for p in parties])))
+        body = document(number, title, story, address, [(p[1], p[2], p[3]) for p in parties])
+        if self.search_bigrams:
+            self._add("case_search", (case_id, grid.id, body, _array(bigrams(body))))
+        else:
+            self._add("case_search", (case_id, grid.id, body))
         for party in parties:
             self._add("parties", party[0])
         self.states[life.state] = self.states.get(life.state, 0) + 1
@@ -1262,3 +1266,8 @@ _PURPOSES = ["第一次调解：听取双方陈述，核实争议事实", "组�
              "第二次调解：就责任承担和具体方案继续协商", "宣读并签署人民调解协议书",
              "联合调解（司法所、派出所参加）：组织双方面对面调解"]
 
+
+def _array(items: list[str]) -> str:
+    """A PostgreSQL text[] literal (COPY's own escaping comes on top)."""
+    return "{" + ",".join('"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                          for item in items) + "}"

@@ -92,8 +92,8 @@ class Target:
             + "".join(f"{definition};\n" for _t, _n, definition in self.saved_indexes),
             encoding="utf-8")
 
-    def detach(self, tables: list[str]) -> None:
-        """Tables loaded through a connection of their own (PostgreSQL only)."""
+    def read_indexes(self, tables: list[str]) -> None:
+        """Before anything else: the secondary indexes ``prepare_bulk`` will drop."""
 
     def _took(self, name: str, began: float) -> None:
         seconds = time.perf_counter() - began
@@ -101,9 +101,6 @@ class Target:
             self.log(f"Index {name} made again in {seconds:.0f} s.")
 
     def close(self) -> None:
-        if getattr(self, "side", None) is not None:
-            self.side.close()
-            self.side = None
         self.raw.close()
 
 
@@ -111,12 +108,6 @@ class PostgresTarget(Target):
     """One transaction for the whole load (a failure leaves the database as it was); the big
     tables are emptied in it so that COPY may write their rows already frozen, which spares
     the first readers (and VACUUM) from rewriting every page.
-
-    A table with a generated column (``case_search.bigrams``: the server computes it for
-    every row) is loaded through a second connection at the same time, so that the server
-    computes it on the other core while the first connection takes the other tables.  Its
-    foreign keys are dropped for the load (each transaction must be able to empty its own
-    tables) and made again, checked, at the end.
     """
 
     dialect = "postgresql"
@@ -125,20 +116,14 @@ class PostgresTarget(Target):
 
     def __init__(self, engine, index_file: Path, log):
         super().__init__(engine, index_file, log)
-        self.side = None  # the second connection's raw connection
-        self.side_tables: set[str] = set()
-        self.saved_constraints: list[tuple[str, str, str]] = []  # (table, name, statement)
         self.freeze: set[str] = set()
         self.superuser = bool(self.scalar(
             "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))
         self.driver.commit()
 
-    def detach(self, tables: list[str]) -> None:
-        """Before anything else: read the indexes to drop; the tables with a generated column
-        get a connection of their own (for a superuser, whose load skips the foreign-key
-        triggers; anyone else loads everything through one connection)."""
-        # The definitions of the indexes to drop, read (and committed) before the load's
-        # transactions: reading them locks the tables, which the loads will empty.
+    def read_indexes(self, tables: list[str]) -> None:
+        """Read (and commit) the definitions of the indexes to drop before the load's
+        transaction: reading them locks the tables, which the load will empty."""
         self.saved_indexes = [tuple(row) for row in self.rows(
             """SELECT c.relname, i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
                FROM pg_index i
@@ -151,71 +136,26 @@ class PostgresTarget(Target):
                                    AND k.contype IN ('p', 'u', 'x'))
                ORDER BY 1, 2""", (tables,))]
         self.driver.commit()
-        if not self.superuser:
-            return
-        self.side_tables = {name for (name,) in self.rows(
-            """SELECT DISTINCT table_name FROM information_schema.columns
-               WHERE table_schema = current_schema() AND is_generated = 'ALWAYS'
-                 AND table_name = ANY(%s)""", (tables,))}
-        if not self.side_tables:
-            self.driver.commit()
-            return
-        self.saved_constraints = [tuple(row) for row in self.rows(
-            """SELECT c.relname, k.conname, pg_get_constraintdef(k.oid)
-               FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
-               JOIN pg_namespace n ON n.oid = c.relnamespace
-               WHERE k.contype = 'f' AND n.nspname = current_schema()
-                 AND c.relname = ANY(%s) ORDER BY 1, 2""", (list(self.side_tables),))]
-        self._save_index_file()
-        for table, name, _definition in self.saved_constraints:
-            self.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
-        self.driver.commit()
-        self.side = self.engine.raw_connection()
-
-    def _restore_constraints(self) -> None:
-        for table, name, definition in self.saved_constraints:
-            self.driver.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
-            self.driver.commit()
-        self.saved_constraints = []
-
-    def _save_index_file(self) -> None:
-        self.index_file.parent.mkdir(parents=True, exist_ok=True)
-        self.index_file.write_text(
-            "-- What flask seed-scale dropped for its load and makes again at its end.\n"
-            + "".join(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition};\n'
-                      for table, name, definition in self.saved_constraints)
-            + "".join(f"{definition};\n" for _t, _n, definition in self.saved_indexes),
-            encoding="utf-8")
 
     def begin(self) -> None:
-        drivers = [self.driver] + ([self.side.driver_connection] if self.side else [])
-        for driver in drivers:
-            driver.execute("SET LOCAL synchronous_commit = off")
-            # Foreign keys are checked by triggers, one lookup per row: a superuser skips
-            # them for this load (the rows are made consistent); anyone else keeps them.
-            if self.superuser:
-                driver.execute("SET LOCAL session_replication_role = replica")
-            # Someone else's transaction on these tables: say so rather than wait for ever.
-            driver.execute("SET LOCAL lock_timeout = '60s'")
-
-    def _driver(self, table: str):
-        return self.side.driver_connection if table in self.side_tables else self.driver
+        self.driver.execute("SET LOCAL synchronous_commit = off")
+        # Foreign keys are checked by triggers, one lookup per row: a superuser skips them
+        # for this load (the rows are made consistent); anyone else keeps them.
+        if self.superuser:
+            self.driver.execute("SET LOCAL session_replication_role = replica")
+        # Someone else's transaction on these tables: say so rather than wait for ever.
+        self.driver.execute("SET LOCAL lock_timeout = '60s'")
 
     def prepare_bulk(self, tables: list[str]) -> None:
         """Empty the (empty) big tables in their transaction, for COPY FREEZE, and drop their
         secondary indexes (kept: primary keys and the indexes of UNIQUE constraints)."""
-        main = [t for t in tables if t not in self.side_tables]
-        groups = [(self.driver, self._referencing(main))]
-        if self.side_tables:
-            groups.append((self.side.driver_connection, sorted(self.side_tables)))
-        for driver, group in groups:
-            if not any(driver.execute(f'SELECT EXISTS (SELECT 1 FROM "{t}")').fetchone()[0]
-                       for t in group):
-                driver.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in group))
-                self.freeze.update(group)
+        group = self._referencing(tables)
+        if not any(self.scalar(f'SELECT EXISTS (SELECT 1 FROM "{t}")') for t in group):
+            self.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in group))
+            self.freeze.update(group)
         self._save_index_file()
-        for table, name, _definition in self.saved_indexes:
-            self._driver(table).execute(f"DROP INDEX {name}")
+        for _table, name, _definition in self.saved_indexes:
+            self.execute(f"DROP INDEX {name}")
 
     def _referencing(self, tables: list[str]) -> list[str]:
         """``tables`` and every table that refers to one of them, however indirectly (a
@@ -240,7 +180,7 @@ class PostgresTarget(Target):
         freeze = " WITH (FREEZE)" if table in self.freeze else ""
         statement = (f'COPY "{table}" (' + ", ".join(f'"{c}"' for c in columns)
                      + f") FROM STDIN{freeze}")
-        with self._driver(table).cursor() as cursor, cursor.copy(statement) as copy:
+        with self.driver.cursor() as cursor, cursor.copy(statement) as copy:
             write_row = copy.write_row
             for row in rows:
                 write_row(row)
@@ -250,14 +190,9 @@ class PostgresTarget(Target):
 
     def commit(self) -> None:
         self.driver.commit()
-        if self.side is not None:
-            self.side.driver_connection.commit()
 
     def rollback(self) -> None:
         self.driver.rollback()
-        if self.side is not None:
-            self.side.driver_connection.rollback()
-        self._restore_constraints()
 
     def set_sequences(self, tables: list[str]) -> None:
         for table in tables:
@@ -271,7 +206,6 @@ class PostgresTarget(Target):
         a GIN build is single-threaded); a table is analysed once its indexes are made (the
         statistics of an expression index need the index).  The seconds of each part."""
         started = time.perf_counter()
-        self._restore_constraints()  # checked: a scan of the table, quick
         # The longest first: the GIN indexes (text search), then the biggest tables'.
         order = {table: rank for rank, table in enumerate(tables)}
         pending = sorted(self.saved_indexes, key=lambda item: (
@@ -447,55 +381,47 @@ def target_for(engine, index_file: Path, log) -> Target:
 
 
 class Writer:
-    """Writes chunks of rows while the next chunk is being made: on PostgreSQL in a thread per
-    connection (the server parses the COPY on the other core meanwhile), elsewhere in line."""
+    """Writes chunks of rows while the next chunk is being made: on PostgreSQL in a thread
+    (the server parses the COPY on the other core meanwhile), elsewhere in line."""
 
     def __init__(self, target: Target, columns: dict[str, tuple]):
         self.target = target
+        self.columns = columns
         self.error: BaseException | None = None
-        side = getattr(target, "side_tables", set())
-        lanes = [{t: c for t, c in columns.items() if t not in side},
-                 {t: c for t, c in columns.items() if t in side}]
-        self.lanes = [lane for lane in lanes if lane]
-        self.threads: list[tuple[threading.Thread, queue.Queue]] = []
+        self.thread: threading.Thread | None = None
         if target.dialect == "postgresql":
-            for lane in self.lanes:
-                inbox: queue.Queue = queue.Queue(maxsize=1)
-                thread = threading.Thread(target=self._run, args=(lane, inbox), daemon=True)
-                thread.start()
-                self.threads.append((thread, inbox))
+            self.inbox: queue.Queue = queue.Queue(maxsize=1)
+            self.thread = threading.Thread(target=self._run, daemon=True)
+            self.thread.start()
 
-    def _write(self, lane: dict, rows: dict[str, list]) -> None:
+    def _write(self, rows: dict[str, list]) -> None:
         with self.target.batch():
-            for table, columns in lane.items():
+            for table, columns in self.columns.items():
                 self.target.write(table, columns, rows[table])
 
-    def _run(self, lane: dict, inbox: queue.Queue) -> None:
+    def _run(self) -> None:
         while True:
-            rows = inbox.get()
+            rows = self.inbox.get()
             if rows is None:
                 return
             if self.error is None:
                 try:
-                    self._write(lane, rows)
+                    self._write(rows)
                 except BaseException as error:  # raised in the caller's thread
                     self.error = error
 
     def put(self, rows: dict[str, list]) -> None:
-        if not self.threads:
-            for lane in self.lanes:
-                self._write(lane, rows)
+        if self.thread is None:
+            self._write(rows)
             return
         if self.error is not None:
             raise self.error
-        for _thread, inbox in self.threads:
-            inbox.put(rows)
+        self.inbox.put(rows)
 
     def close(self) -> None:
         """Wait for the last chunk; raise what went wrong while writing."""
-        for _thread, inbox in self.threads:
-            inbox.put(None)
-        for thread, _inbox in self.threads:
-            thread.join()
+        if self.thread is not None:
+            self.inbox.put(None)
+            self.thread.join()
         if self.error is not None:
             raise self.error

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from mediation.areas.models import AreaNode
 from mediation.cases import operations as case_ops
+from mediation.cases import queries as case_queries
 from mediation.cases import rules
 from mediation.cases.models import Category
 from mediation.cases.states import Level
@@ -102,7 +103,8 @@ def cases():
     form, period, area = chosen(request.args)
     category = chosen_category(request.args)
     page = Page(queries.cases_behind(current_user, area, period, figure, category),
-                request.args.get("page", 1, type=int), per_page=25)
+                request.args.get("page", 1, type=int), per_page=25,
+                options=case_queries.LIST_LOADS)
     supervise = None
     if figure == "overdue" and current_user.can("cases.supervise"):
         supervise = SuperviseManyForm()
