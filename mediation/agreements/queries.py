@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from mediation.agreements import rules
 from mediation.agreements.models import (
@@ -78,7 +79,10 @@ def attention(user, on: date, shown: int = 10) -> dict | None:
                        Agreement.effective_on.between(window[0], window[-1]),
                        ~Agreement.id.in_(select(JudicialConfirmation.agreement_id).where(
                            JudicialConfirmation.result != ConfirmationResult.NOT_ACCEPTED)))
-                .order_by(Agreement.effective_on, Agreement.id))
+                .order_by(Agreement.effective_on, Agreement.id)
+                # What the eligibility check and the panel read, for the batch at once.
+                .options(selectinload(Agreement.terms).selectinload(Term.instalments),
+                         selectinload(Agreement.case)))
     closing, offset = [], 0
     while len(closing) < shown:
         batch = db.session.scalars(in_force.offset(offset).limit(shown * 2)).all()
@@ -95,7 +99,8 @@ def attention(user, on: date, shown: int = 10) -> dict | None:
                             Agreement.status == AgreementStatus.ISSUED,
                             Term.performed_on.is_(None), Term.overdue_since.is_not(None))
                      .order_by(Term.overdue_since, Term.id))
-    overdue = db.session.scalars(overdue_terms.limit(shown)).all()
+    overdue = db.session.scalars(overdue_terms.limit(shown)
+                                 .options(selectinload(Term.agreement))).all()
     if not closing and not overdue:
         return None
     return {"closing": closing, "overdue": overdue,

@@ -5,13 +5,14 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from mediation.api import schemas
 from mediation.api.http import blueprint, caller, commit_or_problem, idempotent, problem, writes
 from mediation.areas import operations as area_ops
 from mediation.areas.models import AreaKind, AreaNode
 from mediation.cases import access, operations
-from mediation.cases.models import Case, Category, Gender, PartyKind, PartyRole
+from mediation.cases.models import Case, Category, Gender, Party, PartyKind, PartyRole
 from mediation.cases.operations import CaseInput, PartyInput, StaleEdit
 from mediation.cases.queries import Filters, case_list, overdue
 from mediation.cases.states import RISK_FACTORS, CaseState, Level, Source
@@ -28,11 +29,12 @@ areas_bp = blueprint("areas_api", "/areas", "The area tree (district → street 
 bp = blueprint("cases_api", "/cases", "Disputes, their parties and their workflow.")
 
 
-def page(stmt, query: dict) -> dict:
+def page(stmt, query: dict, options=()) -> dict:
     """One page of ``stmt``; ``total`` is counted up to 1,000 (``total_exact`` false beyond:
-    a client that needs everything walks with ``cursor``)."""
+    a client that needs everything walks with ``cursor``). ``options``: loader options for
+    what the items show."""
     total = capped_count(stmt)
-    items = db.session.scalars(stmt.limit(query["per_page"])
+    items = db.session.scalars(stmt.options(*options).limit(query["per_page"])
                                .offset((query["page"] - 1) * query["per_page"])).all()
     return {"items": items, "total": total.value, "total_exact": total.exact,
             "page": query["page"], "per_page": query["per_page"]}
@@ -138,6 +140,11 @@ def _after(cursor: str) -> int | None:
     return case_id if valid else None
 
 
+# What a case in a list shows (schemas.Case), read for the whole page at once.
+CASE_LOADS = (selectinload(Case.grid), selectinload(Case.category), selectinload(Case.handler),
+              selectinload(Case.parties).selectinload(Party.community))
+
+
 def walk(stmt, cursor: str, per_page: int):
     """One page of a walk through ``stmt``'s cases by id: keyset, so every case comes once
     however many there are and whatever changes meanwhile; ``next_cursor`` null at the end."""
@@ -147,7 +154,7 @@ def walk(stmt, cursor: str, per_page: int):
                     "reply's next_cursor unchanged.")
         return problem(400, message, errors=[{"field": "cursor", "message": message}])
     items = db.session.scalars(stmt.where(Case.id > after).order_by(None).order_by(Case.id)
-                               .limit(per_page + 1)).all()
+                               .options(*CASE_LOADS).limit(per_page + 1)).all()
     more = len(items) > per_page
     items = items[:per_page]
     return {"items": items, "per_page": per_page,
@@ -181,7 +188,8 @@ class Cases(MethodView):
             stmt = stmt.where(Case.updated_at >= query["updated_since"])
         if "cursor" in query:
             return walk(stmt, query["cursor"], query["per_page"])
-        return page(stmt.order_by(None).order_by(Case.updated_at.desc(), Case.id.desc()), query)
+        return page(stmt.order_by(None).order_by(Case.updated_at.desc(), Case.id.desc()), query,
+                    CASE_LOADS)
 
     @idempotent
     @bp.arguments(schemas.CaseIn)

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import holidays as holiday_library
 from chinese_calendar import Holiday
-from flask import g, has_app_context
+from flask import g, has_app_context, has_request_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import ForeignKey, String, event, select
@@ -98,9 +98,10 @@ def _confirmed_years() -> frozenset[int]:
 
 @event.listens_for(Session, "after_rollback")
 def forget_confirmed_years(*_args) -> None:
-    """After marking or unmarking a year, or a rollback: read the marks again."""
+    """After marking or unmarking a year, or a rollback: read the marks and entries again."""
     if has_app_context():
         g.pop("calendar_confirmed_years", None)
+        g.pop("calendar_overrides", None)
 
 
 def year_status(year: int) -> str:
@@ -143,10 +144,39 @@ def _is_working(d: date, overrides: dict[date, bool]) -> bool:
     return _default_is_working(d)
 
 
-def _overrides_between(first: date, last: date) -> dict[date, bool]:
+def _read_overrides(first: date, last: date) -> dict[date, bool]:
     rows = db.session.execute(select(CalendarDay.day, CalendarDay.is_workday)
                               .where(CalendarDay.day.between(first, last)))
     return {day: is_workday for day, is_workday in rows}
+
+
+def _overrides_between(first: date, last: date) -> dict[date, bool]:
+    """The administrator's entries from ``first`` to ``last``. A request reads each year's
+    once (a workbench computes dozens of deadlines); an entry being changed in the session
+    makes it read them again."""
+    if not has_request_context():
+        return _read_overrides(first, last)
+    session = db.session
+    if any(isinstance(obj, CalendarDay)
+           for obj in (*session.new, *session.dirty, *session.deleted)):
+        g.pop("calendar_overrides", None)
+        return _read_overrides(first, last)
+    years = g.setdefault("calendar_overrides", {})
+    found: dict[date, bool] = {}
+    for year in range(first.year, last.year + 1):
+        if year not in years:
+            years[year] = _read_overrides(date(year, 1, 1), date(year, 12, 31))
+        found.update((d, w) for d, w in years[year].items() if first <= d <= last)
+    return found
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_overrides(session, _context) -> None:
+    """An entry written (or a rollback, below): the request reads the entries again."""
+    if has_request_context() and "calendar_overrides" in g and any(
+            isinstance(obj, CalendarDay)
+            for obj in (*session.new, *session.dirty, *session.deleted)):
+        g.pop("calendar_overrides", None)
 
 
 class _WorkingDays:

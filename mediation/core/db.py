@@ -102,11 +102,12 @@ def _sqlite_on_begin(connection):
 # Indexes that only the migrations describe: PostgreSQL's GIN indexes for search
 # (mediation/cases/search.py), whose expression and operator class the models cannot state for
 # both databases, and the work queues' ordered and partial indexes on cases (migration
-# b1a0d17a0017), which alembic cannot compare. Comparisons of the models with the database
+# b1a0d17a0017 and 0020), which alembic cannot compare. Comparisons of the models with the database
 # leave them out.
 MIGRATION_ONLY_INDEXES = frozenset({"ix_case_search_bigrams", "ix_case_search_trigrams",
                                     "ix_cases_queue_order", "ix_cases_open_queue_order",
                                     "ix_cases_open_grid", "ix_agreement_terms_overdue",
+                                    "ix_cases_awaiting_grid", "ix_cases_open_handler",
                                     # the statistics' (migration b1a0d17a0018)
                                     "ix_cases_handling", "ix_cases_grid_mediated",
                                     "ix_cases_grid_case", "ix_agreement_terms_due_on",
