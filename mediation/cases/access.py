@@ -1,7 +1,7 @@
 """Who sees which case: the jurisdiction scope plus explicit assignments."""
 
 from flask import g, has_request_context
-from sqlalchemy import event, false, or_, select, true
+from sqlalchemy import event, false, inspect, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from mediation.areas.models import AreaKind, AreaNode, Committee
@@ -53,23 +53,47 @@ def visible_cases(user, stmt=None):
     return stmt.where(case_scope(user))
 
 
+# Someone with a jurisdiction who handles or is assigned to more cases than this outside it
+# is scoped by handler and assignments as well as by grid (see case_scope).
+OUTSIDE_IDS = 1000
+
+
 def case_scope(user):
     """SQL condition on ``Case``: in ``user``'s jurisdiction, or handled by or assigned to them.
 
-    The jurisdiction is read first as the list of its area ids, so that the condition is a
-    plain test on indexed columns of ``cases`` (``grid_id IN (…) OR handler_id = … OR id IN
-    (…)``) that PostgreSQL answers from the indexes at any size of city.
+    The jurisdiction is read first as the list of its area ids, and the cases one handles
+    or is assigned to outside it as a (short, usually empty) list of ids, so that the
+    condition is ``grid_id IN (…)`` alone or ``OR id IN (…)``: a plain test on the grid that
+    the queues' indexes carry, so that PostgreSQL answers a street's queues and badges from
+    them without reading the cases (migration b1a0d17a0020).
     """
     if user is None or not user.is_authenticated:
         return false()
     if user.has_global_scope:
         return true()
+    areas = jurisdiction_area_ids(user)
+    outside = _outside_case_ids(user, areas) if areas else None
+    if outside is not None:
+        return or_(in_ids(Case.grid_id, areas), in_ids(Case.id, outside)) if outside \
+            else in_ids(Case.grid_id, areas)
     conditions = [Case.handler_id == user.id]
-    if areas := jurisdiction_area_ids(user):
+    if areas:
         conditions.append(in_ids(Case.grid_id, areas))
     if assigned := assigned_case_ids(user):
         conditions.append(in_ids(Case.id, assigned))
     return or_(*conditions)
+
+
+def _outside_case_ids(user, areas: list[int]) -> list[int] | None:
+    """The cases ``user`` handles or is assigned to outside the areas ``areas`` (read once
+    per request), or None when there are more than ``OUTSIDE_IDS``."""
+    cache = g.setdefault("outside_cases", {}) if has_request_context() else {}
+    if user.id not in cache:
+        ids = db.session.scalars(
+            select(Case.id).where(handled_or_assigned(user), ~in_ids(Case.grid_id, areas))
+            .limit(OUTSIDE_IDS + 1)).all()
+        cache[user.id] = ids if len(ids) <= OUTSIDE_IDS else None
+    return cache[user.id]
 
 
 def handled_or_assigned(user):
@@ -90,11 +114,19 @@ def assigned_case_ids(user) -> list[int]:
 
 
 @event.listens_for(Session, "before_flush")
-def _assignments_changed(session, _context, _instances) -> None:
-    """A new or removed assignment: the request's cached ids are read again."""
-    if has_request_context() and any(isinstance(obj, Assignment)
-                                     for obj in (*session.new, *session.deleted)):
-        g.pop("assigned_cases", None)
+def _scope_changed(session, _context, _instances) -> None:
+    """A new or removed assignment, a new case or a case's handler or grid changed: the
+    request reads its cached ids (assigned; handled outside one's areas) again."""
+    if not has_request_context() or not ("assigned_cases" in g or "outside_cases" in g):
+        return
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Assignment) and obj not in session.dirty or \
+                isinstance(obj, Case) and (obj in session.new or any(
+                    inspect(obj).attrs[name].history.has_changes()
+                    for name in ("handler", "handler_id", "grid", "grid_id"))):
+            g.pop("assigned_cases", None)
+            g.pop("outside_cases", None)
+            return
 
 
 def jurisdiction_area_ids(user) -> list[int]:
