@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from cases_helpers import applicant, area, category, make_case, respondent, user
 from conftest import Auth
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
+from mediation.areas.models import AreaKind, AreaNode
 from mediation.cases import operations, rules
 from mediation.cases.models import (
     Attachment,
@@ -451,3 +452,44 @@ def test_fixing_a_typo_does_not_move_the_deadlines(demo_city, auth):
         category=case.category, narrative=case.narrative), case.version)
     db.session.commit()
     assert (case.level_deadline, case.overall_deadline) == before
+
+
+def test_a_full_page_of_cases_sends_no_more_statements_than_one_case(demo_city, auth):
+    """A queue page reads what its rows show (grid, category, handler) for the whole page
+    at once: 20 cases in 20 grids, 4 categories and 3 handlers cost the same statements as
+    one case."""
+    admin, mediator, coordinator = user("admin"), user("mediator"), user("coordinator")
+    grids = db.session.scalars(select(AreaNode).where(AreaNode.kind == AreaKind.GRID,
+                                                      AreaNode.code.startswith("370599001"))
+                               .order_by(AreaNode.code).limit(20)).all()
+    assert len(grids) == 20
+    operations.accept_case(admin, make_case(admin, title="孤例甲乙纠纷", grid=grids[0]),
+                           handler=coordinator)
+    for n, grid in enumerate(grids):
+        case = make_case(admin, title=f"成批丙丁纠纷{n}", grid=grid,
+                         category=("water_leak", "noise", "neighbour", "pets")[n % 4])
+        handler = mediator if grid.code.startswith("370599001001") and n % 3 == 0 else \
+            (coordinator, admin)[n % 2]
+        operations.accept_case(admin, case, handler=handler)
+    db.session.commit()
+    auth.login("admin")
+    sent = []
+
+    def count(*_args) -> None:
+        sent.append(1)
+
+    def statements(**query) -> int:
+        sent.clear()
+        response = auth.client.get("/cases/", query_string=query)
+        assert response.status_code == 200
+        return len(sent)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        one = statements(queue="all", q="孤例甲乙")
+        many = statements(queue="all", q="成批丙丁")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert one == many
+    page = auth.client.get("/cases/", query_string={"queue": "all", "q": "成批丙丁"})
+    assert page.get_data(as_text=True).count("成批丙丁纠纷") == 20
