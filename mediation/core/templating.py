@@ -8,6 +8,7 @@ from flask_wtf.csrf import generate_csrf
 from mediation.core.calendar import provisional_years, provisional_years_between
 from mediation.core.i18n import html_lang
 from mediation.core.identity import mask_id, mask_phone
+from mediation.core.navigation import menu_for
 from mediation.core.permissions import can_view_path
 
 
@@ -26,6 +27,7 @@ def init_app(app) -> None:
             "csrf_token": generate_csrf,
             "current_path": request.full_path.rstrip("?") if request else "/",
             "can_view": lambda node: can_view_path(current_user, node.path),
+            "main_menu": lambda: menu_for(current_user),
         }
 
     # Dates in a year without the official holiday schedule are marked provisional.
