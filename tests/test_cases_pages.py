@@ -329,6 +329,33 @@ def test_revealing_an_id_number_is_audited(demo_city, auth):
     assert response.status_code == 403
 
 
+def test_a_grid_worker_shows_a_party_s_phone_to_call_and_the_read_is_audited(demo_city,
+                                                                             auth):
+    admin = user("admin")
+    case = make_case(admin, grid=area("370599001001-01"),
+                     parties=[applicant("周晓梅", phone="13912345678"), respondent()])
+    db.session.commit()
+    party = case.parties[0]
+    auth.login("gridworker")
+    page = auth.client.get(f"/cases/{case.number}").get_data(as_text=True)
+    assert "13912345678" not in page and "*******5678" in page
+    shown = auth.post(f"/cases/{case.number}/parties/{party.id}/phone", {},
+                      form_url=f"/cases/{case.number}").get_data(as_text=True)
+    assert 'href="tel:13912345678"' in shown
+    entry = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "party.phone.read")).one()
+    assert (entry.actor_name, entry.object_id) == ("gridworker", str(party.id))
+    # Outside one's jurisdiction the case does not exist.
+    other = make_case(admin, grid=area("370599002001-01"),
+                      parties=[applicant("钱立新", phone="13700001111"), respondent()])
+    db.session.commit()
+    response = auth.client.post(f"/cases/{other.number}/parties/{other.parties[0].id}/phone",
+                                data={"csrf_token": auth.token(f"/cases/{case.number}")})
+    assert response.status_code == 404
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "party.phone.read")) == 1
+
+
 def test_editing_a_party_keeps_the_recorded_id_number(demo_city, auth):
     admin = user("admin")
     case = make_case(admin, grid=area("370599001001-01"), parties=[

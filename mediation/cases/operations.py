@@ -432,6 +432,16 @@ def reveal_id_number(by: User, party: Party) -> str:
     return crypto.decrypt(party.id_number_encrypted)
 
 
+def reveal_phone(by: User, party: Party) -> str:
+    """The full phone number, for the staff member who must call the party; audited like an
+    ID number (PML 15)."""
+    if not party.phone:
+        raise OperationError(_("No phone number is recorded for this party."))
+    audit.record("party.phone.read", object_type="Party", object_id=party.id, actor=by,
+                 note=party.case.number)
+    return party.phone
+
+
 def other_cases_of(party: Party) -> list[Case]:
     """Other cases with a party holding the same ID number: repeat disputes are a risk sign."""
     if not party.id_number_index:

@@ -472,7 +472,26 @@ def reveal(number: str, party_id: int):
         flash(error.message, "error")
         return redirect(url_for("cases.detail", number=number))
     db.session.commit()
-    return render_template("cases/reveal.html", case=case, party=party, value=value)
+    return render_template("cases/reveal.html", case=case, party=party, value=value,
+                           title=_("ID number"))
+
+
+@bp.post("/<number>/parties/<int:party_id>/phone")
+@require("cases.view")
+def reveal_phone(number: str, party_id: int):
+    """Show a party's full phone number, to call them (a tel: link); the read is audited."""
+    case = _load(number)
+    party = _party_or_404(case, party_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        value = operations.reveal_phone(current_user, party)
+    except OperationError as error:
+        flash(error.message, "error")
+        return redirect(url_for("cases.detail", number=number))
+    db.session.commit()
+    return render_template("cases/reveal.html", case=case, party=party, value=value,
+                           title=_("Phone"), call=value)
 
 
 # ---- proposals, supervision, help, files ------------------------------------------------
