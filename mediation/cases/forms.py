@@ -93,7 +93,7 @@ class PartySubform(Form):
     nationalities = COMMON_NATIONALITIES
 
     kind = RadioField(_l("Kind"), choices=enum_choices(PartyKind), default="person")
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    name = StringField(_l("Name of the party"), validators=[Optional(), Length(max=120)])
     gender = SelectField(_l("Gender"), choices=options([("", "—"), *Gender.choices()]),
                          validators=[Optional()])
     ethnicity = StringField(_l("Ethnicity"), validators=[Optional(), Length(max=20)],
