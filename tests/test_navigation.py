@@ -7,7 +7,7 @@ import pytest
 from conftest import Auth
 
 MENUS = {
-    "gridworker": ["/", "/cases/", "/cases/new", "/sessions/mine"],
+    "gridworker": ["/", "/cases/", "/cases/report", "/cases/new", "/sessions/mine"],
     "legalaid": ["/", "/cases/", "/sessions/mine", "/sessions/duty"],
     "mediator": ["/", "/cases/", "/cases/new", "/sessions/mine", "/stats/", "/centres/"],
     "coordinator": ["/", "/cases/", "/cases/new", "/sessions/mine", "/stats/", "/centres/",

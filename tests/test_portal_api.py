@@ -22,11 +22,12 @@ from mediation import demo
 from mediation.cases import operations as case_ops
 from mediation.cases.models import AssignmentRole, Attachment, Case
 from mediation.cases.states import CaseState, Source
+from mediation.core import photos
 from mediation.core.audit import AuditEntry
 from mediation.core.identity import id_check_char, mask_phone
 from mediation.core.ratelimit import RateLimitCounter
 from mediation.extensions import db
-from mediation.portal import api, codes, photos
+from mediation.portal import api, codes
 from mediation.portal import operations as portal_operations
 from mediation.portal.models import Rating
 from mediation.sessions.models import Reply

@@ -20,11 +20,11 @@ from mediation.cases import operations as case_ops
 from mediation.cases.models import Attachment, Case, PartyRole
 from mediation.cases.states import CaseState, Level, RiskLevel, Source
 from mediation.core.audit import AuditEntry
+from mediation.core.photos import clean_photo
 from mediation.core.ratelimit import RateLimitCounter
 from mediation.extensions import db
 from mediation.portal import codes
 from mediation.portal.models import AccessCode
-from mediation.portal.photos import clean_photo
 from mediation.sessions.reminders import ACCESS, OutboxMessage
 
 ROOT = Path(__file__).resolve().parent.parent

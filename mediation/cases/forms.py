@@ -226,7 +226,9 @@ class CaseForm(VersionedForm):
         self.picked_grid: AreaNode | None = None
         self.grid.choices = options([("", _l("— from the address —")), *(
             (str(g.id), f"{g.parent.name if g.parent else ''} · {g.name}") for g in grids)])
-        self.category.choices = category_choices(locale)
+        # Chosen, never defaulted (the first kind in the list is not the likeliest).
+        self.category.choices = category_choices(locale) if editing else \
+            options([("", _l("— choose —"))]) + category_choices(locale)
         communities = community_choices()
         self.applicant.community.choices = communities
         self.respondent.community.choices = communities
@@ -375,3 +377,54 @@ class RefusalForm(VersionedForm):
 class AttachmentForm(VersionedForm):
     file = FileField(_l("Photo or document"), validators=[FileRequired()])
     description = StringField(_l("Description"), validators=[Optional(), Length(max=200)])
+
+
+class QuickReportForm(FlaskForm):
+    """快速上报 on a phone: what, where, who; the category chosen, never defaulted; photos
+    taken with the camera (mediation/cases/quick_report.py)."""
+
+    narrative = TextAreaField(_l("What happened"), validators=[
+        DataRequired(_l("Write what happened.")), Length(max=5000)],
+        description=_l("Who, what, since when; what the people involved want."))
+    category = SelectField(_l("Kind of dispute"), validators=[
+        DataRequired(_l("Choose the kind of dispute."))])
+    grid = SelectField(_l("Grid"), validators=[DataRequired(_l("Choose the grid."))])
+    address = StringField(_l("Where exactly"), validators=[Optional(), Length(max=200)],
+                          description=_l("e.g. 文苑小区7号楼2单元"))
+    applicant_name = StringField(_l("Who raised it"), validators=[
+        DataRequired(_l("Give the name of the person who raised it.")), Length(max=60)],
+        description=_l("The other details of the parties can be added later."))
+    applicant_phone = StringField(_l("Their phone"), validators=[
+        Optional(), Length(max=20), check_phone], render_kw={"type": "tel",
+                                                             "inputmode": "tel"})
+    other_name = StringField(_l("The other side"), validators=[Optional(), Length(max=60)],
+                             description=_l("A name, or how people call them (e.g. 楼上住户)."))
+    other_phone = StringField(_l("The other side's phone"), validators=[
+        Optional(), Length(max=20), check_phone], render_kw={"type": "tel",
+                                                             "inputmode": "tel"})
+    in_danger = BooleanField(_l("Someone may get hurt (threats, violence)"))
+    # One camera button each: a phone's camera takes one photo at a time.
+    photo_1 = FileField(_l("Photo 1"), render_kw={"accept": "image/*",
+                                                  "capture": "environment"})
+    photo_2 = FileField(_l("Photo 2"), render_kw={"accept": "image/*",
+                                                  "capture": "environment"})
+    photo_3 = FileField(_l("Photo 3"), render_kw={"accept": "image/*",
+                                                  "capture": "environment"})
+
+    def __init__(self, *args, grids: list[AreaNode], locale: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.grids = {str(g.id): g for g in grids}
+        single = len(grids) == 1
+        self.grid.choices = options([*([] if single else [("", _l("— choose —"))]), *(
+            (str(g.id), f"{g.parent.name if g.parent else ''} · {g.name}") for g in grids)])
+        self.category.choices = options([("", _l("— choose —"))]) + category_choices(locale)
+
+    @property
+    def photos(self) -> list[tuple[str, object]]:
+        """(field name, upload) of each photo taken, in order."""
+        return [(f.name, f.data) for f in (self.photo_1, self.photo_2, self.photo_3)
+                if f.data and getattr(f.data, "filename", "")]
+
+    def validate_grid(self, field):
+        if field.data not in self.grids:
+            raise ValidationError(_l("Choose the grid from the list."))

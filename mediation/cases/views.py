@@ -2,6 +2,7 @@
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     flash,
     g,
@@ -20,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from mediation.areas.models import AreaKind, AreaNode
 from mediation.cases import access, attachments, operations, queries, rules
+from mediation.cases import quick_report as quick
 from mediation.cases.forms import (
     AcceptForm,
     AssignForm,
@@ -33,6 +35,7 @@ from mediation.cases.forms import (
     LevelForm,
     NoteForm,
     PartyForm,
+    QuickReportForm,
     ReasonForm,
     ReferForm,
     RefusalForm,
@@ -56,7 +59,7 @@ from mediation.cases.models import (
 )
 from mediation.cases.operations import CaseInput
 from mediation.cases.states import ALLOWED, RISK_FACTORS, CaseState, Level, RiskLevel, Source
-from mediation.core import audit
+from mediation.core import audit, photos
 from mediation.core.db import write_intent
 from mediation.core.errors import OperationError
 from mediation.core.forms import ActionForm, options, show_operation_error
@@ -124,9 +127,10 @@ def _case_input(form: CaseForm) -> CaseInput:
         parties=parties)
 
 
-def _save(form, action, *, success: str) -> bool:
+def _save(form, action, *, success: str | None) -> bool:
     """Run one operation and commit once; on a refused rule or a stale edit, say so, save
-    nothing and keep what the person typed."""
+    nothing and keep what the person typed. ``success`` is flashed (None: the caller says
+    what happened itself)."""
     try:
         action()
         db.session.commit()
@@ -139,7 +143,8 @@ def _save(form, action, *, success: str) -> bool:
         flash(_("Someone else changed this case while you were editing it. Nothing was "
                 "saved: reload the page, check the changes and try again."), "error")
         return False
-    flash(success, "success")
+    if success:
+        flash(success, "success")
     return True
 
 
@@ -169,8 +174,10 @@ def new():
         flash(_("You have no grid in your jurisdiction to register a case in."), "error")
         return redirect(url_for("cases.queue"))
     form = CaseForm(grids=grids, locale=str(get_locale()), data={"version": "0"})
-    if request.method == "GET" and len(grids) == 1:
-        form.grid.data = str(grids[0].id)
+    if request.method == "GET":
+        form.source.data = quick.default_source(current_user).value  # by role, e.g. patrol
+        if len(grids) == 1:
+            form.grid.data = str(grids[0].id)
     if form.validate_on_submit():
         if not form.applicant.form.name.data:
             form.applicant.form.name.errors = [_("The applicant's name is required.")]
@@ -183,6 +190,61 @@ def new():
             if _save(form, create, success=_("Case registered.")):
                 return redirect(url_for("cases.detail", number=holder["case"].number))
     return render_template("cases/form.html", form=form, case=None)
+
+
+@bp.url_value_preprocessor
+def _room_for_photos(endpoint, values):
+    """A quick report carries its photos: more than the app's limit on a request. Set here:
+    URL processors run before any request hook, and CSRF protection reads the form in one."""
+    if endpoint == "cases.quick_report" and request.method == "POST":
+        request.max_content_length = quick.MAX_PHOTOS * photos.MAX_BYTES + 1024 * 1024
+
+
+@bp.route("/report", methods=["GET", "POST"])
+@require("cases.create")
+def quick_report():
+    """快速上报: one short form on a phone, photos included (the full intake is /cases/new)."""
+    grids = _grids_in_scope()
+    if not grids:
+        flash(_("You have no grid in your jurisdiction to register a case in."), "error")
+        return redirect(url_for("cases.queue"))
+    form = QuickReportForm(grids=grids, locale=str(get_locale()))
+    if form.validate_on_submit():
+        holder = {}
+        sent = form.photos  # (field name, upload) of each photo taken
+
+        def report():
+            try:
+                holder["case"] = _quick_report(form, [upload for _name, upload in sent])
+            except photos.PhotoRefused as error:  # on the photo's own field
+                raise OperationError(error.message, field=sent[error.position - 1][0]) \
+                    from None
+
+        if _save(form, report, success=None):
+            case = holder["case"]
+            flash(_("Reported: case %(number)s, waiting to be accepted in %(grid)s, with "
+                    "%(n)d photos.", number=case.number, grid=case.grid.name,
+                    n=len(sent)), "success")
+            return redirect(url_for("cases.detail", number=case.number))
+    return render_template("cases/quick_report.html", form=form,
+                           max_photos=quick.MAX_PHOTOS), 422 if form.errors else 200
+
+
+def _quick_report(form: QuickReportForm, uploads: list) -> Case:
+    category = db.session.get(Category, int(form.category.data)) \
+        if form.category.data.isdigit() else None
+    return quick.quick_report(current_user, quick.QuickReport(
+        narrative=form.narrative.data, category=category, grid=form.grids.get(form.grid.data),
+        address=form.address.data, applicant_name=form.applicant_name.data,
+        applicant_phone=form.applicant_phone.data, other_name=form.other_name.data,
+        other_phone=form.other_phone.data, in_danger=form.in_danger.data,
+        photos=[_read_photo(upload) for upload in uploads]))
+
+
+def _read_photo(upload) -> bytes:
+    """The uploaded bytes (at most one byte over the limit, which is enough to refuse)."""
+    with upload.stream as stream:
+        return stream.read(photos.MAX_BYTES + 1)
 
 
 @bp.route("/<number>/edit", methods=["GET", "POST"])
@@ -543,6 +605,19 @@ def help_response(help_id: int):
     else:
         flash(_("Please write the response."), "error")
     return redirect(url_for("cases.detail", number=case.number))
+
+
+@bp.get("/files/<int:attachment_id>/thumbnail")
+@require("cases.view")
+def thumbnail(attachment_id: int):
+    """A small copy of a photo for the case page (the photo itself: ``download``)."""
+    attachment = db.get_or_404(Attachment, attachment_id)
+    _load(attachment.case.number)
+    if not attachment.content_type.startswith("image/"):
+        abort(404)
+    data = photos.thumbnail(attachments.read_attachment(attachment))
+    return Response(data, mimetype="image/jpeg",
+                    headers={"Cache-Control": "private, max-age=3600"})
 
 
 @bp.get("/files/<int:attachment_id>")

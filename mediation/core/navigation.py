@@ -27,6 +27,9 @@ class Entry:
 MENU: tuple[Entry, ...] = (
     Entry("core.home", _l("Workbench")),
     Entry("cases.queue", _l("Cases"), "cases.view"),
+    # A grid worker's report from the street, in one short form with photos.
+    Entry("cases.quick_report", _l("Quick report"), "cases.create",
+          frozenset({Role.GRID_WORKER})),
     Entry("cases.new", _l("Register a dispute"), "cases.create"),
     Entry("sessions.my_sessions", _l("My sessions"), "cases.view"),
     Entry("stats.dashboard", _l("Statistics"), "stats.view"),

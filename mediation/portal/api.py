@@ -27,12 +27,13 @@ from mediation.api.http import (
     writes,
 )
 from mediation.cases.models import Category, Party
+from mediation.core import photos
 from mediation.core.calendar import LOCAL, provisional_years
 from mediation.core.errors import OperationError
 from mediation.core.ratelimit import limit_views
 from mediation.extensions import db
 from mediation.portal import api_schemas as shapes
-from mediation.portal import limits, operations, photos, places, reports
+from mediation.portal import limits, operations, places, reports
 from mediation.portal.models import Rating, Satisfaction
 from mediation.sessions.models import Reply
 from mediation.sessions.notices import status_page

@@ -9,7 +9,7 @@ from marshmallow import validate
 from mediation.agreements.models import ConfirmationResult
 from mediation.api.schemas import Strict, one_of, required_text, text
 from mediation.cases.states import OUTCOME_STATES, CaseState, Level
-from mediation.portal import photos
+from mediation.core import photos
 from mediation.portal.models import Satisfaction
 from mediation.sessions.models import Reply, SessionStatus
 

@@ -9,10 +9,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from mediation.areas.models import AreaNode
 from mediation.areas.operations import grid_for_address
 from mediation.cases.models import Category
+from mediation.core import photos
 from mediation.core.forms import check_phone, options
 from mediation.core.i18n import lazy_gettext as _l
 from mediation.extensions import db
-from mediation.portal import photos
 
 NOT_SURE = ""
 

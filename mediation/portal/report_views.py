@@ -3,12 +3,13 @@
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 
+from mediation.core import photos
 from mediation.core.errors import OperationError
 from mediation.core.forms import show_operation_error
 from mediation.core.ratelimit import limit_views
 from mediation.core.views import PUBLIC_HOME
 from mediation.extensions import db
-from mediation.portal import photos, places, reports
+from mediation.portal import places, reports
 from mediation.portal.blueprint import bp
 from mediation.portal.report_forms import ReportForm
 

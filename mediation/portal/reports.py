@@ -9,18 +9,18 @@ from mediation.areas.models import AreaKind, AreaNode
 from mediation.cases import attachments
 from mediation.cases.models import Case, Category, Party, PartyKind, PartyRole
 from mediation.cases.operations import CaseInput, PartyInput, audit_case, create_case
+from mediation.cases.quick_report import title_from
 from mediation.cases.states import Source
-from mediation.core import audit
+from mediation.core import audit, photos
 from mediation.core.errors import OperationError
 from mediation.core.validators import normalise_phone
 from mediation.extensions import db
-from mediation.portal import codes, photos
+from mediation.portal import codes
 from mediation.portal.operations import RESIDENT
 
 # The consent text's version, kept with each report: the text may change, and what a
 # resident agreed to must still be known (PIPL 14, 17).
 CONSENT_VERSION = "2026-12"
-TITLE_LENGTH = 30
 GUARDIAN = "（监护人）"  # after the guardian's name, in the records kept in Chinese
 
 
@@ -47,12 +47,6 @@ class Receipt:
     case: Case
     applicant: Party
     access_code: str  # shown once, never stored
-
-
-def title_from(narrative: str) -> str:
-    """A short title from the first line of what happened."""
-    first = next((line.strip() for line in narrative.splitlines() if line.strip()), "")
-    return first if len(first) <= TITLE_LENGTH else first[:TITLE_LENGTH - 1] + "…"
 
 
 def other_category() -> Category | None:

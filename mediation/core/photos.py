@@ -1,4 +1,5 @@
-"""Photos residents send: checked by decoding them, re-encoded without their metadata.
+"""Photos residents and grid workers send: checked by decoding them, re-encoded without
+their metadata.
 
 A file counts as a photo only if Pillow decodes it whole as JPEG, PNG or WebP, whatever it
 is called or claims to be. The stored copy is a new encoding of the pixels alone: EXIF (with
@@ -85,4 +86,17 @@ def _encode(image: Image.Image, kind: str) -> bytes:
     options = {"JPEG": {"quality": 85, "optimize": True}, "PNG": {"optimize": True},
                "WEBP": {"quality": 85}}[kind]
     image.save(out, format=kind, **options)
+    return out.getvalue()
+
+
+THUMBNAIL_SIDE = 320
+
+
+def thumbnail(data: bytes) -> bytes:
+    """A small JPEG of a stored photo (already checked and cleaned when it was kept)."""
+    with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
+        small = image.convert("RGB")
+        small.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+    out = io.BytesIO()
+    small.save(out, format="JPEG", quality=80)
     return out.getvalue()
