@@ -211,6 +211,32 @@ def test_a_mediator_builds_previews_and_issues_an_agreement(app, case):
     assert number in client.get(f"/cases/{case.number}").get_data(as_text=True)
 
 
+def test_deleting_a_term_or_discarding_a_draft_takes_a_confirm_step(app, case):
+    """The buttons open a question first (details: no JavaScript); a POST that skipped it
+    deletes nothing and says so."""
+    agreement = _ready_draft(case)
+    term = agreement.terms[0]
+    mediator = _login(app, "mediator")
+    url = f"/agreements/{agreement.id}"
+    page = mediator.client.get(url).get_data(as_text=True)
+    assert '<details class="confirm-step">' in page and "删除第 1 条？此操作不可撤销。" in page
+
+    skipped = mediator.post(f"/agreements/terms/{term.id}/delete", {}, form_url=url,
+                            follow_redirects=True).get_data(as_text=True)
+    assert _flashes(skipped, "error") == ["请先确认删除该条款：未删除任何内容。"]
+    assert len(_agreement(agreement.id).terms) == 1
+    done = mediator.post(f"/agreements/terms/{term.id}/delete", {"confirmed": "yes"},
+                         form_url=url, follow_redirects=True).get_data(as_text=True)
+    assert _flashes(done, "success") == ["已删除该条款。"]
+    assert _agreement(agreement.id).terms == []
+
+    mediator.post(f"{url}/discard", {}, form_url=url)
+    assert _agreement(agreement.id) is not None
+    response = mediator.post(f"{url}/discard", {"confirmed": "yes"}, form_url=url)
+    assert response.headers["Location"] == f"/cases/{case.number}"
+    assert _agreement(agreement.id) is None
+
+
 def test_issue_messages_in_english(app, case):
     mediator = _login(app, "mediator")
     _english(mediator)

@@ -111,7 +111,7 @@ def test_mediator_schedules_a_session_and_a_clash_is_refused(live_server, page):
     screenshot(page, "session-scheduled")
 
     # The calendar file, fetched with the browser's cookies.
-    link = page.get_by_role("link", name="日历文件（.ics）")
+    link = page.get_by_role("link", name="加入手机日历")
     response = page.request.get(base + link.get_attribute("href"))
     assert response.ok
     assert response.headers["content-type"].startswith("text/calendar")

@@ -271,11 +271,35 @@ def test_stale_edit_is_refused(demo_city, app):
     seen = case.version
     assert _act(first, case, "accept").status_code == 302
     stale = {"decline-reason": "已起诉", "decline-referred_to": "法院",
-             "decline-version": str(seen)}
+             "decline-confirm": "y", "decline-version": str(seen)}
     response = second.post(f"/cases/{case.number}/do/decline", stale,
                            form_url=f"/cases/{case.number}")
     assert response.status_code == 422
     assert _case(case.number).state is S.ACCEPTED
+
+
+def test_declining_or_withdrawing_takes_a_ticked_confirmation(demo_city, auth):
+    admin = user("admin")
+    case = make_case(admin, grid=area("370599001001-01"))
+    db.session.commit()
+    auth.login("mediator")
+    response = _act(auth, case, "decline", reason="已向法院起诉", referred_to="东湖区人民法院")
+    assert response.status_code == 422
+    assert "请勾选确认：此操作不可撤销。" in response.get_data(as_text=True)
+    assert _case(case.number).state is S.REPORTED
+    assert _act(auth, _case(case.number), "decline", reason="已向法院起诉",
+                confirm="y").status_code == 302
+    assert _case(case.number).state is S.DECLINED
+
+    other = make_case(admin, grid=area("370599001001-01"))
+    db.session.commit()
+    operations.accept_case(admin, other, handler=user("mediator"))
+    db.session.commit()
+    assert _act(auth, _case(other.number), "withdraw", reason="申请人撤回").status_code == 422
+    assert _case(other.number).state is S.ACCEPTED
+    assert _act(auth, _case(other.number), "withdraw", reason="申请人撤回",
+                confirm="y").status_code == 302
+    assert _case(other.number).state is S.WITHDRAWN
 
 
 def test_attachments_are_checked_and_served_only_in_scope(demo_city, app, auth):

@@ -86,6 +86,20 @@ def test_cancelled_session_ics_cancels_the_event(booked, auth):
     assert str(calendar.walk("VEVENT")[0].get("status")) == "CANCELLED"
 
 
+def test_cancelling_on_the_page_takes_a_ticked_confirmation(booked, auth):
+    auth.login("mediator")
+    url = f"/sessions/{booked.id}"
+    page = auth.post(f"{url}/cancel", {"reason": "当事人生病", "version": str(booked.version)},
+                     form_url=url, follow_redirects=True).get_data(as_text=True)
+    assert "请勾选确认：此操作不可撤销。" in page
+    db.session.expire_all()
+    assert db.session.get(MediationSession, booked.id).status.value == "planned"
+    auth.post(f"{url}/cancel", {"reason": "当事人生病", "version": str(booked.version),
+                                "confirm": "y"}, form_url=url)
+    db.session.expire_all()
+    assert db.session.get(MediationSession, booked.id).status.value == "cancelled"
+
+
 def test_minutes_are_recorded_and_printed_with_signature_lines(booked, auth):
     session = db.session.get(MediationSession, booked.id)
     session.starts_at = utcnow() - timedelta(hours=2)

@@ -264,7 +264,10 @@ def term_action(term_id: int, action: str):
     if not form.validate_on_submit():
         abort(400)
     if action == "delete":
-        _commit(form, lambda: operations.delete_term(current_user, term))
+        if request.form.get("confirmed") != "yes":  # the page's confirm step was skipped
+            flash(_("Confirm the deletion of the term: nothing was deleted."), "error")
+        elif _commit(form, lambda: operations.delete_term(current_user, term)):
+            flash(_("Term deleted."), "success")
     else:
         _commit(form, lambda: operations.move_term(current_user, term,
                                                    -1 if action == "up" else 1))
@@ -303,6 +306,9 @@ def lifecycle(agreement_id: int, action: str):
                     number=agreement.number), "success")
         return redirect(url_for("agreements.detail", agreement_id=agreement.id))
     if action == "discard":
+        if request.form.get("confirmed") != "yes":  # the page's confirm step was skipped
+            flash(_("Confirm the discarding of the draft: nothing was discarded."), "error")
+            return redirect(url_for("agreements.detail", agreement_id=agreement_id))
         case_number = agreement.case.number
         if _commit(form, lambda: operations.discard_draft(current_user, agreement)):
             flash(_("Draft discarded."), "success")

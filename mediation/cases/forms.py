@@ -42,7 +42,7 @@ from mediation.cases.models import (
 from mediation.cases.operations import PartyInput, check_nationality
 from mediation.cases.states import PORTAL_SOURCES, RISK_FACTORS, STAFF_SOURCES, Level, Source
 from mediation.core.errors import OperationError
-from mediation.core.forms import check_phone, enum_choices, options
+from mediation.core.forms import check_phone, confirm_field, enum_choices, options
 from mediation.core.i18n import lazy_gettext as _l
 from mediation.core.identity import DocumentType, check_id_number, check_uscc
 from mediation.extensions import db
@@ -287,6 +287,13 @@ class DeclineForm(ReasonForm):
     referred_to = StringField(_l("Referred to"), validators=[Optional(), Length(max=120)],
                               description=_l("Where the parties were sent instead, e.g. the "
                                              "police station or the court."))
+    confirm = confirm_field(_l("I confirm: the case ends as declined and is no longer "
+                               "mediated here."))
+
+
+class WithdrawForm(ReasonForm):
+    confirm = confirm_field(_l("I confirm: the case ends as withdrawn and is no longer "
+                               "mediated here."))
 
 
 class SettleForm(VersionedForm):

@@ -36,13 +36,13 @@ from mediation.cases.forms import (
     NoteForm,
     PartyForm,
     QuickReportForm,
-    ReasonForm,
     ReferForm,
     RefusalForm,
     ResponseForm,
     SettleForm,
     SupervisionForm,
     TextForm,
+    WithdrawForm,
 )
 from mediation.cases.models import (
     AssignmentRole,
@@ -294,7 +294,7 @@ def _action_forms(case: Case) -> dict:
         if S.FAILED in allowed:
             forms["fail"] = FailForm(data=version, prefix="fail")
         if S.WITHDRAWN in allowed:
-            forms["withdraw"] = ReasonForm(data=version, prefix="withdraw")
+            forms["withdraw"] = WithdrawForm(data=version, prefix="withdraw")
         if S.REFERRED_OUT in allowed:
             forms["refer"] = ReferForm(data=version, prefix="refer")
         if case.state in {S.SETTLED, S.PARTLY_SETTLED, S.FAILED, S.REFERRED_OUT, S.FOLLOW_UP}:
@@ -379,7 +379,7 @@ ACTIONS = {
         note=f.note.data, seen_version=f.seen_version)),
     "fail": ("cases.handle", FailForm, lambda case, f: operations.fail_case(
         current_user, case, f.reason.data, f.routes_told.data, seen_version=f.seen_version)),
-    "withdraw": ("cases.handle", ReasonForm, lambda case, f: operations.withdraw_case(
+    "withdraw": ("cases.handle", WithdrawForm, lambda case, f: operations.withdraw_case(
         current_user, case, f.reason.data, seen_version=f.seen_version)),
     "refer": ("cases.handle", ReferForm, lambda case, f: operations.refer_out(
         current_user, case, f.referred_to.data, f.reason.data, seen_version=f.seen_version)),

@@ -4,9 +4,9 @@ from urllib.parse import urlsplit
 
 from flask import flash
 from flask_wtf import FlaskForm
-from wtforms import Field
+from wtforms import BooleanField, Field
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import DataRequired, ValidationError
 
 from mediation.core.errors import OperationError
 from mediation.core.i18n import lazy_gettext as _l
@@ -56,3 +56,9 @@ def check_phone(form, field) -> None:
                                      "with 13–19; a landline has its area code, e.g. "
                                      "0546-8888888."))
         field.data = normalised
+
+
+def confirm_field(label):
+    """A box to tick before a step that cannot be undone (works without JavaScript)."""
+    return BooleanField(label, validators=[DataRequired(
+        _l("Tick the box to confirm: this cannot be undone."))])

@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from mediation.areas.models import Room
 from mediation.cases.forms import MultiCheckboxField
-from mediation.core.forms import enum_choices, options
+from mediation.core.forms import confirm_field, enum_choices, options
 from mediation.core.i18n import lazy_gettext as _l
 from mediation.core.validators import is_web_link, split_codes
 from mediation.extensions import db
@@ -119,6 +119,8 @@ class CancelForm(FlaskForm):
     version = HiddenField()
     reason = TextAreaField(_l("Why is it cancelled?"), validators=[DataRequired(),
                                                                     Length(max=1000)])
+    confirm = confirm_field(_l("I confirm: the session is cancelled and every participant "
+                               "is told."))
 
 
 class MinutesForm(FlaskForm):

@@ -308,8 +308,10 @@ def cancel(session_id: int):
         else:
             flash(_("Session cancelled. Tell the participants; their calendar file now "
                     "cancels the event."), "success")
-    else:
+    elif form.reason.errors:
         flash(_("Please give the reason."), "error")
+    else:
+        flash(form.confirm.errors[0], "error")
     return redirect(url_for("sessions.detail", session_id=session.id))
 
 
