@@ -302,6 +302,24 @@ def test_declining_or_withdrawing_takes_a_ticked_confirmation(demo_city, auth):
     assert _case(other.number).state is S.WITHDRAWN
 
 
+def test_a_flash_says_what_happened_and_where_the_case_now_stands(demo_city, auth):
+    admin = user("admin")
+    case = make_case(admin, grid=area("370599001001-01"))
+    db.session.commit()
+    auth.login("mediator")
+    page = auth.client.get(_act(auth, case, "accept").headers["Location"]) \
+        .get_data(as_text=True)
+    deadline = _case(case.number).level_deadline
+    assert f"已受理：由张志强承办，网格级办理，本级办理时限至{deadline.year}年{deadline.month}月" \
+        f"{deadline.day}日。" in page
+    page = auth.client.get(_act(auth, _case(case.number), "escalate", to_level="community",
+                                reason="涉及多户，需社区协调。").headers["Location"]) \
+        .get_data(as_text=True)
+    deadline = _case(case.number).level_deadline
+    assert f"已提级至社区级，本级办理时限至{deadline.year}年{deadline.month}月{deadline.day}日。" \
+        in page
+
+
 def test_attachments_are_checked_and_served_only_in_scope(demo_city, app, auth):
     admin = user("admin")
     case = make_case(admin, grid=area("370599001001-01"))

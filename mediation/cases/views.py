@@ -12,7 +12,7 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -63,6 +63,7 @@ from mediation.core import audit, photos
 from mediation.core.db import write_intent
 from mediation.core.errors import OperationError
 from mediation.core.forms import ActionForm, options, show_operation_error
+from mediation.core.i18n import lazy_gettext as _l
 from mediation.core.pages import Page
 from mediation.core.permissions import require, scope_query
 from mediation.core.views import HOME_PANELS
@@ -413,6 +414,38 @@ ACTIONS = {
 }
 PREFIXES = {"follow_up": "follow", "attachment": "file", "request_escalation": "request"}
 
+# What each action did, said once it is saved, with where the case now stands.
+DONE = {
+    "take_over": _l("You now handle the case."),
+    "accept": _l("Accepted: %(handler)s handles it, %(level)s, time limit %(deadline)s."),
+    "decline": _l("Declined: the case is closed as not accepted."),
+    "start": _l("Mediation started: %(level)s, time limit %(deadline)s."),
+    "settle": _l("Settlement recorded."),
+    "fail": _l("Recorded as failed; the other routes told to the parties are on the timeline."),
+    "withdraw": _l("Recorded as withdrawn: the case is no longer mediated."),
+    "refer": _l("Referred out: recorded on the timeline."),
+    "follow_up": _l("Follow-up visit recorded."),
+    "close": _l("Closed and archived."),
+    "refusal": _l("The party's refusal is recorded."),
+    "request_escalation": _l("Escalation proposed: it waits for a decision at the higher "
+                             "level."),
+    "escalate": _l("Escalated: %(level)s, time limit %(deadline)s."),
+    "supervise": _l("Supervision notice issued."),
+    "help": _l("Help requested: the department's answer is recorded on the case."),
+    "assign": _l("Assigned."),
+    "opinion": _l("Legal opinion added."),
+    "note": _l("Note added."),
+    "attachment": _l("File attached."),
+}
+
+
+def _done(action: str, case: Case) -> str:
+    deadline = case.level_deadline
+    return str(DONE[action]) % {
+        "handler": case.handler.full_name if case.handler else "—",
+        "level": case.level.title,
+        "deadline": format_date(deadline, "long") if deadline else "—"}
+
 
 def _read_upload(storage) -> bytes:
     """The uploaded bytes (at most one byte over the limit, which is enough to refuse)."""
@@ -462,7 +495,8 @@ def act(number: str, action: str):
         form.to_level.choices = options((lv.value, lv.title) for lv in Level
                                         if lv.rank > case.level.rank)
     if form.validate_on_submit():
-        if _save(form, lambda: operation(case, form), success=_("Done.")):
+        if _save(form, lambda: operation(case, form), success=None):
+            flash(_done(action, case), "success")
             return redirect(url_for("cases.detail", number=number))
     elif not form.errors:
         abort(400)
