@@ -526,3 +526,47 @@ def test_a_superseded_version_says_so(app, case):
     mediator = _login(app, "mediator")
     case_page = mediator.client.get(f"/cases/{case.number}").get_data(as_text=True)
     assert v1.number in case_page and v2.number in case_page
+
+
+def test_a_party_s_missing_details_are_completed_inside_the_builder(app, demo_city):
+    """The builder asks for exactly what a party's block lacks, saves it on the party (for
+    the case too) and shows the issue button's reasons until nothing lacks."""
+    mediator = user("mediator")
+    found = make_case(mediator, grid=area(GRID), narrative=NARRATIVE, parties=[
+        full_person(applicant, "王建国", phone=PHONES[0]),
+        respondent("李卫东", phone=PHONES[1])])  # no gender, birth date, occupation…
+    walk_to(found, S.IN_MEDIATION, mediator)
+    found.handler = mediator
+    db.session.commit()
+    agreement = operations.start_draft(mediator, found)
+    db.session.commit()
+    party = next(e.party for e in agreement.parties if e.party.name == "李卫东")
+    auth = _login(app, "mediator")
+    url = f"/agreements/{agreement.id}"
+    page = auth.client.get(url).get_data(as_text=True)
+    assert f'action="/agreements/{agreement.id}/parties/{party.id}"' in page
+    for name in ("gender", "ethnicity", "birth_date", "occupation", "address"):
+        assert f'id="p{party.id}-{name}"' in page
+    assert f'id="p{party.id}-phone"' not in page  # recorded already
+    assert 'id="issue-blocked"' in page and "李卫东：协议书须载明其" in page
+
+    prefix = f"p{party.id}-"
+    bad = auth.post(f"{url}/parties/{party.id}", {
+        f"{prefix}gender": "male", f"{prefix}birth_date": "2999-01-01"}, form_url=url)
+    assert bad.status_code == 422
+    assert "出生日期不能晚于今天。" in bad.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(party), party.id).gender is None  # nothing saved
+
+    response = auth.post(f"{url}/parties/{party.id}", {
+        f"{prefix}gender": "female", f"{prefix}ethnicity": "汉族",
+        f"{prefix}birth_date": "1980-05-06", f"{prefix}occupation": "教师",
+        f"{prefix}address": "东营市东湖区东苑小区3号楼402室"}, form_url=url)
+    assert response.status_code == 302
+    db.session.expire_all()
+    saved = db.session.get(type(party), party.id)
+    assert (saved.gender, saved.ethnicity, saved.birth_date.isoformat(), saved.occupation) == \
+        (Gender.FEMALE, "汉族", "1980-05-06", "教师")
+    page = auth.client.get(url).get_data(as_text=True)
+    assert f'action="/agreements/{agreement.id}/parties/{party.id}"' not in page
+    assert "李卫东：协议书须载明其" not in page

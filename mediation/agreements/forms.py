@@ -16,7 +16,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from mediation.agreements.models import ConfirmationResult, Liability, SignMethod
 from mediation.cases.forms import MultiCheckboxField
-from mediation.core.forms import enum_choices, options
+from mediation.cases.models import Gender
+from mediation.core.forms import check_phone, enum_choices, options
 from mediation.core.i18n import lazy_gettext as _l
 
 
@@ -160,3 +161,26 @@ class VerifyForm(FlaskForm):
 
 class CompareForm(FlaskForm):
     file = FileField(_l("The PDF you were given"), validators=[FileRequired()])
+
+
+class PartyDetailsForm(FlaskForm):
+    """The details a party's block lacks, completed inside the builder (only the missing
+    ones are shown: mediation/agreements/rules.py, missing_fields)."""
+
+    gender = SelectField(_l("Gender"), validators=[Optional()])
+    ethnicity = StringField(_l("Ethnicity"), validators=[Optional(), Length(max=20)])
+    birth_date = DateField(_l("Birth date"), validators=[Optional()])
+    occupation = StringField(_l("Occupation"), validators=[Optional(), Length(max=60)])
+    phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=20),
+                                                         check_phone],
+                        render_kw={"type": "tel", "inputmode": "tel"})
+    address = StringField(_l("Address or work unit"), validators=[Optional(),
+                                                                  Length(max=200)])
+    legal_representative = StringField(_l("Legal representative"),
+                                       validators=[Optional(), Length(max=60)])
+    legal_representative_title = StringField(_l("Legal representative's title"),
+                                             validators=[Optional(), Length(max=60)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.gender.choices = options([("", "—"), *Gender.choices()])

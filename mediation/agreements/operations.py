@@ -404,7 +404,7 @@ def problems(agreement: Agreement) -> list[tuple[str, str]]:
         missing = rules.missing_details(entry.party)
         if missing:
             found.append(("parties", _("%(name)s: the agreement must state the %(details)s — "
-                                       "add them on the case's party form.",
+                                       "complete them under Parties, on this page.",
                                        name=entry.party.name, details="、".join(missing))))
         if not entry.responsibility:
             found.append(("parties", _("%(name)s: state this party's responsibility.",

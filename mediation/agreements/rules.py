@@ -41,14 +41,21 @@ ORGANISATION_DETAILS = {
 }
 
 
-def missing_details(party: Party) -> list[str]:
-    """The details the law wants in a party's block that the case does not hold yet."""
+def missing_fields(party: Party) -> list[str]:
+    """The names of the details the law wants in a party's block that the case does not hold
+    yet."""
     wanted = PERSON_DETAILS if party.kind is PartyKind.PERSON else ORGANISATION_DETAILS
     if party.is_foreign or party.home_region:
         # Foreigners have no ethnicity; Hong Kong, Macao and Taiwan residents' blocks say
         # where they live when none is given.
         wanted = {name: label for name, label in wanted.items() if name != "ethnicity"}
-    return [str(label) for name, label in wanted.items() if not getattr(party, name)]
+    return [name for name in wanted if not getattr(party, name)]
+
+
+def missing_details(party: Party) -> list[str]:
+    """The same details, named for the person reading."""
+    labels = PERSON_DETAILS if party.kind is PartyKind.PERSON else ORGANISATION_DETAILS
+    return [str(labels[name]) for name in missing_fields(party)]
 
 
 # ---- judicial confirmation: eligibility (CPL-Interp 355, 358) ---------------------------

@@ -27,6 +27,7 @@ from mediation.agreements.forms import (
     ConfirmationForm,
     InstalmentForm,
     IssueForm,
+    PartyDetailsForm,
     PerformanceForm,
     RulingForm,
     SignatureForm,
@@ -46,6 +47,7 @@ from mediation.agreements.models import (
 )
 from mediation.areas.models import Court
 from mediation.cases import access
+from mediation.cases import operations as case_ops
 from mediation.cases.models import Case
 from mediation.cases.rules import today
 from mediation.cases.views import CASE_PAGE_EXTRAS
@@ -136,8 +138,15 @@ def _courts():
 
 def _page(agreement: Agreement, **forms):
     """The agreement's page: the builder while a draft, the record once issued."""
+    missing = {}
     if agreement.is_draft:
         forms.setdefault("form", draft_form(agreement, _mediators(agreement), _courts()))
+        # What each party's block still lacks, completed here rather than on the case.
+        missing = {e.party_id: rules.missing_fields(e.party) for e in agreement.parties}
+        details = forms.setdefault("details_forms", {})
+        for party_id in missing:
+            details.setdefault(party_id, PartyDetailsForm(prefix=f"p{party_id}",
+                                                          formdata=None))
         forms.setdefault("issue_form", IssueForm(version=agreement.lock_version))
     else:
         signature_form = forms.setdefault("signature_form", SignatureForm())
@@ -157,7 +166,7 @@ def _page(agreement: Agreement, **forms):
     return render_template(
         "agreements/detail.html", agreement=agreement, case=agreement.case,
         problems=operations.problems(agreement) if agreement.is_draft else [],
-        eligibility=rules.eligibility(agreement), today=today(),
+        eligibility=rules.eligibility(agreement), today=today(), missing=missing,
         deadline=deadline,
         calendar_warning=provisional_years_between(agreement.effective_on, deadline)
         if deadline else [],
@@ -272,6 +281,26 @@ def term_action(term_id: int, action: str):
         _commit(form, lambda: operations.move_term(current_user, term,
                                                    -1 if action == "up" else 1))
     return redirect(url_for("agreements.detail", agreement_id=agreement.id, _anchor="terms"))
+
+
+@bp.post("/agreements/<int:agreement_id>/parties/<int:party_id>")
+@require(ISSUE)
+def complete_party(agreement_id: int, party_id: int):
+    """Complete a party's missing details from the builder (the case's party form is the
+    place for everything else)."""
+    agreement = _agreement(agreement_id, ISSUE)
+    entry = next((e for e in agreement.parties if e.party_id == party_id), None)
+    if entry is None or not agreement.is_draft:
+        abort(404)
+    party = entry.party
+    form = PartyDetailsForm(prefix=f"p{party_id}")
+    if form.validate_on_submit():
+        details = {name: form[name].data for name in rules.missing_fields(party)}
+        if _commit(form, lambda: case_ops.complete_party(current_user, party, details)):
+            flash(_("%(name)s: details saved.", name=party.name), "success")
+            return redirect(url_for("agreements.detail", agreement_id=agreement.id,
+                                    _anchor="parties-h"))
+    return _page(agreement, details_forms={party_id: form}), 422
 
 
 @bp.get("/agreements/<int:agreement_id>/preview.pdf")

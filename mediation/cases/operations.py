@@ -53,6 +53,7 @@ from mediation.core import audit, bulk, crypto
 from mediation.core.db import utcnow
 from mediation.core.errors import OperationError
 from mediation.core.identity import DocumentType, check_id_number, check_uscc, mask_id
+from mediation.core.validators import normalise_phone
 from mediation.extensions import db
 from mediation.users.models import User
 from mediation.users.roles import Role
@@ -421,6 +422,50 @@ def update_party(by: User, party: Party, data: PartyInput,
                                                       name=party.name))
     audit_case("party.update", party.case, by, before=before, after=_party_summary(party))
     propose_by_rules(party.case)
+
+
+# What a document may ask to be completed on a party without its whole form (the agreement
+# builder): the details of its block (PML 29), by the party's kind.
+COMPLETABLE = {PartyKind.PERSON: ("gender", "ethnicity", "birth_date", "occupation", "phone",
+                                  "address"),
+               PartyKind.ORGANISATION: ("address", "legal_representative",
+                                        "legal_representative_title")}
+
+
+def complete_party(by: User, party: Party, details: dict) -> list[str]:
+    """Fill in the given ``details`` (name: value) that the party lacks, leaving everything
+    recorded as it is; returns the names filled. Values are checked as on the party form."""
+    allowed = COMPLETABLE[party.kind]
+    filled = []
+    before = _party_summary(party)
+    for name, value in details.items():
+        if name not in allowed:
+            raise OperationError(_("This detail cannot be completed here."), field=name)
+        if value in (None, "") or getattr(party, name):
+            continue
+        if isinstance(value, str):
+            value = value.strip()[:200]
+        if name == "gender":
+            value = Gender(value)
+        elif name == "birth_date" and value > rules.today():
+            raise OperationError(_("The birth date is in the future."), field=name)
+        elif name == "phone":
+            value = normalise_phone(value)
+            if value is None:
+                raise OperationError(_("Not a valid phone number: a mobile has 11 digits "
+                                       "starting with 13–19; a landline has its area code, "
+                                       "e.g. 0546-8888888."), field=name)
+        elif name == "ethnicity" and (party.is_foreign or party.home_region):
+            continue  # foreigners and HK/Macao/Taiwan residents state none
+        setattr(party, name, value)
+        filled.append(name)
+    if filled:
+        db.session.flush()
+        log_event(party.case, by, EventKind.PARTY, reason=_("Party details edited: %(name)s",
+                                                          name=party.name))
+        audit_case("party.update", party.case, by, before=before,
+                   after={**_party_summary(party), "completed": filled})
+    return filled
 
 
 def reveal_id_number(by: User, party: Party) -> str:
