@@ -375,3 +375,26 @@ def test_the_minutes_pdf_says_so_when_the_next_date_is_in_2027(city):
     text = pdf_text(documents.minutes_pdf(minutes))
     assert "下次调解日期：2027年01月05日" in text
     assert "注：2027年全年节假日安排尚未正式公布" in text
+
+
+def test_the_booking_form_shows_the_week_s_busy_times_before_anything_is_refused(city, auth):
+    """The week of the chosen day: the room's and the lead mediator's busy times (only
+    times), refreshed for another date without booking anything."""
+    book(city, at(TUESDAY, 10), at(TUESDAY, 11, 30))
+    case = new_case(city)
+    auth.login("mediator")
+    url = f"/cases/{case.number}/sessions/new"
+    html = auth.post(url, page_form(city, case, TUESDAY + timedelta(days=1),
+                                    show_week="1")).get_data(as_text=True)
+    week = re.search(r'<section class="card" aria-labelledby="week-h">.*?</section>', html,
+                     re.S).group(0)
+    assert "第一调解室" in week and "张志强" in week
+    assert week.count("10:00–11:30 已占用") == 2  # the room and the mediator, Tuesday
+    assert "全天空闲" in week and "星期二" in week
+    assert "调解维修费用分担" not in week  # nothing of the session itself
+    assert sessions_count() == 1  # shown, not booked
+    # Another week: free.
+    html = auth.post(url, page_form(city, case, TUESDAY + timedelta(days=7),
+                                    show_week="1")).get_data(as_text=True)
+    assert "已占用" not in re.search(r'aria-labelledby="week-h">.*?</section>', html,
+                                    re.S).group(0)

@@ -1,7 +1,7 @@
 """What every template can use."""
 
 from flask import current_app, request
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -35,6 +35,8 @@ def init_app(app) -> None:
     app.jinja_env.globals["provisional_years_between"] = provisional_years_between
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.filters["audit_value"] = audit_value
+    app.jinja_env.filters["date"] = lambda value, fmt="yyyy-MM-dd": (
+        format_date(value, fmt) if value else "—")
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": (
         format_datetime(value, fmt) if value else "—")
 

@@ -160,3 +160,34 @@ def _starts(day: date, opens: time, closes: time, duration: timedelta) -> Iterab
     while start <= last:
         yield start
         start += STEP
+
+
+@dataclass(frozen=True)
+class DayBusy:
+    """One day of a week: whether it is a working day, and the busy times of the room and of
+    the person (local start and end; nothing about the sessions themselves)."""
+
+    day: date
+    working: bool
+    room: list[tuple[time, time]]
+    person: list[tuple[time, time]]
+
+
+def week_busy(day: date, room_id: int | None, user_id: int | None) -> list[DayBusy]:
+    """The week (Monday to Sunday) holding ``day``: when the room and the person are taken,
+    for the booking form to show before anything is refused."""
+    monday = day - timedelta(days=day.weekday())
+    start = datetime.combine(monday, time.min, LOCAL)
+    end = start + timedelta(days=7)
+    taken = busy_sessions(start, end, Resources(
+        room_id, frozenset({user_id} if user_id else ()), frozenset()))
+    def spans(d: date, sessions) -> list[tuple[time, time]]:
+        return [(s.starts_at.astimezone(LOCAL).time(), s.ends_at.astimezone(LOCAL).time())
+                for s in sessions if s.starts_at.astimezone(LOCAL).date() == d]
+
+    in_room = [s for s in taken if room_id is not None and s.room_id == room_id]
+    with_person = [s for s in taken if user_id is not None
+                   and any(p.user_id == user_id for p in s.participants)]
+    days = [monday + timedelta(days=n) for n in range(7)]
+    return [DayBusy(d, is_working_day(d), spans(d, in_room), spans(d, with_person))
+            for d in days]

@@ -20,7 +20,7 @@ from mediation.core.forms import ActionForm, options, show_operation_error
 from mediation.core.permissions import require
 from mediation.extensions import db
 from mediation.sessions import access as calendar_access
-from mediation.sessions import documents, notices, operations
+from mediation.sessions import documents, notices, operations, scheduling
 from mediation.sessions.forms import CancelForm, DutyForm, MinutesForm, MoveForm, SessionForm
 from mediation.sessions.minutes import Minutes, MinutesOutcome, save_minutes
 from mediation.sessions.models import (
@@ -89,7 +89,9 @@ def new(number: str):
         form.parties.data = [str(p.id) for p in case.parties if not p.refuses_mediation]
         form.lead.data = current_user.username
         form.day.data = datetime.now(LOCAL).date() + timedelta(days=1)
-    if _took_slot(form):
+    if request.method == "POST" and "show_week" in request.form:
+        pass  # the week's free and busy times for what was chosen; nothing is booked
+    elif _took_slot(form):
         flash(_("Moved to the free slot. Check the details and schedule."), "info")
     elif form.validate_on_submit():
         users = {u.username: u for u in access.possible_handlers(case)}
@@ -112,7 +114,23 @@ def new(number: str):
             flash(_("Session scheduled. Give each participant the notice and the calendar "
                     "file."), "success")
             return redirect(url_for("sessions.detail", session_id=session.id))
-    return render_template("sessions/form.html", form=form, case=case, slots=slots)
+    return render_template("sessions/form.html", form=form, case=case, slots=slots,
+                           **_week(form))
+
+
+def _week(form: SessionForm) -> dict:
+    """The room's and the lead mediator's busy times in the week of the chosen day, shown
+    on the booking form (only times: nothing of the other sessions)."""
+    day = form.day.data if isinstance(form.day.data, date) else \
+        datetime.now(LOCAL).date() + timedelta(days=1)
+    room = form.chosen_room if form.place_kind.data == "room" and \
+        (form.room.data or "").isdigit() else None
+    offered = {choice.value for choice in form.lead.choices}  # only the mediators offered
+    lead = db.session.scalar(select(User).where(User.username == form.lead.data)) \
+        if form.lead.data in offered else None
+    return {"week": scheduling.week_busy(day, room.id if room else None,
+                                         lead.id if lead else None),
+            "week_room": room, "week_lead": lead}
 
 
 def _book(form, action) -> tuple[bool, object, list[datetime]]:
