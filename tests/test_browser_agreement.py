@@ -1,5 +1,6 @@
 """A mediator draws up, previews and issues an agreement; anyone checks it by its code."""
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -64,8 +65,12 @@ def test_a_mediator_issues_an_agreement_that_anyone_can_verify(live_server, page
     expect(page.locator("ol.terms")).to_contain_text("袁斌赔偿董金凤天花板修复费用")
     expect(page.locator("ol.terms")).to_contain_text("人民币叁仟捌佰元整")
 
-    preview = page.request.get(page.locator("a[href$='preview.pdf']").get_attribute("href")
-                               .replace("/", live_server.url + "/", 1))
+    # The preview opens on a page saying it is being prepared, which then fetches the PDF.
+    preparing = page.request.get(live_server.url + page.locator("a[href$='/preview']")
+                                 .get_attribute("href")).text()
+    assert "正在生成预览" in preparing
+    target = re.search(r'http-equiv="refresh" content="0;url=([^"]+)"', preparing).group(1)
+    preview = page.request.get(live_server.url + target)
     assert preview.status == 200 and preview.headers["content-type"] == "application/pdf"
     screenshot(page, "agreement-draft")
 

@@ -303,6 +303,16 @@ def complete_party(agreement_id: int, party_id: int):
     return _page(agreement, details_forms={party_id: form}), 422
 
 
+@bp.get("/agreements/<int:agreement_id>/preview")
+@require("cases.view")
+def preparing(agreement_id: int):
+    """Says the preview is being made, then fetches it (a meta refresh: no JavaScript); the
+    first one after a start takes a few seconds while the fonts load."""
+    agreement = _agreement(agreement_id, ISSUE)
+    return render_template("agreements/preparing.html", agreement=agreement,
+                           target=url_for("agreements.preview", agreement_id=agreement.id))
+
+
 @bp.get("/agreements/<int:agreement_id>/preview.pdf")
 @require("cases.view")
 def preview(agreement_id: int):
