@@ -114,3 +114,17 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def fill_the_draft(page) -> None:
+    """On an agreement's builder: the disputed matters, both parties' responsibility and the
+    recorder, saved (the dispute of the agreement tests: a leak from the flat above)."""
+    from playwright.sync_api import expect
+
+    page.locator("#disputed_matters").fill("漏水损失的赔偿数额，以及防水层由谁维修。")
+    boxes = page.locator("textarea[id^=responsibility_]")
+    boxes.nth(0).fill("对损失无过错。")
+    boxes.nth(1).fill("卫生间防水层老化未及时维修，应承担全部责任。")
+    page.locator("#recorder_name").fill("刘晓燕")
+    page.locator("form.card button[type=submit]").first.click()
+    expect(page.locator(".flash--success")).to_be_visible()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from agreements_helpers import full_person
-from browser import screenshot
+from browser import fill_the_draft, screenshot
 from cases_helpers import applicant, area, make_case, respondent, user, walk_to
 from conftest import DEMO_PASSWORD
 from playwright.sync_api import expect
@@ -43,13 +43,7 @@ def test_a_mediator_issues_an_agreement_that_anyone_can_verify(live_server, page
     page.goto(f"{live_server.url}/cases/{number}")
     page.locator("#agreements form button").click()
     page.wait_for_url("**/agreements/*")
-    page.locator("#disputed_matters").fill("漏水损失的赔偿数额，以及防水层由谁维修。")
-    boxes = page.locator("textarea[id^=responsibility_]")
-    boxes.nth(0).fill("对损失无过错。")
-    boxes.nth(1).fill("卫生间防水层老化未及时维修，应承担全部责任。")
-    page.locator("#recorder_name").fill("刘晓燕")
-    page.locator("form.card button[type=submit]").first.click()
-    expect(page.locator(".flash--success")).to_be_visible()
+    fill_the_draft(page)
 
     page.locator("a[href$='/terms/new']").first.click()
     page.locator("#content").fill("袁斌赔偿董金凤天花板修复费用")

@@ -3,7 +3,7 @@ leaving the agreement builder to complete the parties' details, and the pages it
 counted: at most half of the 36 it took before the builder completed them (issue 16)."""
 
 import pytest
-from browser import log_in, screenshot
+from browser import fill_the_draft, log_in, screenshot
 from cases_helpers import applicant, area, make_case, respondent, user
 from playwright.sync_api import expect
 
@@ -60,13 +60,7 @@ def test_acceptance_to_an_issued_agreement_in_at_most_half_the_page_loads(live_s
         form.locator("button[type=submit]").click()
         expect(page.locator(".flash--success")).to_be_visible()
 
-    page.locator("#disputed_matters").fill("漏水损失的赔偿数额，以及防水层由谁维修。")
-    boxes = page.locator("textarea[id^=responsibility_]")
-    boxes.nth(0).fill("对损失无过错。")
-    boxes.nth(1).fill("卫生间防水层老化未及时维修，应承担全部责任。")
-    page.locator("#recorder_name").fill("刘晓燕")
-    page.locator("form.card button[type=submit]").first.click()
-    expect(page.locator(".flash--success")).to_be_visible()
+    fill_the_draft(page)
 
     page.locator("a[href$='/terms/new']").first.click()
     page.locator("#content").fill("袁斌赔偿董金凤天花板修复费用")
