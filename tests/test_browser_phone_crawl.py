@@ -1,7 +1,8 @@
 """Every page each role can reach, on a phone: starting at the workbench and following the
 links (one page of each kind: /cases/N for every case number, a query by its keys), in
-Chromium at 375×667, every page answers, is no wider than the screen and has no WCAG 2.1
-A/AA violation that axe-core finds. The demo city with its living cases (sessions,
+Chromium at 375×667, the header takes at most a fifth of the screen, and every page
+answers, is no wider than the screen and has no WCAG 2.1 A/AA violation that axe-core
+finds. The demo city with its living cases (sessions,
 agreements, ratings) is the city crawled. axe-core is injected by the test only."""
 
 import re
@@ -68,6 +69,9 @@ def test_every_page_fits_a_phone_and_passes_axe(city, browser, username):
                 continue
             if "text/html" not in response.headers.get("content-type", ""):
                 continue  # a document for programs (the API's description), not a page
+            if path == "/":  # the workbench: the header leaves the screen to the work
+                header = page.locator("header").bounding_box()["height"]
+                assert header <= HEIGHT / 5, f"the header takes {header} px of {HEIGHT}"
             width = page.evaluate("document.documentElement.scrollWidth")
             if width > WIDTH:
                 wide.append((path, width))
