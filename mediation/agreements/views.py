@@ -296,8 +296,13 @@ def complete_party(agreement_id: int, party_id: int):
     form = PartyDetailsForm(prefix=f"p{party_id}")
     if form.validate_on_submit():
         details = {name: form[name].data for name in rules.missing_fields(party)}
-        if _commit(form, lambda: case_ops.complete_party(current_user, party, details)):
-            flash(_("%(name)s: details saved.", name=party.name), "success")
+        filled = []
+        if _commit(form, lambda: filled.extend(
+                case_ops.complete_party(current_user, party, details))):
+            if filled:
+                flash(_("%(name)s: details saved.", name=party.name), "success")
+            else:
+                flash(_("Nothing was saved: fill in at least one of the details."), "error")
             return redirect(url_for("agreements.detail", agreement_id=agreement.id,
                                     _anchor="parties-h"))
     return _page(agreement, details_forms={party_id: form}), 422

@@ -239,13 +239,7 @@ def _quick_report(form: QuickReportForm, uploads: list) -> Case:
         address=form.address.data, applicant_name=form.applicant_name.data,
         applicant_phone=form.applicant_phone.data, other_name=form.other_name.data,
         other_phone=form.other_phone.data, in_danger=form.in_danger.data,
-        photos=[_read_photo(upload) for upload in uploads]))
-
-
-def _read_photo(upload) -> bytes:
-    """The uploaded bytes (at most one byte over the limit, which is enough to refuse)."""
-    with upload.stream as stream:
-        return stream.read(photos.MAX_BYTES + 1)
+        photos=[_read_upload(upload, photos.MAX_BYTES) for upload in uploads]))
 
 
 @bp.route("/<number>/edit", methods=["GET", "POST"])
@@ -418,7 +412,7 @@ PREFIXES = {"follow_up": "follow", "attachment": "file", "request_escalation": "
 DONE = {
     "take_over": _l("You now handle the case."),
     "accept": _l("Accepted: %(handler)s handles it, %(level)s, time limit %(deadline)s."),
-    "decline": _l("Declined: the case is closed as not accepted."),
+    "decline": _l("Declined: the case is not mediated here."),
     "start": _l("Mediation started: %(level)s, time limit %(deadline)s."),
     "settle": _l("Settlement recorded."),
     "fail": _l("Recorded as failed; the other routes told to the parties are on the timeline."),
@@ -447,10 +441,10 @@ def _done(action: str, case: Case) -> str:
         "deadline": format_date(deadline, "long") if deadline else "—"}
 
 
-def _read_upload(storage) -> bytes:
+def _read_upload(storage, limit: int | None = None) -> bytes:
     """The uploaded bytes (at most one byte over the limit, which is enough to refuse)."""
     with storage.stream as stream:
-        return stream.read(attachments.upload_limit() + 1)
+        return stream.read((limit or attachments.upload_limit()) + 1)
 
 
 def _party_or_404(case: Case, party_id: int) -> Party:
