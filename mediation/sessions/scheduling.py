@@ -181,6 +181,7 @@ def week_busy(day: date, room_id: int | None, user_id: int | None) -> list[DayBu
     end = start + timedelta(days=7)
     taken = busy_sessions(start, end, Resources(
         room_id, frozenset({user_id} if user_id else ()), frozenset()))
+
     def spans(d: date, sessions) -> list[tuple[time, time]]:
         return [(s.starts_at.astimezone(LOCAL).time(), s.ends_at.astimezone(LOCAL).time())
                 for s in sessions if s.starts_at.astimezone(LOCAL).date() == d]
