@@ -336,7 +336,7 @@ def test_unsent_notices_follow_the_move_and_nobody_gets_a_moved_message(city):
     assert {(m.id, m.participant_id, m.due_at) for m in notices_now} == notices_before
     for message in notices_now:
         assert message.status is OutboxStatus.PENDING
-        assert "调解会议定于2027年3月17日（星期三）9:00至" in message.body
+        assert "调解会定于2027年3月17日（星期三）9:00至" in message.body
         assert "2027-03-16" not in message.body
     old = outbox(kind=REMINDER, due_at=at(MONDAY, 10))
     new = outbox(kind=REMINDER, due_at=at(TUESDAY, 9))
@@ -362,7 +362,7 @@ def test_whoever_was_sent_the_notice_gets_one_moved_message(city):
         assert message.status is OutboxStatus.PENDING and message.session_id == session.id
         assert moment <= message.due_at <= datetime.now(UTC)  # due at once
         assert message.recipient == sent_to[message.participant_id]
-        assert message.subject == f"调解会议改期通知（案件{number}）"
+        assert message.subject == f"调解会改期通知（案件{number}）"
         assert f"{message.participant.display_name}您好" in message.body
         assert "已改期，现定于2027年3月17日（星期三）14:00至" in message.body
         assert "第一调解室" in message.body

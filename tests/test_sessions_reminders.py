@@ -215,14 +215,14 @@ def test_scheduling_queues_a_notice_now_and_a_reminder_the_day_before(city):
     # The notice: due at once, and says what to bring.
     for message in outbox(kind=NOTICE):
         assert before <= message.due_at <= after
-        assert message.subject == f"调解会议通知（案件{number}）"
-        assert "调解会议定于2027年3月16日（星期二）10:00至" in message.body
+        assert message.subject == f"调解会通知（案件{number}）"
+        assert "调解会定于2027年3月16日（星期二）10:00至" in message.body
         assert "请携带身份证件" in message.body
     # The reminder: 24 hours before the start.
     for message in outbox(kind=REMINDER):
         assert message.due_at == at(MONDAY, 10)
-        assert message.subject == f"调解会议提醒（案件{number}）"
-        assert "调解会议将于2027年3月16日（星期二）10:00至" in message.body
+        assert message.subject == f"调解会提醒（案件{number}）"
+        assert "调解会将于2027年3月16日（星期二）10:00至" in message.body
 
 
 def test_queuing_twice_adds_nothing_and_the_database_refuses_a_duplicate(city, monkeypatch):
@@ -300,7 +300,7 @@ def test_a_session_less_than_a_day_ahead_gets_the_notice_only(city, smtp, monkey
         recipient for _channel, recipient in REACHABLE.values()}
     assert {m.due_at for m in notices} == {booked}
     assert {m.status for m in notices} == {OutboxStatus.PENDING}
-    assert all("调解会议定于2027年3月16日（星期二）10:00至" in m.body for m in notices)
+    assert all("调解会定于2027年3月16日（星期二）10:00至" in m.body for m in notices)
     assert kinds(outbox()) == ({NOTICE: 5, REMINDER: 5} if reminded else {NOTICE: 5})
     assert {m.due_at for m in outbox(kind=REMINDER)} == (
         {at(MONDAY, 10)} if reminded else set())
@@ -310,8 +310,8 @@ def test_a_session_less_than_a_day_ahead_gets_the_notice_only(city, smtp, monkey
     assert send_due(now=booked) == counts(sent=1, sms_waiting=4)
     assert send_due(now=at(TUESDAY, 9)) == (counts(sent=1, sms_waiting=8) if reminded
                                             else counts(sms_waiting=4))
-    assert [e["Subject"][:6] for e in smtp.sent] == (["调解会议通知", "调解会议提醒"] if reminded
-                                                     else ["调解会议通知"])
+    assert [e["Subject"][:5] for e in smtp.sent] == (["调解会通知", "调解会提醒"] if reminded
+                                                     else ["调解会通知"])
 
 
 def test_cancelling_withdraws_the_notices_and_reminders_and_queues_cancellations(city):
@@ -333,7 +333,7 @@ def test_cancelling_withdraws_the_notices_and_reminders_and_queues_cancellations
     for message in cancellations:
         assert message.status is OutboxStatus.PENDING
         assert now - timedelta(minutes=1) < message.due_at <= now
-        assert message.subject == f"调解会议取消通知（案件{number}）"
+        assert message.subject == f"调解会取消通知（案件{number}）"
         assert number in message.body
         assert "2027年3月16日（星期二）10:00至" in message.body and "已取消" in message.body
         # The reason (here: someone's health) is not sent to everyone.
@@ -372,9 +372,9 @@ def test_email_is_sent_once_when_due_even_when_run_twice(city, smtp):
         text = email.get_content()
         assert "张志强您好" in text and number in text
         assert "2027年3月16日（星期二）10:00至" in text and "第一调解室" in text
-    assert notice["Subject"] == f"调解会议通知（案件{number}）"
+    assert notice["Subject"] == f"调解会通知（案件{number}）"
     assert "请携带身份证件" in notice.get_content()
-    assert reminder["Subject"] == f"调解会议提醒（案件{number}）"
+    assert reminder["Subject"] == f"调解会提醒（案件{number}）"
     assert notice["Message-ID"] != reminder["Message-ID"]
     assert ("connect", "smtp.example.cn", 2525) in smtp.calls
     assert ("starttls",) in smtp.calls and ("login", "tiaojie", "s3cret") in smtp.calls
@@ -427,8 +427,8 @@ def test_a_message_that_failed_once_goes_out_on_the_next_run(city, smtp):
     assert notice.last_error is None
     assert reminder.status is OutboxStatus.SENT and reminder.attempts == 1
     number = session.case.number
-    assert [e["Subject"] for e in smtp.sent] == [f"调解会议提醒（案件{number}）",
-                                                 f"调解会议通知（案件{number}）"]
+    assert [e["Subject"] for e in smtp.sent] == [f"调解会提醒（案件{number}）",
+                                                 f"调解会通知（案件{number}）"]
 
 
 def test_cancellations_go_out_and_withdrawn_messages_never_do(city, smtp):
@@ -441,8 +441,8 @@ def test_cancellations_go_out_and_withdrawn_messages_never_do(city, smtp):
     # Past the reminders' due time: only the cancellations' text messages are left.
     assert send_due(now=at(TUESDAY, 10)) == counts(sms_waiting=4)
     notice, cancellation = smtp.sent
-    assert notice["Subject"] == f"调解会议通知（案件{number}）"
-    assert cancellation["Subject"] == f"调解会议取消通知（案件{number}）"
+    assert notice["Subject"] == f"调解会通知（案件{number}）"
+    assert cancellation["Subject"] == f"调解会取消通知（案件{number}）"
     assert "已取消" in cancellation.get_content()
 
     # What went out stays sent; everything unsent was withdrawn.
@@ -530,8 +530,8 @@ def test_send_reminders_sends_and_prints_the_counts(city, smtp, runner):
     assert again.exit_code == 0, again.output
     assert "0 sent" in again.output
     number = session.case.number
-    assert [e["Subject"] for e in smtp.sent] == [f"调解会议通知（案件{number}）",
-                                                 f"调解会议提醒（案件{number}）"]
+    assert [e["Subject"] for e in smtp.sent] == [f"调解会通知（案件{number}）",
+                                                 f"调解会提醒（案件{number}）"]
 
 
 def test_list_sms_prints_csv_and_mark_sent_marks_them(app, city, runner):
@@ -551,7 +551,7 @@ def test_list_sms_prints_csv_and_mark_sent_marks_them(app, city, runner):
     assert header == ["recipient", "due_at", "text"]
     assert lines == expected(outbox(kind=NOTICE, channel=Channel.SMS))
     assert sorted(line[0] for line in lines) == sorted(PHONES)
-    assert all("调解会议定于2027年3月16日（星期二）10:00至" in text for _r, _d, text in lines)
+    assert all("调解会定于2027年3月16日（星期二）10:00至" in text for _r, _d, text in lines)
 
     make_due(outbox(kind=REMINDER))
     plain = runner.invoke(args=["send-reminders"])

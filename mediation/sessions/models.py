@@ -1,4 +1,4 @@
-"""Mediation sessions (调解会议): when, where, who — and whether they came."""
+"""Mediation sessions (调解会): when, where, who — and whether they came."""
 
 from datetime import datetime, time
 from zoneinfo import ZoneInfo

@@ -67,7 +67,7 @@ def session_ics(session: MediationSession) -> bytes:
     event.add("dtstart", start)
     event.add("dtend", end)
     # Calendars sync to phones and clouds: no party names or dispute details in them.
-    event.add("summary", f"人民调解会议（案件{session.case.number}）")
+    event.add("summary", f"人民调解会（案件{session.case.number}）")
     event.add("location", place_text(session))
     event.add("description", "请携带身份证件及相关证据材料准时参加。")
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")

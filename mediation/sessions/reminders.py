@@ -51,25 +51,25 @@ REMINDER_BEFORE = timedelta(hours=24)
 # language: the recipients are residents of a Chinese city.  Short enough for an SMS.
 TEMPLATES: dict[str, dict[str, str]] = {
     NOTICE: {
-        "subject": "调解会议通知（案件{number}）",
-        "body": "【人民调解】{name}您好：案件{number}的调解会议定于{when}在{place}举行，"
+        "subject": "调解会通知（案件{number}）",
+        "body": "【人民调解】{name}您好：案件{number}的调解会定于{when}在{place}举行，"
                 "请携带身份证件及相关证据材料准时参加。如需改期，请尽早与调解员联系。"
                 "可凭登记短信中的网址和查询码查询进度、回复是否参加。",
     },
     REMINDER: {
-        "subject": "调解会议提醒（案件{number}）",
-        "body": "【人民调解】{name}您好：案件{number}的调解会议将于{when}在{place}举行，"
+        "subject": "调解会提醒（案件{number}）",
+        "body": "【人民调解】{name}您好：案件{number}的调解会将于{when}在{place}举行，"
                 "请准时参加。如需改期，请尽早与调解员联系。",
     },
     MOVED: {
-        "subject": "调解会议改期通知（案件{number}）",
-        "body": "【人民调解】{name}您好：案件{number}的调解会议已改期，现定于{when}在{place}"
+        "subject": "调解会改期通知（案件{number}）",
+        "body": "【人民调解】{name}您好：案件{number}的调解会已改期，现定于{when}在{place}"
                 "举行，请以本通知为准准时参加。如有不便，请尽早与调解员联系。"
                 "可凭登记短信中的网址和查询码查询进度。",
     },
     CANCELLATION: {
-        "subject": "调解会议取消通知（案件{number}）",
-        "body": "【人民调解】{name}您好：原定于{when}在{place}举行的案件{number}调解会议"
+        "subject": "调解会取消通知（案件{number}）",
+        "body": "【人民调解】{name}您好：原定于{when}在{place}举行的案件{number}调解会"
                 "已取消，新的时间另行通知。",
     },
 }
