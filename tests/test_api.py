@@ -455,6 +455,26 @@ def test_parties_are_listed_masked_and_added(client, mediator):
     assert "id_number" in _fields(_problem(wrong, 422))
 
 
+def test_the_timeline_is_the_case_pages_oldest_first_and_only_in_scope(client, mediator,
+                                                                       outsider):
+    case = case_in_mediation(client, mediator)
+    number = case["number"]
+    post_ok(client, f"{API}/cases/{number}/escalate", mediator,
+            {"to_level": "street", "reason": "涉及多户，需街道协调。"})
+    timeline = client.get(f"{API}/cases/{number}/events", headers=mediator).get_json()
+    kinds = [e["kind"] for e in timeline["items"]]
+    assert timeline["total"] == len(kinds) and kinds == ["state", "state", "state", "level"]
+    assert [(e["from_state"], e["to_state"]) for e in timeline["items"] if e["to_state"]][:3] \
+        == [(None, "reported"), ("reported", "accepted"), ("accepted", "in_mediation")]
+    escalated = timeline["items"][-1]
+    assert (escalated["from_level"], escalated["to_level"], escalated["reason"]) == (
+        "community", "street", "涉及多户，需街道协调。")
+    assert escalated["actor"] == "张志强"
+    assert [e["id"] for e in timeline["items"]] == sorted(e["id"] for e in timeline["items"])
+    _problem(client.get(f"{API}/cases/{number}/events", headers=outsider), 404)
+    _problem(client.get(f"{API}/cases/{number}/events"), 401)
+
+
 def test_a_partys_community_is_its_domicile_for_the_competent_court(client, mediator):
     number = post_ok(client, f"{API}/cases", mediator, case_body(), 201)["number"]
     added = post_ok(client, f"{API}/cases/{number}/parties", mediator,
@@ -737,6 +757,7 @@ def test_the_openapi_document_is_valid_and_names_the_agreed_paths(client):
     for path, method in [
         ("/cases", "get"), ("/cases", "post"), ("/cases/{number}", "get"),
         ("/cases/{number}/{action}", "post"), ("/cases/{number}/parties", "get"),
+        ("/cases/{number}/events", "get"),
         ("/sessions", "get"), ("/cases/{number}/sessions", "post"),
         ("/sessions/{session_id}/ics", "get"), ("/sessions/{session_id}/cancel", "post"),
         ("/cases/{number}/agreements", "post"), ("/agreements", "get"),

@@ -305,9 +305,11 @@ def hostile_city(demo_city, monkeypatch):
 # ---- the crawl --------------------------------------------------------------------------
 
 # Downloads (files, not pages) are checked by their own tests, e.g. the statistics' CSV and
-# XLSX in test_stats_exports.
+# XLSX in test_stats_exports; so is the page that goes on to the draft's preview PDF by
+# itself (test_browser_agreement).
 SKIPPED = re.compile(
-    r"^/(logout|language|static/|api/|cases/files/)|(\.pdf|\.ics|\.csv|\.xlsx|/pdf|/ics)$")
+    r"^/(logout|language|static/|api/|cases/files/)"
+    r"|(\.pdf|\.ics|\.csv|\.xlsx|/pdf|/ics|/preview)$")
 PER_ROUTE = 1  # pages of a route (ids and query values aside), besides the seeded ones
 LOOK = f"""() => [[...document.querySelectorAll('[{MARK}]')].map(e => e.outerHTML),
                   [...document.links].map(a => a.href)]"""

@@ -22,9 +22,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("phone_crawl")]
 AXE = Path(axe_playwright_python.__file__).with_name("axe.min.js").read_text()
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 WIDTH, HEIGHT = 375, 667
-# Links that are downloads or actions, not pages.
+# Links that are downloads or actions, not pages (and the page that goes on to the draft's
+# preview PDF by itself).
 NOT_PAGES = re.compile(r"(\.pdf\b|\.ics\b|\.csv\b|\.xlsx\b|/pdf$|/ics$|/files/|/export|"
-                       r"/download|/static/|/logout|/language)")
+                       r"/download|/static/|/logout|/language|/preview$)")
 ROLES = ["gridworker", "mediator", "coordinator", "legalaid", "admin"]
 
 

@@ -217,6 +217,18 @@ class CaseByNumber(MethodView):
         return case if case is not None else problem(404)
 
 
+@bp.route("/<number>/events")
+class Events(MethodView):
+    @bp.response(200, schemas.EventList)
+    @bp.alt_response(404, schema=schemas.Problem, content_type="application/problem+json")
+    def get(self, number):
+        """The case's timeline, oldest first: who did what, when and why (the case page's)."""
+        case = load_case(number)
+        if case is None:
+            return problem(404)
+        return {"items": case.events, "total": len(case.events)}
+
+
 @bp.route("/<number>/parties")
 class Parties(MethodView):
     @bp.response(200, schemas.PartyList)

@@ -9,7 +9,7 @@ from marshmallow import validate
 
 from mediation.agreements.models import AgreementStatus, ConfirmationResult, Liability
 from mediation.areas.models import AreaKind
-from mediation.cases.models import Gender, HomeRegion, PartyKind, PartyRole
+from mediation.cases.models import EventKind, Gender, HomeRegion, PartyKind, PartyRole
 from mediation.cases.operations import FAILURE_ROUTES
 from mediation.cases.states import (
     RISK_FACTORS,
@@ -208,6 +208,35 @@ class Party(ma.Schema):
 
 class PartyList(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(Party))
+    total = ma.fields.Integer()
+
+
+def _value_or_none(name: str, enum_cls):
+    return ma.fields.Function(
+        lambda e: getattr(e, name).value if getattr(e, name) else None, allow_none=True,
+        metadata={"enum": _values(enum_cls)})
+
+
+class Event(ma.Schema):
+    """One entry of a case's timeline, as the case page shows it (its extra data stays
+    behind: ratings and file details are read elsewhere)."""
+
+    id = ma.fields.Integer()
+    at = ma.fields.DateTime()
+    kind = ma.fields.Function(lambda e: e.kind.value, metadata={"enum": _values(EventKind)})
+    actor = ma.fields.Function(lambda e: e.actor.full_name if e.actor else None,
+                               allow_none=True, metadata={
+                                   "description": "The staff member; null for the system "
+                                                  "or a party."})
+    from_state = _value_or_none("from_state", CaseState)
+    to_state = _value_or_none("to_state", CaseState)
+    from_level = _value_or_none("from_level", Level)
+    to_level = _value_or_none("to_level", Level)
+    reason = ma.fields.String(allow_none=True)
+
+
+class EventList(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(Event))
     total = ma.fields.Integer()
 
 
