@@ -40,6 +40,7 @@ from mediation.core import audit
 from mediation.core.audit import AuditEntry
 from mediation.core.db import utcnow
 from mediation.extensions import db
+from mediation.sessions import operations as session_ops
 from mediation.sessions.models import MediationSession
 from mediation.users.models import User
 
@@ -475,6 +476,31 @@ def test_the_timeline_is_the_case_pages_oldest_first_and_only_in_scope(client, m
     _problem(client.get(f"{API}/cases/{number}/events"), 401)
 
 
+def test_centres_and_rooms_are_listed_for_booking(demo_city, client, mediator, outsider):
+    centres = client.get(f"{API}/centres", headers=mediator).get_json()
+    by_name = {c["name"]: c for c in centres["items"]}
+    street = by_name["文汇街道矛盾纠纷调处化解中心"]
+    assert (street["opens_at"], street["closes_at"], street["area"]) == (
+        "08:30", "17:30", "370599001")
+    first = next(r for r in street["rooms"] if r["name"] == "第一调解室")
+    assert first["capacity"] > 0 and first["centre_id"] == street["id"] and first["active"]
+    assert centres["total"] == len(centres["items"])
+
+    number = post_ok(client, f"{API}/cases", mediator, case_body(), 201)["number"]
+    rooms = client.get(f"{API}/rooms", query_string={"case": number},
+                       headers=mediator).get_json()
+    serving = {c.id for c in session_ops.centres_for(
+        db.session.scalar(select(Case).where(Case.number == number)))}
+    assert rooms["items"] and {r["centre_id"] for r in rooms["items"]} <= serving
+    assert first["id"] in {r["id"] for r in rooms["items"]}
+    # A case out of sight: no hint it exists. A volunteer assigned nothing sees no centre.
+    _problem(client.get(f"{API}/rooms", query_string={"case": number}, headers=outsider), 404)
+    volunteer = bearer(cli_token(demo_city, "legalaid", name="志愿者手机"))
+    assert client.get(f"{API}/centres", headers=volunteer).get_json() == {"items": [],
+                                                                         "total": 0}
+    _problem(client.get(f"{API}/centres"), 401)
+
+
 def test_a_partys_community_is_its_domicile_for_the_competent_court(client, mediator):
     number = post_ok(client, f"{API}/cases", mediator, case_body(), 201)["number"]
     added = post_ok(client, f"{API}/cases/{number}/parties", mediator,
@@ -757,7 +783,7 @@ def test_the_openapi_document_is_valid_and_names_the_agreed_paths(client):
     for path, method in [
         ("/cases", "get"), ("/cases", "post"), ("/cases/{number}", "get"),
         ("/cases/{number}/{action}", "post"), ("/cases/{number}/parties", "get"),
-        ("/cases/{number}/events", "get"),
+        ("/cases/{number}/events", "get"), ("/centres", "get"), ("/rooms", "get"),
         ("/sessions", "get"), ("/cases/{number}/sessions", "post"),
         ("/sessions/{session_id}/ics", "get"), ("/sessions/{session_id}/cancel", "post"),
         ("/cases/{number}/agreements", "post"), ("/agreements", "get"),

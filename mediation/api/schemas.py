@@ -550,3 +550,41 @@ class Verification(ma.Schema):
     status = ma.fields.String(metadata={"enum": ["in_force", "issued", "superseded"]})
     superseded_by = ma.fields.String(allow_none=True)
     confirmed = ma.fields.Boolean()
+
+
+class Room(ma.Schema):
+    id = ma.fields.Integer()
+    centre_id = ma.fields.Integer()
+    name = ma.fields.String()
+    capacity = ma.fields.Integer(metadata={"description": "People it seats."})
+    video_capable = ma.fields.Boolean()
+    active = ma.fields.Boolean(metadata={"description": "False: no new bookings."})
+
+
+class Centre(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    area = ma.fields.Function(lambda c: c.area.code, metadata={
+        "description": "The code of the street or district it serves."})
+    address = ma.fields.String(allow_none=True)
+    phone = ma.fields.String(allow_none=True)
+    opens_at = ma.fields.Function(lambda c: c.opens_at.strftime("%H:%M"), metadata={
+        "description": "Local time (Asia/Shanghai); a session outside the hours needs an "
+                       "override reason."})
+    closes_at = ma.fields.Function(lambda c: c.closes_at.strftime("%H:%M"))
+    rooms = ma.fields.List(ma.fields.Nested(Room))
+
+
+class CentreList(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(Centre))
+    total = ma.fields.Integer()
+
+
+class RoomList(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(Room))
+    total = ma.fields.Integer()
+
+
+class RoomQuery(Strict):
+    case = text(16, metadata={"description": "A case number: only the rooms of the centres "
+                                             "serving its place, where its sessions may be."})

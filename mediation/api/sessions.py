@@ -21,12 +21,13 @@ from mediation.api.http import (
     problem,
     writes,
 )
-from mediation.areas.models import Room
+from mediation.areas.models import AreaNode, Centre, Room
 from mediation.cases import access
 from mediation.cases.models import Case
 from mediation.cases.operations import StaleEdit
 from mediation.core.errors import OperationError
 from mediation.extensions import db
+from mediation.sessions import access as calendar_access
 from mediation.sessions import notices, operations
 from mediation.sessions.models import MediationSession, PlaceKind
 from mediation.sessions.operations import SchedulingConflict, SessionInput
@@ -190,3 +191,46 @@ def schedule(data, number):
         return failure
     return session, 201, {"Location": url_for("sessions_api.SessionById",
                                               session_id=session.id)}
+
+
+places_bp = blueprint("places_api", "", "The one-stop centres and their rooms: where "
+                      "sessions are held.")
+
+
+def _centres() -> list:
+    """The centres whose calendars the caller may see (those serving or within its areas,
+    or serving a case it is assigned to)."""
+    centres = db.session.scalars(select(Centre).join(Centre.area)
+                                 .order_by(AreaNode.path, Centre.name)).all()
+    return [c for c in centres if calendar_access.can_see_centre(caller(), c)]
+
+
+@places_bp.route("/centres")
+class Centres(MethodView):
+    @places_bp.response(200, schemas.CentreList)
+    @places_bp.alt_response(401, schema=schemas.Problem,
+                            content_type="application/problem+json")
+    def get(self):
+        """The centres the token's account may book in, with their hours and rooms."""
+        centres = _centres()
+        return {"items": centres, "total": len(centres)}
+
+
+@places_bp.route("/rooms")
+class Rooms(MethodView):
+    @places_bp.arguments(schemas.RoomQuery, location="query")
+    @places_bp.response(200, schemas.RoomList)
+    @places_bp.alt_response(404, schema=schemas.Problem,
+                            content_type="application/problem+json")
+    def get(self, query):
+        """The rooms of those centres; with ``case``, only where that case's sessions may
+        be (the centres serving its place)."""
+        centres = _centres()
+        if query.get("case"):
+            case = load_case(query["case"])
+            if case is None:
+                return problem(404)
+            serving = {c.id for c in operations.centres_for(case)}
+            centres = [c for c in centres if c.id in serving]
+        rooms = [room for centre in centres for room in centre.rooms]
+        return {"items": rooms, "total": len(rooms)}
