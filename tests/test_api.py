@@ -35,7 +35,9 @@ from mediation import demo
 from mediation.api import tokens
 from mediation.api.models import ApiToken, IdempotentReply
 from mediation.areas.models import AreaKind, AreaNode, Centre, Room
+from mediation.cases import operations as case_ops
 from mediation.cases.models import Case
+from mediation.cases.states import Level
 from mediation.core import audit
 from mediation.core.audit import AuditEntry
 from mediation.core.db import utcnow
@@ -476,6 +478,35 @@ def test_the_timeline_is_the_case_pages_oldest_first_and_only_in_scope(client, m
     _problem(client.get(f"{API}/cases/{number}/events"), 401)
 
 
+def test_escalation_proposals_are_listed_and_decided_as_on_the_case_page(demo_city, client,
+                                                                         mediator, outsider):
+    number = case_in_mediation(client, mediator)["number"]
+    case = db.session.scalar(select(Case).where(Case.number == number))
+    case_ops.request_escalation(case.handler, case, Level.STREET, "涉及三个社区的住户。")
+    db.session.commit()
+    listed = client.get(f"{API}/cases/{number}/proposals", headers=mediator).get_json()
+    assert listed["total"] == 1
+    proposal = listed["items"][0]
+    assert (proposal["status"], proposal["to_level"], proposal["reason"]) == (
+        "open", "street", "涉及三个社区的住户。")
+    decide = f"{API}/proposals/{proposal['id']}/decide"
+    # Never by the case's own handler; a dismissal says why; another community: not found.
+    own = _problem(client.post(decide, json={"decision": "confirm"}, headers=mediator), 422)
+    assert "承办人" in own["detail"]
+    assert client.get(f"{API}/cases/{number}/proposals",
+                      headers=mediator).get_json()["items"][0]["status"] == "open"
+    coordinator = bearer(cli_token(demo_city, "coordinator", name="街道平板"))
+    assert _fields(_problem(client.post(decide, json={"decision": "dismiss"},
+                                        headers=coordinator), 422)) == {"note"}
+    _problem(client.post(decide, json={"decision": "confirm"}, headers=outsider), 404)
+    _problem(client.get(f"{API}/cases/{number}/proposals", headers=outsider), 404)
+    decided = post_ok(client, decide, coordinator, {"decision": "confirm"})
+    assert (decided["status"], decided["decided_by"]) == ("confirmed", "李红梅")
+    assert client.get(f"{API}/cases/{number}", headers=mediator).get_json()["level"] == \
+        "street"
+    _problem(client.post(decide, json={"decision": "confirm"}, headers=coordinator), 422)
+
+
 def test_centres_and_rooms_are_listed_for_booking(demo_city, client, mediator, outsider):
     centres = client.get(f"{API}/centres", headers=mediator).get_json()
     by_name = {c["name"]: c for c in centres["items"]}
@@ -784,6 +815,7 @@ def test_the_openapi_document_is_valid_and_names_the_agreed_paths(client):
         ("/cases", "get"), ("/cases", "post"), ("/cases/{number}", "get"),
         ("/cases/{number}/{action}", "post"), ("/cases/{number}/parties", "get"),
         ("/cases/{number}/events", "get"), ("/centres", "get"), ("/rooms", "get"),
+        ("/cases/{number}/proposals", "get"), ("/proposals/{proposal_id}/decide", "post"),
         ("/sessions", "get"), ("/cases/{number}/sessions", "post"),
         ("/sessions/{session_id}/ics", "get"), ("/sessions/{session_id}/cancel", "post"),
         ("/cases/{number}/agreements", "post"), ("/agreements", "get"),

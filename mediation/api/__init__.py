@@ -55,8 +55,8 @@ def init_app(app) -> None:
         "security": [{"bearer": []}],
     })
     api.init_app(app)
-    for blueprint in (cases.areas_bp, cases.bp, sessions.bp, sessions.places_bp,
-                      agreements.bp, agreements.courts_bp, portal_api.bp):
+    for blueprint in (cases.areas_bp, cases.bp, cases.proposals_bp, sessions.bp,
+                      sessions.places_bp, agreements.bp, agreements.courts_bp, portal_api.bp):
         api.register_blueprint(blueprint)
     api.register_blueprint(stats_api.bp)
     app.register_blueprint(docs.bp)

@@ -12,7 +12,15 @@ from mediation.api.http import blueprint, caller, commit_or_problem, idempotent,
 from mediation.areas import operations as area_ops
 from mediation.areas.models import AreaKind, AreaNode
 from mediation.cases import access, operations
-from mediation.cases.models import Case, Category, Gender, Party, PartyKind, PartyRole
+from mediation.cases.models import (
+    Case,
+    Category,
+    EscalationProposal,
+    Gender,
+    Party,
+    PartyKind,
+    PartyRole,
+)
 from mediation.cases.operations import CaseInput, PartyInput, StaleEdit
 from mediation.cases.queries import Filters, case_list, overdue
 from mediation.cases.states import RISK_FACTORS, CaseState, Level, Source
@@ -227,6 +235,44 @@ class Events(MethodView):
         if case is None:
             return problem(404)
         return {"items": case.events, "total": len(case.events)}
+
+
+@bp.route("/<number>/proposals")
+class Proposals(MethodView):
+    @bp.response(200, schemas.ProposalList)
+    @bp.alt_response(404, schema=schemas.Problem, content_type="application/problem+json")
+    def get(self, number):
+        """The escalation proposals of the case, newest first: open ones await a decision."""
+        case = load_case(number)
+        if case is None:
+            return problem(404)
+        found = db.session.scalars(select(EscalationProposal).where(
+            EscalationProposal.case_id == case.id).order_by(EscalationProposal.id.desc())).all()
+        return {"items": found, "total": len(found)}
+
+
+proposals_bp = blueprint("proposals_api", "/proposals", "Escalation proposals: deciding them.")
+
+
+@proposals_bp.route("/<int:proposal_id>/decide", methods=["POST"])
+@writes
+@proposals_bp.arguments(schemas.DecisionIn)
+@proposals_bp.response(200, schemas.Proposal)
+@proposals_bp.alt_response(404, schema=schemas.Problem, content_type="application/problem+json")
+@proposals_bp.alt_response(422, schema=schemas.Problem, content_type="application/problem+json")
+def decide_proposal(data, proposal_id):
+    """Confirm (the case moves up now) or dismiss (with a note) an escalation proposal, as
+    the case page's decision does: by someone at the receiving level, never the handler."""
+    proposal = db.session.get(EscalationProposal, proposal_id)
+    case = load_case(proposal.case.number) if proposal is not None else None
+    if case is None:
+        return problem(404)
+    refused = refusal(case, "cases.decide")
+    if refused:
+        return refused
+    _result, failure = commit_or_problem(lambda: operations.decide_proposal(
+        caller(), proposal, data["decision"] == "confirm", data.get("note")))
+    return failure or proposal
 
 
 @bp.route("/<number>/parties")

@@ -9,7 +9,15 @@ from marshmallow import validate
 
 from mediation.agreements.models import AgreementStatus, ConfirmationResult, Liability
 from mediation.areas.models import AreaKind
-from mediation.cases.models import EventKind, Gender, HomeRegion, PartyKind, PartyRole
+from mediation.cases.models import (
+    EventKind,
+    Gender,
+    HomeRegion,
+    PartyKind,
+    PartyRole,
+    ProposalRule,
+    ProposalStatus,
+)
 from mediation.cases.operations import FAILURE_ROUTES
 from mediation.cases.states import (
     RISK_FACTORS,
@@ -588,3 +596,31 @@ class RoomList(ma.Schema):
 class RoomQuery(Strict):
     case = text(16, metadata={"description": "A case number: only the rooms of the centres "
                                              "serving its place, where its sessions may be."})
+
+
+class Proposal(ma.Schema):
+    """A rule's suggestion to move a case up, and what was decided."""
+
+    id = ma.fields.Integer()
+    rule = ma.fields.Function(lambda p: p.rule.value, metadata={"enum": _values(ProposalRule)})
+    from_level = ma.fields.Function(lambda p: p.from_level.value)
+    to_level = ma.fields.Function(lambda p: p.to_level.value)
+    reason = ma.fields.String()
+    status = ma.fields.Function(lambda p: p.status.value,
+                                metadata={"enum": _values(ProposalStatus)})
+    created_at = ma.fields.DateTime()
+    decided_at = ma.fields.DateTime(allow_none=True)
+    decided_by = ma.fields.Function(lambda p: p.decided_by.full_name if p.decided_by else None,
+                                    allow_none=True)
+    decision_note = ma.fields.String(allow_none=True)
+
+
+class ProposalList(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(Proposal))
+    total = ma.fields.Integer()
+
+
+class DecisionIn(Strict):
+    decision = ma.fields.String(required=True, validate=validate.OneOf(["confirm", "dismiss"]),
+                                metadata={"description": "confirm moves the case up now."})
+    note = text(2000, allow_none=True, metadata={"description": "Required to dismiss."})
