@@ -404,6 +404,10 @@ class LivingPlanner(Planner):
                 HELD_BEFORE_ODDS if is_open else odds):
             held = rng.randint(1, most)
         days = self.free_days(t0, end.when if end else self.now)
+        if upcoming is not None:
+            # Held sessions come before the coming one (around midday today is both a day a
+            # session may have been held and one a session may still be booked on).
+            days = [d for d in days if d[0] < upcoming]
         chosen = sorted(rng.sample(days, min(held, len(days))))
         count = len(chosen) + (upcoming is not None)
         previous = t0
