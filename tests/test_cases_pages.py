@@ -320,6 +320,17 @@ def test_a_flash_says_what_happened_and_where_the_case_now_stands(demo_city, aut
         in page
 
 
+def test_a_flash_naming_a_person_escapes_what_was_typed_for_the_name(demo_city, auth):
+    mediator = user("mediator")
+    mediator.full_name = "<b>张志强</b>"
+    case = make_case(user("admin"), grid=area("370599001001-01"))
+    db.session.commit()
+    auth.login("mediator")
+    page = auth.client.get(_act(auth, case, "accept").headers["Location"]) \
+        .get_data(as_text=True)
+    assert "由&lt;b&gt;张志强&lt;/b&gt;承办" in page and "<b>张志强</b>" not in page
+
+
 def test_attachments_are_checked_and_served_only_in_scope(demo_city, app, auth):
     admin = user("admin")
     case = make_case(admin, grid=area("370599001001-01"))

@@ -74,8 +74,14 @@ def test_a_refused_photo_or_a_missing_kind_saves_nothing(demo_city, auth):
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "不是照片" in page and 'id="photo_3-error"' in page
-    response = _report(auth, category="")
-    assert response.status_code == 422 and "请选择纠纷类型" in response.get_data(as_text=True)
+    response = _report(auth, category="", applicant_name="")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "请选择纠纷类型" in page
+    # The errors summed up first, each a link to its field, the box focused on arrival.
+    summary = re.search(r'<div class="error-summary"[^>]*>.*?</div>', page, re.S).group(0)
+    assert "autofocus" in summary and "请更正以下 2 处" in summary
+    assert '<a href="#category">' in summary and '<a href="#applicant_name">' in summary
+    assert page.index("error-summary") < page.index("<h1>")
     assert _cases() == before
 
 

@@ -19,7 +19,7 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 from test_sessions_reminders import registration_texts_sent
 
-from mediation.areas.models import Centre
+from mediation.areas.models import Centre, Room
 from mediation.cases import operations as case_operations
 from mediation.core.calendar import CalendarYear, is_working_day
 from mediation.core.db import utcnow
@@ -398,3 +398,11 @@ def test_the_booking_form_shows_the_week_s_busy_times_before_anything_is_refused
                                     show_week="1")).get_data(as_text=True)
     assert "已占用" not in re.search(r'aria-labelledby="week-h">.*?</section>', html,
                                     re.S).group(0)
+    # A room the form does not offer for this case (here: out of use) is not shown.
+    elsewhere = Room(centre=city.centre, name="旧调解室", capacity=4, active=False)
+    db.session.add(elsewhere)
+    db.session.commit()
+    html = auth.post(url, page_form(city, case, TUESDAY, room=str(elsewhere.id),
+                                    show_week="1")).get_data(as_text=True)
+    week = re.search(r'aria-labelledby="week-h">.*?</section>', html, re.S).group(0)
+    assert elsewhere.name not in week and week.count("10:00–11:30 已占用") == 1

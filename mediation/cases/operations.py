@@ -53,7 +53,7 @@ from mediation.core import audit, bulk, crypto
 from mediation.core.db import utcnow
 from mediation.core.errors import OperationError
 from mediation.core.identity import DocumentType, check_id_number, check_uscc, mask_id
-from mediation.core.validators import normalise_phone
+from mediation.core.validators import PHONE_INVALID, normalise_phone
 from mediation.extensions import db
 from mediation.users.models import User
 from mediation.users.roles import Role
@@ -452,9 +452,7 @@ def complete_party(by: User, party: Party, details: dict) -> list[str]:
         elif name == "phone":
             value = normalise_phone(value)
             if value is None:
-                raise OperationError(_("Not a valid phone number: a mobile has 11 digits "
-                                       "starting with 13–19; a landline has its area code, "
-                                       "e.g. 0546-8888888."), field=name)
+                raise OperationError(str(PHONE_INVALID), field=name)
         elif name == "ethnicity" and (party.is_foreign or party.home_region):
             continue  # foreigners and HK/Macao/Taiwan residents state none
         setattr(party, name, value)

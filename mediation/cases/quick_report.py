@@ -24,6 +24,8 @@ MAX_PHOTOS = 3
 # on patrol; anyone else is usually told at the centre.
 SOURCE_BY_ROLE = {Role.GRID_WORKER: Source.GRID_PATROL}
 DEFAULT_SOURCE = Source.WALK_IN
+# Whose menu and workbench offer the quick report first (the full intake stays for all).
+OFFERED_TO = frozenset({Role.GRID_WORKER})
 
 
 def default_source(user) -> Source:

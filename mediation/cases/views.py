@@ -77,7 +77,8 @@ def _work_panel():
     """The workbench's summary of this person's queues."""
     if not current_user.can("cases.view"):
         return None
-    return {"counts": queries.queue_counts(current_user)}
+    return {"counts": queries.queue_counts(current_user),
+            "quick_report": current_user.role in quick.OFFERED_TO}
 
 
 HOME_PANELS.append(("cases/_home_panel.html", _work_panel))

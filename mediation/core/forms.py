@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, ValidationError
 
 from mediation.core.errors import OperationError
 from mediation.core.i18n import lazy_gettext as _l
-from mediation.core.validators import normalise_phone
+from mediation.core.validators import PHONE_INVALID, normalise_phone
 
 
 def show_operation_error(form, error: OperationError) -> None:
@@ -52,9 +52,7 @@ def check_phone(form, field) -> None:
     if field.data:
         normalised = normalise_phone(field.data)
         if not normalised:
-            raise ValidationError(_l("Not a valid phone number: a mobile has 11 digits starting "
-                                     "with 13–19; a landline has its area code, e.g. "
-                                     "0546-8888888."))
+            raise ValidationError(PHONE_INVALID)
         field.data = normalised
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from flask import request, url_for
 
+from mediation.cases import quick_report
 from mediation.core.i18n import lazy_gettext as _l
 from mediation.users.roles import Role
 
@@ -28,8 +29,7 @@ MENU: tuple[Entry, ...] = (
     Entry("core.home", _l("Workbench")),
     Entry("cases.queue", _l("Cases"), "cases.view"),
     # A grid worker's report from the street, in one short form with photos.
-    Entry("cases.quick_report", _l("Quick report"), "cases.create",
-          frozenset({Role.GRID_WORKER})),
+    Entry("cases.quick_report", _l("Quick report"), "cases.create", quick_report.OFFERED_TO),
     Entry("cases.new", _l("Register a dispute"), "cases.create"),
     Entry("sessions.my_sessions", _l("My sessions"), "cases.view"),
     Entry("stats.dashboard", _l("Statistics"), "stats.view"),

@@ -2,6 +2,11 @@
 
 import re
 
+from mediation.core.i18n import lazy_gettext as _l
+
+# What a phone number that is neither a mobile nor a landline is told, wherever it is typed.
+PHONE_INVALID = _l("Not a valid phone number: a mobile has 11 digits starting with 13–19; a "
+                   "landline has its area code, e.g. 0546-8888888.")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
 _CODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]{0,31}$")

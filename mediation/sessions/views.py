@@ -123,9 +123,11 @@ def _week(form: SessionForm) -> dict:
     on the booking form (only times: nothing of the other sessions)."""
     day = form.day.data if isinstance(form.day.data, date) else \
         datetime.now(LOCAL).date() + timedelta(days=1)
-    room = form.chosen_room if form.place_kind.data == "room" and \
-        (form.room.data or "").isdigit() else None
-    offered = {choice.value for choice in form.lead.choices}  # only the mediators offered
+    # Only a room and a mediator the form offers for this case.
+    rooms = {choice.value for choice in form.room.choices if choice.value}
+    room = form.chosen_room if form.place_kind.data == "room" and form.room.data in rooms \
+        else None
+    offered = {choice.value for choice in form.lead.choices}
     lead = db.session.scalar(select(User).where(User.username == form.lead.data)) \
         if form.lead.data in offered else None
     return {"week": scheduling.week_busy(day, room.id if room else None,
