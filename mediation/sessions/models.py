@@ -145,6 +145,8 @@ class Participant(db.Model):
                                                  index=True)
     name: Mapped[str | None] = mapped_column(String(120))
     organisation: Mapped[str | None] = mapped_column(String(120))
+    # An invited guest's phone (normalised digits): the clash check's key for a guest.
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
     attendance: Mapped[Attendance] = mapped_column(enum_column(Attendance, name="attendance"),
                                                    default=Attendance.INVITED)
     consent_recorded: Mapped[bool] = mapped_column(default=False)
