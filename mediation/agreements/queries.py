@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from mediation.agreements import rules
 from mediation.agreements.models import (
@@ -80,16 +80,16 @@ def attention(user, on: date, shown: int = 10) -> dict | None:
                        ~Agreement.id.in_(select(JudicialConfirmation.agreement_id).where(
                            JudicialConfirmation.result != ConfirmationResult.NOT_ACCEPTED)))
                 .order_by(Agreement.effective_on, Agreement.id)
-                # What the eligibility check and the panel read, for the batch at once.
-                .options(selectinload(Agreement.terms).selectinload(Term.instalments),
-                         selectinload(Agreement.case)))
+                # What the refusals and the panel read: the terms for the batch at once, the
+                # case in the same statement.
+                .options(selectinload(Agreement.terms), joinedload(Agreement.case)))
     closing, offset = [], 0
     while len(closing) < shown:
         batch = db.session.scalars(in_force.offset(offset).limit(shown * 2)).all()
         for agreement in batch:
             deadline = rules.confirmation_deadline(agreement.effective_on)
             if on <= deadline <= on + timedelta(days=CONFIRMATION_WARN_DAYS) \
-                    and rules.eligibility(agreement).eligible and len(closing) < shown:
+                    and not rules.refusals(agreement) and len(closing) < shown:
                 closing.append((agreement, deadline))
         if len(batch) < shown * 2:
             break
@@ -100,7 +100,7 @@ def attention(user, on: date, shown: int = 10) -> dict | None:
                             Term.performed_on.is_(None), Term.overdue_since.is_not(None))
                      .order_by(Term.overdue_since, Term.id))
     overdue = db.session.scalars(overdue_terms.limit(shown)
-                                 .options(selectinload(Term.agreement))).all()
+                                 .options(contains_eager(Term.agreement))).all()
     if not closing and not overdue:
         return None
     return {"closing": closing, "overdue": overdue,

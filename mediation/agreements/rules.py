@@ -157,26 +157,37 @@ class Eligibility:
         return not self.refusals
 
 
-def eligibility(agreement) -> Eligibility:
-    """Whether a court would accept the agreement for confirmation, with the reasons."""
-    result = Eligibility()
+def refusals(agreement) -> list[str]:
+    """Why a court would not accept the agreement for confirmation (none: it may apply)."""
+    found = []
     if agreement.concerns_status:
-        result.refusals.append(_("The mediator marked it as concerning a status relationship "
-                                 "(marriage, parent–child, adoption), which judicial "
-                                 "confirmation does not cover (CPL Interpretation art. 355)."))
+        found.append(_("The mediator marked it as concerning a status relationship "
+                       "(marriage, parent–child, adoption), which judicial "
+                       "confirmation does not cover (CPL Interpretation art. 355)."))
     if agreement.determines_ownership:
-        result.refusals.append(_("The mediator marked it as determining ownership of property "
-                                 "or intellectual property, which judicial confirmation does "
-                                 "not decide (CPL Interpretation art. 355)."))
+        found.append(_("The mediator marked it as determining ownership of property "
+                       "or intellectual property, which judicial confirmation does "
+                       "not decide (CPL Interpretation art. 355)."))
     terms = "\n".join(term.content for term in agreement.terms)
     disputed = agreement.disputed_matters or ""
     for text, patterns in ((terms, REFUSED_SUBJECTS), (PAST_DIVORCE.sub("", terms),
                                                        ENDS_MARRIAGE),
                            (disputed, REFUSED_QUESTIONS)):
         for pattern, reason in patterns:
-            if pattern.search(text) and str(reason) not in result.refusals:
-                result.refusals.append(str(reason))
-    wording = disputed + "\n" + terms
+            if pattern.search(text) and str(reason) not in found:
+                found.append(str(reason))
+    if agreement.status.value == "superseded":
+        found.append(_("This version has been superseded by a correction: apply "
+                       "with the version in force."))
+    return found
+
+
+def eligibility(agreement) -> Eligibility:
+    """Whether a court would accept the agreement for confirmation, with the reasons, and
+    what to check before applying."""
+    result = Eligibility(refusals=refusals(agreement))
+    wording = (agreement.disputed_matters or "") + "\n" + "\n".join(
+        term.content for term in agreement.terms)
     if not result.refusals:
         for pattern, reason in MENTIONED_SUBJECTS:
             if pattern.search(wording):
@@ -191,9 +202,6 @@ def eligibility(agreement) -> Eligibility:
             result.warnings.append(_("Term %(n)s has no deadline for performance: a court "
                                      "dismisses terms whose content is unclear (CPL "
                                      "Interpretation art. 358).", n=label))
-    if agreement.status.value == "superseded":
-        result.refusals.append(_("This version has been superseded by a correction: apply "
-                                 "with the version in force."))
     return result
 
 

@@ -88,8 +88,20 @@ def deadline_status_of(case: Case) -> rules.DeadlineStatus:
     """Yellow/red for lists and pages alike, with the level's own warning days."""
     if "level_rules" not in g:
         g.level_rules = rules.level_rules()
+        g.deadline_day = rules.today()
     rule = g.level_rules.get(case.level)
-    return rules.deadline_status(case, rules.today(), rule.warn_days_before if rule else 1)
+    return rules.deadline_status(case, g.deadline_day, rule.warn_days_before if rule else 1)
+
+
+@bp.app_template_global("case_columns")
+def case_columns() -> dict[str, str]:
+    """The lists' column names, translated once a request: a phone shows each beside its
+    cell, so every row of a page repeats them."""
+    if "case_columns" not in g:
+        g.case_columns = {"number": _("Number"), "dispute": _("Dispute"),
+                          "status": _("Status"), "level": _("Level"), "grid": _("Grid"),
+                          "handler": _("Handler"), "deadline": _("Level deadline")}
+    return g.case_columns
 
 
 # Domains above cases add to the case page's context: functions of the case giving a dict.
