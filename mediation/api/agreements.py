@@ -71,6 +71,14 @@ def _load(agreement: Agreement | None, permission: str | None = None):
     return (None, refused) if refused else (agreement, None)
 
 
+def _change(answer, refused, action, *, conflicts=()):
+    """Run ``action`` (one operation) unless ``refused``: the problem, or ``answer``."""
+    if refused:
+        return refused
+    _result, failure = commit_or_problem(action, conflict_types=conflicts)
+    return failure or answer
+
+
 def _visible(agreement_id: int) -> Agreement | None:
     return _load(db.session.get(Agreement, agreement_id))[0]
 
@@ -240,12 +248,9 @@ class AgreementById(MethodView):
         """Save the draft's text, as the builder's form does: the fields given change, the
         others stay. An issued agreement no longer changes (422): correct it instead."""
         agreement, refused = _load(db.session.get(Agreement, agreement_id), ISSUE)
-        if refused:
-            return refused
-        _result, failure = commit_or_problem(lambda: operations.update_draft(
+        return _change(agreement, refused, lambda: operations.update_draft(
             caller(), agreement, _draft_input(agreement, data),
-            seen_version=data.get("lock_version")), conflict_types=(StaleAgreement,))
-        return failure or agreement
+            seen_version=data.get("lock_version")), conflicts=(StaleAgreement,))
 
 
 @bp.route(f"/<{ID}:agreement_id>/problems")
@@ -301,11 +306,8 @@ class TermById(MethodView):
     def put(self, data, term_id):
         """Change a term of the draft: it becomes what the body says."""
         term, agreement, refused = _term(term_id, ISSUE)
-        if refused:
-            return refused
-        _result, failure = commit_or_problem(lambda: operations.save_term(
+        return _change(term, refused, lambda: operations.save_term(
             caller(), agreement, term, _term_input(data)))
-        return failure or term
 
     @writes
     @bp.response(200, shapes.AgreementDetail)
@@ -313,10 +315,7 @@ class TermById(MethodView):
     def delete(self, term_id):
         """Delete a term of the draft; the others are numbered again."""
         term, agreement, refused = _term(term_id, ISSUE)
-        if refused:
-            return refused
-        _result, failure = commit_or_problem(lambda: operations.delete_term(caller(), term))
-        return failure or agreement
+        return _change(agreement, refused, lambda: operations.delete_term(caller(), term))
 
 
 @bp.route(f"/terms/<{ID}:term_id>/move", methods=["POST"])
@@ -327,11 +326,8 @@ class TermById(MethodView):
 def move_term(data, term_id):
     """Move a term of the draft up or down in the numbering (the first stays first)."""
     term, agreement, refused = _term(term_id, ISSUE)
-    if refused:
-        return refused
-    _result, failure = commit_or_problem(lambda: operations.move_term(
+    return _change(agreement, refused, lambda: operations.move_term(
         caller(), term, -1 if data["direction"] == "up" else 1))
-    return failure or agreement
 
 
 @bp.route(f"/<{ID}:agreement_id>/parties/<{ID}:party_id>", methods=["POST"])
@@ -389,13 +385,10 @@ def issue(data, agreement_id):
     """Issue the draft: its number and verification code, and the PDF kept for good.
     Issuing twice answers 422 and issues nothing."""
     agreement, refused = _load(db.session.get(Agreement, agreement_id), ISSUE)
-    if refused:
-        return refused
-    _result, failure = commit_or_problem(
+    return _change(agreement, refused,
         lambda: operations.issue(caller(), agreement, verify_url=documents.verify_url(),
                                  seen_version=data.get("lock_version")),
-        conflict_types=(StaleAgreement,))
-    return failure or agreement
+        conflicts=(StaleAgreement,))
 
 
 @bp.route(f"/<{ID}:agreement_id>/discard", methods=["POST"])
@@ -405,11 +398,8 @@ def issue(data, agreement_id):
 def discard(agreement_id):
     """Discard a draft with its terms (the case's timeline keeps that it was)."""
     agreement, refused = _load(db.session.get(Agreement, agreement_id), ISSUE)
-    if refused:
-        return refused
-    _result, failure = commit_or_problem(lambda: operations.discard_draft(caller(),
-                                                                          agreement))
-    return failure or Response(status=204)
+    return _change(Response(status=204), refused,
+                   lambda: operations.discard_draft(caller(), agreement))
 
 
 @bp.route(f"/<{ID}:agreement_id>/correct", methods=["POST"])
@@ -459,13 +449,10 @@ def sign(data, agreement_id):
     the committee's seal; the agreement is in force from the latest that the law requires
     (People's Mediation Law art. 29)."""
     agreement, refused = _load(db.session.get(Agreement, agreement_id), TRACK)
-    if refused:
-        return refused
     signer = f"party:{data['party_id']}" if data["signer"] == "party" else data["signer"]
     method = SignMethod(data["method"]) if data.get("method") else None
-    _result, failure = commit_or_problem(lambda: operations.record_signature(
+    return _change(agreement, refused, lambda: operations.record_signature(
         caller(), agreement, signer, data["signed_on"], method))
-    return failure or agreement
 
 
 def _signed_copy_body_limit() -> int:
@@ -508,12 +495,9 @@ class SignedCopy(MethodView):
         file in base64; checked by its content as on the page (a PDF or a photo, within the
         size limit). Its day sets the effective date if it is the latest."""
         agreement, refused = _load(db.session.get(Agreement, agreement_id), TRACK)
-        if refused:
-            return refused
-        _result, failure = commit_or_problem(lambda: operations.attach_signed_copy(
+        return _change(agreement, refused, lambda: operations.attach_signed_copy(
             caller(), agreement, data.get("filename") or "signed.pdf", data["file"],
             data["completed_on"]))
-        return failure or agreement
 
 
 BODY_LIMITS["agreements_api.SignedCopy"] = _signed_copy_body_limit
@@ -528,11 +512,8 @@ def performed(data, term_id):
     """Record that a term of the agreement in force was performed (its instalments with
     it)."""
     term, agreement, refused = _term(term_id, TRACK)
-    if refused:
-        return refused
-    _result, failure = commit_or_problem(lambda: operations.record_performance(
+    return _change(agreement, refused, lambda: operations.record_performance(
         caller(), term, data["performed_on"], data["on_the_spot"]))
-    return failure or agreement
 
 
 @bp.route(f"/instalments/<{ID}:instalment_id>/paid", methods=["POST"])
@@ -544,11 +525,8 @@ def instalment_paid(data, instalment_id):
     """Record the payment of one instalment; the last one paid performs the term."""
     instalment = db.session.get(Instalment, instalment_id)
     agreement, refused = _load(instalment.term.agreement if instalment else None, TRACK)
-    if refused:
-        return refused
-    _result, failure = commit_or_problem(lambda: operations.record_instalment(
+    return _change(agreement, refused, lambda: operations.record_instalment(
         caller(), instalment, data["paid_on"]))
-    return failure or agreement
 
 
 # ---- judicial confirmation (司法确认) ---------------------------------------------------
@@ -655,13 +633,10 @@ def ruling(data, confirmation_id):
     """Record the court's decision (裁定): confirmed valid (with the ruling's number: the
     agreement is then enforceable), dismissed, or not accepted."""
     confirmation, refused = _confirmation(confirmation_id, TRACK)
-    if refused:
-        return refused
-    _result, failure = commit_or_problem(lambda: operations.record_ruling(
+    return _change(confirmation, refused, lambda: operations.record_ruling(
         caller(), confirmation, result=ConfirmationResult(data["result"]),
         ruling_number=data.get("ruling_number"), ruled_on=data["ruled_on"],
         note=data.get("note")))
-    return failure or confirmation
 
 
 @cases_bp.route("/<number>/confirmations")
