@@ -39,6 +39,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from mediation import create_app, demo
+from mediation.cases.rules import today
 from mediation.extensions import db
 from mediation.sessions.reminders import ACCESS, OutboxMessage
 
@@ -108,6 +109,21 @@ def api(database):
     agreement = issued_agreement(client, headers, settled)
     open_case = case_in_mediation(client, headers, title="邻居噪音纠纷", category="noise")
     valid_draft = agreement_body(open_case)
+    # A draft with an instalment, and a filing for the issued agreement once in force.
+    drafting = case_in_mediation(client, headers, title="拖欠租金纠纷", category="contract")
+    draft_body = agreement_body(drafting)
+    draft_body["terms"][0]["instalments"] = [{"due_on": draft_body["terms"][0]["due_on"],
+                                              "amount": "3800"}]
+    draft = post_ok(client, f"{API}/cases/{drafting['number']}/agreements", headers,
+                    draft_body, 201)
+    with app.app_context():
+        day = today().isoformat()
+    for signer in [{"signer": "party", "party_id": p["id"]} for p in settled["parties"]] + [
+            {"signer": "mediator"}, {"signer": "seal"}]:
+        post_ok(client, f"{API}/agreements/{agreement['id']}/signatures", headers,
+                {**signer, "signed_on": day})
+    confirmation = post_ok(client, f"{API}/agreements/{agreement['id']}/confirmations",
+                           headers, {"court_name": "东湖区人民法院", "filed_on": day}, 201)
     with app.app_context():  # a party's real pair, from its access-code SMS
         text = db.session.scalar(db.select(OutboxMessage.body).where(
             OutboxMessage.kind == ACCESS, OutboxMessage.party_id == settled["parties"][0]["id"]))
@@ -115,7 +131,11 @@ def api(database):
             "access_code": re.search(r"查询码(\d{8})", text).group(1)}
     KNOWN.update(
         number=[settled["number"], open_case["number"]], session_id=[session["id"]],
-        agreement_id=[agreement["id"]], code=[agreement["verification_code"]],
+        agreement_id=[agreement["id"], draft["id"]], code=[agreement["verification_code"]],
+        term_id=[t["id"] for t in agreement["terms"] + draft["terms"]],
+        instalment_id=[draft["terms"][0]["instalments"][0]["id"]],
+        confirmation_id=[confirmation["id"]],
+        party_id=[p["id"] for p in drafting["parties"]],
         bodies={
             f"{API}/cases": [{"category": "water_leak", "grid": GRID},
                              {"category": "water_leak", "grid": GRID,
@@ -125,6 +145,14 @@ def api(database):
                 session_body(*free, parties=None, lead_mediator=None)],
             f"{API}/cases/{{number}}/agreements": [
                 {k: valid_draft[k] for k in ("terms", "responsibilities")}],
+            f"{API}/agreements/{{agreement_id}}/signatures": [
+                {"signer": "recorder", "signed_on": day, "party_id": None}],
+            f"{API}/agreements/{{agreement_id}}/confirmations": [
+                {"court_name": "东湖区人民法院", "filed_on": day, "court_id": None}],
+            f"{API}/agreements/confirmations/{{confirmation_id}}/ruling": [
+                {"result": "confirmed", "ruled_on": day}],
+            f"{API}/agreements/terms/{{term_id}}/performed": [{"performed_on": day}],
+            f"{API}/agreements/instalments/{{instalment_id}}/paid": [{"paid_on": day}],
             f"{API}/public/reports": [{"grid": GRID, "consent": True, "photos": [],
                                        "phone": "13905461234"}],
             f"{API}/public/status": [pair],

@@ -31,7 +31,8 @@ from mediation.agreements.models import (
 )
 from mediation.areas.models import Court
 from mediation.cases import access, attachments
-from mediation.cases.models import Case, EventKind, Party
+from mediation.cases import operations as case_ops
+from mediation.cases.models import Attachment, Case, EventKind, Party
 from mediation.cases.operations import (
     audit_case,
     event_row,
@@ -43,6 +44,8 @@ from mediation.cases.operations import (
 from mediation.cases.queries import committee_for
 from mediation.cases.rules import LOCAL, local_date, today
 from mediation.cases.states import CaseState
+from mediation.core import audit
+from mediation.core.calendar import provisional_years_between
 from mediation.core.db import utcnow
 from mediation.core.errors import OperationError
 from mediation.core.money import format_yuan, parse_yuan
@@ -384,6 +387,7 @@ def move_term(by: User, term: Term, step: int) -> None:
         terms[index], terms[target] = terms[target], terms[index]
         for position, other in enumerate(terms):
             other.position = position
+        agreement.terms = terms  # in their new order for what this transaction does next
     db.session.flush()
 
 
@@ -393,6 +397,16 @@ def discard_draft(by: User, agreement: Agreement) -> None:
     _audit("discard", agreement, by)
     db.session.delete(agreement)
     db.session.flush()
+
+
+def complete_party(by: User, agreement: Agreement, party_id: int, details: dict) -> list[str]:
+    """Complete what a party's block in the draft lacks (the case's party record, as on the
+    party form); returns the names of the details filled, none if each was recorded."""
+    _require_draft(agreement)
+    entry = next((e for e in agreement.parties if e.party_id == party_id), None)
+    if entry is None:
+        raise OperationError(_("Choose a party to the agreement."), field="party_id")
+    return case_ops.complete_party(by, entry.party, details)
 
 
 def problems(agreement: Agreement) -> list[tuple[str, str]]:
@@ -613,16 +627,17 @@ def correct(by: User, agreement: Agreement) -> Agreement:
 SIGNERS = ("mediator", "recorder", "seal")
 
 
-def _check_signing_date(agreement: Agreement, signed_on: date | None) -> date:
+def _check_signing_date(agreement: Agreement, signed_on: date | None,
+                        field: str = "signed_on") -> date:
     if agreement.status is not AgreementStatus.ISSUED:
         raise OperationError(_("Only an issued agreement in force is signed."))
     if signed_on is None:
-        raise OperationError(_("Give the date."), field="signed_on")
+        raise OperationError(_("Give the date."), field=field)
     if signed_on < agreement.issued_on:
         raise OperationError(_("The date is before the agreement was issued (%(date)s).",
-                               date=agreement.issued_on.isoformat()), field="signed_on")
+                               date=agreement.issued_on.isoformat()), field=field)
     if signed_on > today():
-        raise OperationError(_("The date is in the future."), field="signed_on")
+        raise OperationError(_("The date is in the future."), field=field)
     return signed_on
 
 
@@ -669,7 +684,7 @@ def record_signature(by: User, agreement: Agreement, signer: str, signed_on: dat
 def attach_signed_copy(by: User, agreement: Agreement, filename: str, data: bytes,
                        completed_on: date | None) -> None:
     """The scanned paper copy with every signature and the seal, completed on that day."""
-    completed_on = _check_signing_date(agreement, completed_on)
+    completed_on = _check_signing_date(agreement, completed_on, "completed_on")
     attachment = attachments.add_attachment(by, agreement.case, filename, data,
                                             _("Signed copy of %(number)s",
                                               number=agreement.number))
@@ -834,6 +849,11 @@ def file_confirmation(by: User, agreement: Agreement, *, court: Court | None,
     name = court.name if court else (court_name or "").strip()
     if not name:
         raise OperationError(_("Choose the court."), field="court_id")
+    if court is not None and court.id not in {c.court.id for c in
+                                              courts.competent_courts(agreement) if c.court}:
+        raise OperationError(_("%(court)s is not competent to confirm this agreement (Civil "
+                               "Procedure Law art. 205): choose one of the competent courts, "
+                               "or name the court.", court=court.name), field="court_id")
     if filed_on is None or filed_on > today():
         raise OperationError(_("Give the day it was filed (not in the future)."),
                              field="filed_on")
@@ -891,6 +911,16 @@ def read_pdf(by: User, agreement: Agreement) -> bytes:
     return agreement.pdf
 
 
+def read_signed_copy(by: User, agreement: Agreement) -> tuple[Attachment, bytes]:
+    """The scanned signed copy and its bytes; each read is in the audit log, as a download
+    of any of the case's files is."""
+    attachment = agreement.signed_copy
+    if attachment is None:
+        raise OperationError(_("No signed copy of this agreement has been uploaded."))
+    audit.record("attachment.read", attachment, actor=by, note=agreement.case.number)
+    return attachment, attachments.read_attachment(attachment)
+
+
 def preview_pdf(by: User, agreement: Agreement) -> bytes:
     """The draft as it will print, watermarked, never kept; audited like the issued PDF."""
     if not agreement.is_draft:
@@ -921,6 +951,45 @@ def application_closed(agreement: Agreement, on: date | None = None) -> str | No
              "(People's Mediation Law art. 32).", date=deadline.isoformat())
 
 
+@dataclass
+class ConfirmationTrack:
+    """Where an agreement stands for judicial confirmation, as its page shows it."""
+
+    eligibility: rules.Eligibility
+    deadline: date | None  # the last day to apply; None until it takes effect
+    provisional_years: list[int]  # of the days counted, those without the official calendar
+    competent: list[courts.CompetentCourt]
+    materials: list[str]
+    application_closed: str | None  # the 30 days are over: why, and what remains
+    application_refusal: str | None  # why no application is produced now (that, or another)
+    filing_refusal: str | None  # why no filing can be recorded now
+
+    @property
+    def may_apply(self) -> bool:
+        return self.application_refusal is None
+
+    @property
+    def may_file(self) -> bool:
+        return self.filing_refusal is None
+
+
+def confirmation_track(agreement: Agreement, on: date | None = None) -> ConfirmationTrack:
+    """Eligibility and its reasons, the 30 days, the competent courts, the materials and what
+    may be done now."""
+    deadline = rules.confirmation_deadline(agreement.effective_on) \
+        if agreement.effective_on else None
+    issued = not agreement.is_draft
+    closed = application_closed(agreement, on)
+    return ConfirmationTrack(
+        eligibility=rules.eligibility(agreement), deadline=deadline,
+        provisional_years=provisional_years_between(agreement.effective_on, deadline)
+        if deadline else [],
+        competent=courts.competent_courts(agreement) if issued else [],
+        materials=documents.materials(agreement) if issued and not closed else [],
+        application_closed=closed, application_refusal=application_refusal(agreement) or closed,
+        filing_refusal=filing_refusal(agreement))
+
+
 def application_pdf(by: User, agreement: Agreement, choice: int = 0) -> bytes:
     """The joint application for judicial confirmation to the ``choice``-th competent court
     (the first by default), prefilled; audited (it carries the parties' details), and each
@@ -933,7 +1002,10 @@ def application_pdf(by: User, agreement: Agreement, choice: int = 0) -> bytes:
                                "someone allowed to see them may produce it."))
     with force_locale("zh"):  # the court's name goes into a Chinese document
         names = [c.name for c in courts.competent_courts(agreement)]
-    court_name = names[choice] if 0 <= choice < len(names) else names[0]
+    if not 0 <= choice < len(names):
+        raise OperationError(_("The list of competent courts has no number %(n)d: choose one "
+                               "of them.", n=choice), field="court_index")
+    court_name = names[choice]
     id_numbers = {entry.party_id: reveal_id_number(by, entry.party)
                   for entry in agreement.parties if entry.party.id_number_encrypted}
     pdf = documents.application_pdf(agreement, court_name=court_name, id_numbers=id_numbers)

@@ -47,11 +47,9 @@ from mediation.agreements.models import (
 )
 from mediation.areas.models import Court
 from mediation.cases import access
-from mediation.cases import operations as case_ops
 from mediation.cases.models import Case
 from mediation.cases.rules import today
 from mediation.cases.views import CASE_PAGE_EXTRAS
-from mediation.core.calendar import provisional_years_between
 from mediation.core.errors import OperationError
 from mediation.core.forms import ActionForm, options, show_operation_error
 from mediation.core.permissions import require
@@ -139,6 +137,7 @@ def _courts():
 def _page(agreement: Agreement, **forms):
     """The agreement's page: the builder while a draft, the record once issued."""
     missing = {}
+    track = operations.confirmation_track(agreement)
     if agreement.is_draft:
         forms.setdefault("form", draft_form(agreement, _mediators(agreement), _courts()))
         # What each party's block still lacks, completed here rather than on the case.
@@ -156,29 +155,22 @@ def _page(agreement: Agreement, **forms):
                ("seal", _("Committee seal"))])
         forms.setdefault("copy_form", SignedCopyForm())
         confirmation_form = forms.setdefault("confirmation_form", ConfirmationForm())
-        competent = court_rules.competent_courts(agreement)
         confirmation_form.court_id.choices = options(
-            [("", "—")] + [(c.court.id, c.name) for c in competent if c.court])
+            [("", "—")] + [(c.court.id, c.name) for c in track.competent if c.court])
         forms.setdefault("ruling_form", RulingForm())
-        forms["competent"] = competent
-    deadline = rules.confirmation_deadline(agreement.effective_on) \
-        if agreement.effective_on else None
+        forms["competent"] = track.competent
     return render_template(
         "agreements/detail.html", agreement=agreement, case=agreement.case,
         problems=operations.problems(agreement) if agreement.is_draft else [],
-        eligibility=rules.eligibility(agreement), today=today(), missing=missing,
-        deadline=deadline,
-        calendar_warning=provisional_years_between(agreement.effective_on, deadline)
-        if deadline else [],
-        materials=documents.materials(agreement) if not agreement.is_draft else [],
-        performance=queries.performance(agreement, today()),
+        eligibility=track.eligibility, today=today(), missing=missing,
+        deadline=track.deadline, calendar_warning=track.provisional_years,
+        materials=track.materials, performance=queries.performance(agreement, today()),
         action_form=ActionForm(), performance_form=PerformanceForm(),
         instalment_form=InstalmentForm(), enforcement_until=rules.enforcement_deadline,
         can_issue=access.can(current_user, ISSUE, agreement.case),
         can_track=access.can(current_user, TRACK, agreement.case),
         may_correct=not agreement.is_draft and operations.correction_refusal(agreement) is None,
-        may_file=not agreement.is_draft and operations.filing_refusal(agreement) is None,
-        application_closed=operations.application_closed(agreement),
+        may_file=track.may_file, application_closed=track.application_closed,
         can_apply=access.can(current_user, TRACK, agreement.case)
         and access.can(current_user, operations.REVEAL, agreement.case),
         **forms)
@@ -298,7 +290,7 @@ def complete_party(agreement_id: int, party_id: int):
         details = {name: form[name].data for name in rules.missing_fields(party)}
         filled = []
         if _commit(form, lambda: filled.extend(
-                case_ops.complete_party(current_user, party, details))):
+                operations.complete_party(current_user, agreement, party_id, details))):
             if filled:
                 flash(_("%(name)s: details saved.", name=party.name), "success")
             else:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import Response, current_app, g, jsonify, request
@@ -290,10 +291,17 @@ def _unstorable_fields(value, path: tuple = ()) -> list[str]:
     return []
 
 
+# The endpoints whose body carries a file as base64 text, a third larger than the file:
+# the most each reads (a function of the app's config), in place of MAX_CONTENT_LENGTH.
+BODY_LIMITS: dict[str, Callable[[], int]] = {}
+
+
 def check_input():
     """Refuse, before any parser, schema or query sees them, what would otherwise be a 500:
     a body Python's json cannot take or that nests without end, and text no database
     stores (NUL, lone surrogates) in the path, the query, the Idempotency-Key or the body."""
+    if request.endpoint in BODY_LIMITS:
+        request.max_content_length = BODY_LIMITS[request.endpoint]()
     if "\x00" in request.path:
         return problem(404)
     message = _("Not a valid text.")

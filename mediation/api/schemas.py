@@ -477,6 +477,7 @@ class AgreementIn(Strict):
 
 
 class Instalment(ma.Schema):
+    id = ma.fields.Integer()
     due_on = ma.fields.Date()
     amount = ma.fields.Function(lambda i: i.amount_yuan.replace(",", ""))
     paid_on = ma.fields.Date(allow_none=True)
