@@ -115,6 +115,7 @@ def api(database):
             "access_code": re.search(r"查询码(\d{8})", text).group(1)}
     KNOWN.update(
         number=[settled["number"], open_case["number"]], session_id=[session["id"]],
+        participant_id=[p["id"] for p in session["participants"]],
         agreement_id=[agreement["id"]], code=[agreement["verification_code"]],
         bodies={
             f"{API}/cases": [{"category": "water_leak", "grid": GRID},
@@ -123,6 +124,11 @@ def api(database):
             f"{API}/cases/{{number}}/sessions": [
                 {"starts_at": free[0].isoformat(), "ends_at": free[1].isoformat()},
                 session_body(*free, parties=None, lead_mediator=None)],
+            f"{API}/cases/{{number}}/free-slots": [
+                {"around": free[0].isoformat(), "duration_minutes": 60}],
+            f"{API}/sessions/{{session_id}}/attendance": [{"attendance": [
+                {"participant_id": p["id"], "attendance": "confirmed"}
+                for p in session["participants"]]}],
             f"{API}/cases/{{number}}/agreements": [
                 {k: valid_draft[k] for k in ("terms", "responsibilities")}],
             f"{API}/public/reports": [{"grid": GRID, "consent": True, "photos": [],
