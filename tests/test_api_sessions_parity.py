@@ -3,7 +3,7 @@ invited guests at a booking, guests checked for clashes (by phone, also against 
 by name and organisation), attendance, minutes and their PDF, each participant's notice, a
 free-slot query, volunteers' duty hours; and another community's token sees none of it."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from api_helpers import (
@@ -69,6 +69,21 @@ def _book(client, headers, number: str, start, end, status: int = 201, **fields)
 def _room(name: str = "第一调解室"):
     centre = db.session.scalar(select(Centre).where(Centre.name == CENTRE))
     return next(r for r in centre.rooms if r.name == name)
+
+
+def _two_cases(client, mediator) -> tuple[str, str]:
+    """The numbers of two cases in mediation, 文苑社区's."""
+    return (case_in_mediation(client, mediator)["number"],
+            case_in_mediation(client, mediator, title="邻居噪音纠纷", category="noise")["number"])
+
+
+def _on_duty(day, from_hour: int, until_hour: int):
+    """The demo volunteer on duty at the first room's centre on that weekday; the room."""
+    room = _room()
+    session_ops.add_duty(find_user("legalaid"), room.centre, day.weekday(),
+                         time(from_hour), time(until_hour))
+    db.session.commit()
+    return room
 
 
 # ---- booking with everyone the page invites --------------------------------------------------
@@ -139,10 +154,7 @@ def test_the_people_at_a_booking_are_checked_as_on_the_page(client, mediator):
 def test_a_volunteer_on_duty_is_booked_in_the_duty_hours_and_joins_the_case(client, mediator):
     number = case_in_mediation(client, mediator)["number"]
     start, end = working_slot(hour=10)
-    room = _room()
-    session_ops.add_duty(find_user("legalaid"), room.centre, start.weekday(),
-                         start.time().replace(hour=9), start.time().replace(hour=12))
-    db.session.commit()
+    room = _on_duty(start, 9, 12)
     offered = client.get(f"{API}/cases/{number}/volunteers", headers=mediator).get_json()
     assert [(v["username"], v["assigned"]) for v in offered["items"]] == [("legalaid", False)]
     assert offered["items"][0]["duties"][0]["starts_at"] == "09:00"
@@ -159,8 +171,7 @@ def test_a_volunteer_on_duty_is_booked_in_the_duty_hours_and_joins_the_case(clie
 # ---- invited guests clash ----------------------------------------------------------------------
 
 def test_a_guest_in_two_overlapping_sessions_is_refused_by_phone(client, mediator):
-    first = case_in_mediation(client, mediator)["number"]
-    second = case_in_mediation(client, mediator, title="邻居噪音纠纷", category="noise")["number"]
+    first, second = _two_cases(client, mediator)
     start, end = working_slot()
     post_ok(client, f"{API}/cases/{first}/sessions", mediator,
             session_body(start, end, invited=[DOCTOR]), 201)
@@ -178,8 +189,7 @@ def test_a_guest_in_two_overlapping_sessions_is_refused_by_phone(client, mediato
 
 
 def test_a_guest_without_a_phone_is_known_by_name_and_organisation(client, mediator):
-    first = case_in_mediation(client, mediator)["number"]
-    second = case_in_mediation(client, mediator, title="邻居噪音纠纷", category="noise")["number"]
+    first, second = _two_cases(client, mediator)
     start, end = working_slot()
     post_ok(client, f"{API}/cases/{first}/sessions", mediator, session_body(start, end, invited=[
         {"name": "周 心怡", "organisation": "区心理咨询中心", "consent_recorded": True}]), 201)
@@ -237,8 +247,7 @@ def test_an_outsiders_clash_with_a_guest_names_nothing_of_the_other_case(
 
 
 def test_moving_a_session_onto_a_guests_other_session_is_refused(client, mediator):
-    first = case_in_mediation(client, mediator)["number"]
-    second = case_in_mediation(client, mediator, title="邻居噪音纠纷", category="noise")["number"]
+    first, second = _two_cases(client, mediator)
     start, end = working_slot()
     post_ok(client, f"{API}/cases/{first}/sessions", mediator,
             session_body(start, end, invited=[DOCTOR]), 201)
@@ -253,8 +262,7 @@ def test_moving_a_session_onto_a_guests_other_session_is_refused(client, mediato
 # ---- free slots --------------------------------------------------------------------------------
 
 def test_free_slots_are_free_for_the_room_and_everyone_invited(client, mediator):
-    first = case_in_mediation(client, mediator)["number"]
-    second = case_in_mediation(client, mediator, title="邻居噪音纠纷", category="noise")["number"]
+    first, second = _two_cases(client, mediator)
     start, end = working_slot(hour=9)
     post_ok(client, f"{API}/cases/{first}/sessions", mediator, session_body(
         start, end + timedelta(hours=1), purpose="秘密方案", invited=[DOCTOR],
@@ -290,10 +298,7 @@ def test_free_slots_are_free_for_the_room_and_everyone_invited(client, mediator)
 def test_free_slots_keep_to_an_unassigned_volunteers_duty_hours(client, mediator):
     number = case_in_mediation(client, mediator)["number"]
     start, _end = working_slot(hour=9)
-    room = _room()
-    session_ops.add_duty(find_user("legalaid"), room.centre, start.weekday(),
-                         start.time().replace(hour=14), start.time().replace(hour=16))
-    db.session.commit()
+    room = _on_duty(start, 14, 16)
     found = post_ok(client, f"{API}/cases/{number}/free-slots", mediator, {
         "around": start.isoformat(), "duration_minutes": 60, "room_id": room.id,
         "legal_aid": ["legalaid"]})

@@ -51,6 +51,25 @@ def _visible_session(session_id: int) -> MediationSession | None:
     return session
 
 
+def _session_to_handle(session_id: int):
+    """(the session, None) if the caller may handle its case; else (None, the problem to
+    answer: 404 for one out of sight, 403 or 409 as ``refusal`` has it)."""
+    session = _visible_session(session_id)
+    if session is None:
+        return None, problem(404)
+    refused = refusal(session.case, "cases.handle")
+    return (None, refused) if refused else (session, None)
+
+
+def _case_to_handle(number: str):
+    """(the case, None) if the caller may handle it; else (None, the problem to answer)."""
+    case = load_case(number)
+    if case is None:
+        return None, problem(404)
+    refused = refusal(case, "cases.handle")
+    return (None, refused) if refused else (case, None)
+
+
 @bp.route("")
 class Sessions(MethodView):
     @bp.arguments(schemas.SessionQuery, location="query")
@@ -90,10 +109,7 @@ class SessionById(MethodView):
 @bp.alt_response(422, schema=schemas.Problem, content_type="application/problem+json")
 def cancel(data, session_id):
     """Cancel a session, with the reason; participants are told."""
-    session = _visible_session(session_id)
-    if session is None:
-        return problem(404)
-    refused = refusal(session.case, "cases.handle")
+    session, refused = _session_to_handle(session_id)
     if refused:
         return refused
     _result, failure = commit_or_problem(
@@ -112,10 +128,7 @@ def cancel(data, session_id):
 def move(data, session_id):
     """Move a planned session to another time or place (改期), with the reason; the same
     people stay invited and are told of the change."""
-    session = _visible_session(session_id)
-    if session is None:
-        return problem(404)
-    refused = refusal(session.case, "cases.handle")
+    session, refused = _session_to_handle(session_id)
     if refused:
         return refused
     # What is not given stays as it is: the kind of place, and its room, address or link.
@@ -183,10 +196,7 @@ def notice(session_id, participant_id):
 def attendance(data, session_id):
     """Record who confirmed, declined, attended or was absent (participant ids from the
     session); those not listed stay as they are."""
-    session = _visible_session(session_id)
-    if session is None:
-        return problem(404)
-    refused = refusal(session.case, "cases.handle")
+    session, refused = _session_to_handle(session_id)
     if refused:
         return refused
     ids = {p.id for p in session.participants}
@@ -223,10 +233,7 @@ class SessionMinutes(MethodView):
     def put(self, data, session_id):
         """Write or correct the minutes once the session has begun; the session then counts
         as held (adjourned, with the date mediation continues)."""
-        session = _visible_session(session_id)
-        if session is None:
-            return problem(404)
-        refused = refusal(session.case, "cases.handle")
+        session, refused = _session_to_handle(session_id)
         if refused:
             return refused
         recorder = None
@@ -308,10 +315,7 @@ def _session_input(case: Case, data: dict) -> SessionInput:
 def schedule(data, number):
     """Book a session for a case with everyone the booking page invites; a clash of room,
     mediator, volunteer, party, agent or invited guest answers 409."""
-    case = load_case(number)
-    if case is None:
-        return problem(404)
-    refused = refusal(case, "cases.handle")
+    case, refused = _case_to_handle(number)
     if refused:
         return refused
     session, failure = commit_or_problem(
@@ -336,10 +340,7 @@ def free_slots(data, number):
     """When a session of the case could be, for the room and everyone it would invite (as
     a booking names them): the free starts a clash would offer, asked first. Nothing is
     booked, and nothing of other sessions is told but that they are not free."""
-    case = load_case(number)
-    if case is None:
-        return problem(404)
-    refused = refusal(case, "cases.handle")
+    case, refused = _case_to_handle(number)
     if refused:
         return refused
     around = data["around"]
@@ -361,10 +362,7 @@ def free_slots(data, number):
 def volunteers(number):
     """The legal-aid volunteers a session of the case may have, as the booking form offers
     them: those on the case, and those on duty at the centres serving it (with the hours)."""
-    case = load_case(number)
-    if case is None:
-        return problem(404)
-    refused = refusal(case, "cases.handle")
+    case, refused = _case_to_handle(number)
     if refused:
         return refused
     assigned = {a.user_id for a in case.assignments if a.role is AssignmentRole.LEGAL_AID}

@@ -262,10 +262,10 @@ def _check_capacity(data: SessionInput) -> None:
 
 def free_starts(case: Case, data: SessionInput, *, count: int = 3,
                 now: datetime | None = None) -> list[datetime]:
-    """When a session of ``data``'s length and people could start, from ``data.starts_at``
-    on: the free slots a clash offers, asked beforehand (nothing of other sessions but that
-    they are not free). The room and the people are checked as a booking checks them; a
-    volunteer not on the case is offered only their duty hours."""
+    """When a session of ``data``'s length and people could start, the day of
+    ``data.starts_at`` first: the free slots a clash offers, asked beforehand (nothing of
+    other sessions but that they are not free). The room and the people are checked as a
+    booking checks them; a volunteer not on the case is offered only their duty hours."""
     now = now or utcnow()
     if not timedelta(0) < data.ends_at - data.starts_at <= MAX_LENGTH:
         raise OperationError(_("A session lasts at most 12 hours."), field="end")
