@@ -818,6 +818,11 @@ def test_the_openapi_document_is_valid_and_names_the_agreed_paths(client):
         ("/cases/{number}/proposals", "get"), ("/proposals/{proposal_id}/decide", "post"),
         ("/sessions", "get"), ("/cases/{number}/sessions", "post"),
         ("/sessions/{session_id}/ics", "get"), ("/sessions/{session_id}/cancel", "post"),
+        ("/sessions/{session_id}/attendance", "post"), ("/sessions/{session_id}/minutes", "get"),
+        ("/sessions/{session_id}/minutes", "put"), ("/sessions/{session_id}/minutes/pdf", "get"),
+        ("/sessions/{session_id}/participants/{participant_id}/notice", "get"),
+        ("/cases/{number}/free-slots", "post"), ("/cases/{number}/volunteers", "get"),
+        ("/duties", "get"), ("/duties", "post"), ("/duties/{duty_id}", "delete"),
         ("/cases/{number}/agreements", "post"), ("/agreements", "get"),
         ("/agreements/{agreement_id}", "get"), ("/agreements/{agreement_id}/issue", "post"),
         ("/agreements/{agreement_id}/pdf", "get"), ("/areas", "get"),
@@ -854,6 +859,8 @@ def test_the_openapi_document_is_valid_and_names_the_agreed_paths(client):
     assert schemas["Case"]["properties"]["level"]["enum"] == ["grid", "community", "street"]
     assert {"id", "case_number", "status", "room_id", "starts_at", "ends_at"} <= set(
         schemas["Session"]["properties"])
+    assert {"id", "role", "name", "attendance", "reply", "phone_masked"} <= set(
+        schemas["Participant"]["properties"])
     assert {"items", "total", "page", "per_page"} <= set(schemas["CasePage"]["properties"])
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     assert paths[f"{API}/public/agreements/{{code}}"]["get"]["security"] == []

@@ -136,6 +136,7 @@ def api(database):
         instalment_id=[draft["terms"][0]["instalments"][0]["id"]],
         confirmation_id=[confirmation["id"]],
         party_id=[p["id"] for p in drafting["parties"]],
+        participant_id=[p["id"] for p in session["participants"]],
         bodies={
             f"{API}/cases": [{"category": "water_leak", "grid": GRID},
                              {"category": "water_leak", "grid": GRID,
@@ -143,6 +144,11 @@ def api(database):
             f"{API}/cases/{{number}}/sessions": [
                 {"starts_at": free[0].isoformat(), "ends_at": free[1].isoformat()},
                 session_body(*free, parties=None, lead_mediator=None)],
+            f"{API}/cases/{{number}}/free-slots": [
+                {"around": free[0].isoformat(), "duration_minutes": 60}],
+            f"{API}/sessions/{{session_id}}/attendance": [{"attendance": [
+                {"participant_id": p["id"], "attendance": "confirmed"}
+                for p in session["participants"]]}],
             f"{API}/cases/{{number}}/agreements": [
                 {k: valid_draft[k] for k in ("terms", "responsibilities")}],
             f"{API}/agreements/{{agreement_id}}/signatures": [

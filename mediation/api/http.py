@@ -144,7 +144,8 @@ def respond_to_error(error) -> Response | None:
 
 # The operations name fields after the web forms; the API's bodies call some of them otherwise.
 API_FIELDS = {"applicant_name": "parties", "start": "starts_at", "end": "ends_at",
-              "day": "starts_at", "room": "room_id", "lead": "lead_mediator"}
+              "day": "starts_at", "room": "room_id", "lead": "lead_mediator",
+              "consent": "invited"}
 
 
 def operation_problem(error: OperationError, status: int = 422) -> Response:

@@ -29,7 +29,13 @@ from mediation.cases.states import (
 )
 from mediation.core.identity import DocumentType, mask_phone
 from mediation.core.validators import WEB_LINK
-from mediation.sessions.models import PlaceKind, SessionStatus
+from mediation.sessions.models import (
+    Attendance,
+    ParticipantRole,
+    PlaceKind,
+    Reply,
+    SessionStatus,
+)
 
 
 def _values(enum_cls) -> list[str]:
@@ -339,26 +345,36 @@ class ActionIn(Strict):
 
 # ---- sessions ---------------------------------------------------------------------------
 
-class SessionIn(Strict):
-    starts_at = moment(required=True)
-    ends_at = moment(required=True)
-    place_kind = one_of(PlaceKind, load_default=PlaceKind.ROOM.value)
-    room_id = row_id(allow_none=True)
-    address = text(200, allow_none=True)
-    video_link = web_link(metadata={"description": "https:// or http:// only."})
-    purpose = required_text(2000)
-    lead_mediator = text(64, allow_none=True,
-                         metadata={"description": "Username; default: the caller."})
-    parties = ma.fields.List(row_id(), allow_none=True, metadata={
-        "description": "Party ids; default: every party that has not refused mediation."})
-    override_reason = text(500, allow_none=True, metadata={
-        "description": "Why a session outside the centre's hours or on a holiday is needed."})
+def _participant_phone(p) -> str | None:
+    """A party's, an agent's or a guest's phone (staff are reached through their account)."""
+    if p.role is ParticipantRole.INVITED:
+        return p.phone
+    if p.party is None:
+        return None
+    return p.party.agent_phone if p.role is ParticipantRole.AGENT else p.party.phone
 
 
 class Participant(ma.Schema):
-    role = ma.fields.Function(lambda p: p.role.value)
+    id = ma.fields.Integer(metadata={"description": "For attendance and the notice."})
+    role = ma.fields.Function(lambda p: p.role.value,
+                              metadata={"enum": _values(ParticipantRole)})
     name = ma.fields.Function(lambda p: p.display_name)
-    attendance = ma.fields.Function(lambda p: p.attendance.value)
+    organisation = ma.fields.String(allow_none=True, metadata={"description": "A guest's."})
+    username = ma.fields.Function(lambda p: p.user.username if p.user else None,
+                                  metadata={"description": "Staff: their account."})
+    party_id = ma.fields.Integer(allow_none=True, metadata={
+        "description": "A party, or the party an agent acts for."})
+    phone_masked = ma.fields.Function(
+        lambda p: mask_phone(phone) if (phone := _participant_phone(p)) else None)
+    consent_recorded = ma.fields.Boolean(metadata={
+        "description": "A guest: the parties agreed (People's Mediation Law art. 20)."})
+    attendance = ma.fields.Function(lambda p: p.attendance.value,
+                                    metadata={"enum": _values(Attendance)})
+    reply = ma.fields.Function(lambda p: p.reply.value if p.reply else None, metadata={
+        "enum": _values(Reply) + [None],
+        "description": "A party's own answer to its notice (residents' portal)."})
+    reply_reason = ma.fields.String(allow_none=True)
+    replied_at = ma.fields.DateTime(allow_none=True)
 
 
 class Session(ma.Schema):

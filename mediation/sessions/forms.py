@@ -1,5 +1,6 @@
 """The scheduling form and the small forms of a session's page."""
 
+import re
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -20,13 +21,15 @@ from mediation.areas.models import Room
 from mediation.cases.forms import MultiCheckboxField
 from mediation.core.forms import confirm_field, enum_choices, options
 from mediation.core.i18n import lazy_gettext as _l
-from mediation.core.validators import is_web_link, split_codes
+from mediation.core.validators import is_web_link, normalise_phone, split_codes
 from mediation.extensions import db
 from mediation.sessions.minutes import MinutesOutcome
 from mediation.sessions.models import PlaceKind
 from mediation.users.models import User
 
 LOCAL = ZoneInfo("Asia/Shanghai")
+# What an invited person's line ends with when it gives a phone rather than an organisation.
+PHONE_LIKE = re.compile(r"^[\d\s+()（）-]+$")
 
 
 class WhenWhereForm(FlaskForm):
@@ -76,7 +79,8 @@ class SessionForm(WhenWhereForm):
     with_agents = BooleanField(_l("Invite the parties' agents too"), default=True)
     invited = TextAreaField(
         _l("Other invited people"), validators=[Optional(), Length(max=2000)],
-        description=_l("One a line: name, organisation (e.g. 刘医生, 区心理咨询中心). The "
+        description=_l("One a line: name, organisation, phone (e.g. 刘医生, 区心理咨询中心, "
+                       "13805461234); the organisation and the phone may be left out. The "
                        "parties must agree to each (People’s Mediation Law, art. 20)."))
     consent = BooleanField(_l("The parties agreed to the invited people"))
     prefill = HiddenField()
@@ -99,12 +103,25 @@ class SessionForm(WhenWhereForm):
             raise ValidationError(_l("Unknown usernames: %(names)s", names=", ".join(unknown)))
         self.co_mediator_users = users
 
-    def invitees(self) -> list[tuple[str, str | None]]:
+    def validate_invited(self, field):
+        for name, _organisation, phone in self.invitees():
+            if phone and not normalise_phone(phone):
+                raise ValidationError(_l(
+                    "The phone number given for %(name)s is not valid: a mobile has 11 digits "
+                    "starting with 13–19; a landline has its area code, e.g. 0546-8888888.",
+                    name=name))
+
+    def invitees(self) -> list[tuple[str, str | None, str | None]]:
+        """(name, organisation, phone) a line: "姓名, 单位, 电话"; a last part of digits
+        after the name alone is the phone, the organisation left out."""
         people = []
         for line in (self.invited.data or "").splitlines():
             if line.strip():
-                name, _sep, organisation = line.replace("，", ",").partition(",")
-                people.append((name.strip(), organisation.strip() or None))
+                name, *rest = [part.strip() for part in line.replace("，", ",").split(",")]
+                phone = rest.pop() if len(rest) >= 2 or rest and PHONE_LIKE.match(rest[0]) \
+                    else None
+                people.append((name, ", ".join(rest).strip() or None,
+                               normalise_phone(phone) or phone or None))
         return people
 
 

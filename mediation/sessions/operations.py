@@ -33,8 +33,9 @@ from mediation.sessions.models import (
 from mediation.users.models import User
 from mediation.users.roles import Role
 
-# How far ahead a session may be booked.
+# How far ahead a session may be booked, and how long it may last.
 BOOKING_HORIZON = timedelta(days=366)
+MAX_LENGTH = timedelta(hours=12)
 
 # Names the PostgreSQL advisory lock that makes bookings queue (SQLite: BEGIN IMMEDIATE).
 _BOOKING_LOCK = 7_305_104_221
@@ -50,9 +51,12 @@ class SchedulingConflict(OperationError):
 
 @dataclass
 class Invitee:
+    """An invited guest (PML art. 20): known by their phone where given, else by name and
+    organisation, when clashes are checked."""
     name: str
     organisation: str | None = None
     consent_recorded: bool = False
+    phone: str | None = None
 
 
 @dataclass
@@ -89,16 +93,12 @@ def _check(case: Case, data: SessionInput, now: datetime) -> None:
         raise OperationError(_("A session cannot start in the past."), field="start")
     if data.starts_at > now + BOOKING_HORIZON:
         raise OperationError(_("A session is scheduled at most a year ahead."), field="day")
-    if data.ends_at - data.starts_at > timedelta(hours=12):
+    if data.ends_at - data.starts_at > MAX_LENGTH:
         raise OperationError(_("A session lasts at most 12 hours."), field="end")
     if not (data.purpose or "").strip():
         raise OperationError(_("Say what the session is for."), field="purpose")
     if data.place_kind is PlaceKind.ROOM:
-        if data.room is None or not data.room.active:
-            raise OperationError(_("Choose a room that is in use."), field="room")
-        if data.room.centre not in centres_for(case):
-            raise OperationError(_("%(room)s is not at a centre serving this case's area.",
-                                   room=data.room.name), field="room")
+        _check_room(case, data)
     elif data.place_kind is PlaceKind.ON_SITE and not (data.address or "").strip():
         raise OperationError(_("Give the address of the on-site meeting."), field="address")
     elif data.place_kind is PlaceKind.VIDEO and not (data.video_link or "").strip():
@@ -108,6 +108,25 @@ def _check(case: Case, data: SessionInput, now: datetime) -> None:
                              field="video_link")
     if not case.is_open:
         raise OperationError(_("Sessions are scheduled for open cases only."))
+    _check_people(case, data, on_call=lambda volunteer: on_duty(volunteer, data))
+    for person in data.invited:
+        if not person.consent_recorded:
+            raise OperationError(_("Inviting %(name)s needs the parties' consent "
+                                   "(People’s Mediation Law, art. 20).", name=person.name),
+                                 field="consent")
+
+
+def _check_room(case: Case, data: SessionInput) -> None:
+    if data.room is None or not data.room.active:
+        raise OperationError(_("Choose a room that is in use."), field="room")
+    if data.room.centre not in centres_for(case):
+        raise OperationError(_("%(room)s is not at a centre serving this case's area.",
+                               room=data.room.name), field="room")
+
+
+def _check_people(case: Case, data: SessionInput, *, on_call) -> None:
+    """Who may be at a session of the case: its parties (none refusing), staff working on
+    it, legal-aid volunteers on it or ``on_call`` (on duty), guests named, each once."""
     outsiders = [p.name for p in data.parties if p.case_id != case.id]
     if outsiders:
         raise OperationError(_("%(names)s is not a party of this case.",
@@ -125,17 +144,29 @@ def _check(case: Case, data: SessionInput, now: datetime) -> None:
         if volunteer.role is not Role.LEGAL_AID or not volunteer.active:
             raise OperationError(_("%(name)s is not a legal-aid volunteer.",
                                    name=volunteer.full_name), field="legal_aid")
-        if not access.can_view(volunteer, case) and not on_duty(volunteer, data):
+        if not access.can_view(volunteer, case) and not on_call(volunteer):
             raise OperationError(_("%(name)s is neither assigned to this case nor on duty at "
                                    "the centre then.", name=volunteer.full_name),
                                  field="legal_aid")
     if len({u.id for u in staff}) != len(staff):
         raise OperationError(_("The same person is listed twice."), field="lead")
+    guests: list[scheduling.Guest] = []
     for person in data.invited:
-        if not person.consent_recorded:
-            raise OperationError(_("Inviting %(name)s needs the parties' consent "
-                                   "(People’s Mediation Law, art. 20).", name=person.name),
-                                 field="consent")
+        guest = scheduling.Guest.of(person.name, person.organisation, person.phone)
+        if not guest.name:
+            raise OperationError(_("Give the name of each invited person."), field="invited")
+        if len(guest.name) > 120 or len(guest.organisation) > 120:
+            raise OperationError(_("A name or an organisation has at most 120 characters."),
+                                 field="invited")
+        if person.phone and guest.phone is None:
+            raise OperationError(_("The phone number given for %(name)s is not valid: a "
+                                   "mobile has 11 digits starting with 13–19; a landline has "
+                                   "its area code, e.g. 0546-8888888.", name=guest.name),
+                                 field="invited")
+        if any(guest.is_(other) for other in guests):
+            raise OperationError(_("%(name)s is invited twice.", name=guest.name),
+                                 field="invited")
+        guests.append(guest)
 
 
 def centres_for(case: Case) -> list[Centre]:
@@ -145,13 +176,18 @@ def centres_for(case: Case) -> list[Centre]:
     return [c for c in centres if case.grid.path.startswith(c.area.path)]
 
 
+def _duties(volunteer: User, room: Room | None) -> list[VolunteerDuty]:
+    """The volunteer's duty hours at the room's centre (none without a room)."""
+    if room is None:
+        return []
+    return list(db.session.scalars(select(VolunteerDuty).where(
+        VolunteerDuty.user_id == volunteer.id, VolunteerDuty.centre_id == room.centre_id)))
+
+
 def on_duty(volunteer: User, data: SessionInput) -> bool:
     """Whether the volunteer declared duty hours at the session's centre covering it."""
-    if data.room is None:
-        return False
-    duties = db.session.scalars(select(VolunteerDuty).where(
-        VolunteerDuty.user_id == volunteer.id, VolunteerDuty.centre_id == data.room.centre_id))
-    return any(duty.covers(data.starts_at, data.ends_at) for duty in duties)
+    return any(duty.covers(data.starts_at, data.ends_at)
+               for duty in _duties(volunteer, data.room))
 
 
 def volunteers_for(case: Case, centres) -> list[tuple[User, list[VolunteerDuty]]]:
@@ -183,17 +219,16 @@ def _resources(data: SessionInput) -> scheduling.Resources:
         user_ids=frozenset(users),
         person_keys=frozenset(scheduling.person_key(p) for p in data.parties),
         agent_phones=frozenset(p.agent_phone for p in data.parties
-                               if data.with_agents and p.agent_name and p.agent_phone))
+                               if data.with_agents and p.agent_name and p.agent_phone),
+        guests=frozenset(scheduling.Guest.of(p.name, p.organisation, p.phone)
+                         for p in data.invited))
 
 
 def check_availability(data: SessionInput, by: User, *,
                        exclude_id: int | None = None) -> None:
     """Refuse over-capacity rooms, hours needing an override, and every kind of clash."""
     centre = data.room.centre if data.room is not None else None
-    if data.place_kind is PlaceKind.ROOM and _headcount(data) > data.room.capacity:
-        raise OperationError(_("%(room)s holds %(capacity)d people; this session has "
-                               "%(count)d.", room=data.room.name, capacity=data.room.capacity,
-                               count=_headcount(data)), field="room")
+    _check_capacity(data)
     reasons = scheduling.outside_hours_reasons(data.starts_at, data.ends_at, centre)
     if reasons and not (data.override_reason or "").strip():
         # A public holiday by its name (a provisional year's statutory days included).
@@ -218,13 +253,50 @@ def check_availability(data: SessionInput, by: User, *,
         raise SchedulingConflict(sentences(_clash_message(found[0], data, by), free), slots)
 
 
+def _check_capacity(data: SessionInput) -> None:
+    if data.place_kind is PlaceKind.ROOM and _headcount(data) > data.room.capacity:
+        raise OperationError(_("%(room)s holds %(capacity)d people; this session has "
+                               "%(count)d.", room=data.room.name, capacity=data.room.capacity,
+                               count=_headcount(data)), field="room")
+
+
+def free_starts(case: Case, data: SessionInput, *, count: int = 3,
+                now: datetime | None = None) -> list[datetime]:
+    """When a session of ``data``'s length and people could start, the day of
+    ``data.starts_at`` first: the free slots a clash offers, asked beforehand (nothing of
+    other sessions but that they are not free). The room and the people are checked as a
+    booking checks them; a volunteer not on the case is offered only their duty hours."""
+    now = now or utcnow()
+    if not timedelta(0) < data.ends_at - data.starts_at <= MAX_LENGTH:
+        raise OperationError(_("A session lasts at most 12 hours."), field="end")
+    if data.starts_at > now + BOOKING_HORIZON:
+        raise OperationError(_("A session is scheduled at most a year ahead."), field="day")
+    if data.place_kind is PlaceKind.ROOM:
+        _check_room(case, data)
+    if not case.is_open:
+        raise OperationError(_("Sessions are scheduled for open cases only."))
+    _check_people(case, data, on_call=lambda volunteer: bool(_duties(volunteer, data.room)))
+    _check_capacity(data)
+    on_call = [_duties(v, data.room) for v in data.legal_aid if not access.can_view(v, case)]
+
+    def fits(start: datetime, end: datetime) -> bool:
+        return start <= now + BOOKING_HORIZON and all(
+            any(duty.covers(start, end) for duty in duties) for duties in on_call)
+
+    return scheduling.free_slots(
+        data.ends_at - data.starts_at, max(data.starts_at, now), _resources(data),
+        data.room.centre if data.place_kind is PlaceKind.ROOM else None, count=count,
+        now=now, fits=fits)
+
+
 def _clash_message(clash: scheduling.Clash, data: SessionInput, by: User) -> str:
     """The clash named in full when ``by`` may see the other case; otherwise only what of
     this booking is busy, never the other case's number, names, times or purpose."""
     if access.can_view(by, clash.session.case):
         what = {"room": _("the room %(name)s", name=clash.who),
                 "user": _("%(name)s", name=clash.who),
-                "person": _("the party %(name)s", name=clash.who)}[clash.what]
+                "person": _("the party %(name)s", name=clash.who),
+                "guest": _("the invited guest %(name)s", name=clash.who)}[clash.what]
         return _("%(what)s is already booked from %(start)s to %(end)s (case %(number)s).",
                  what=what, start=_when(clash.session.starts_at),
                  end=format_datetime(clash.session.ends_at, "HH:mm"),
@@ -235,6 +307,9 @@ def _clash_message(clash: scheduling.Clash, data: SessionInput, by: User) -> str
         people = [data.lead_mediator, *data.co_mediators, *data.legal_aid]
         name = next(u.full_name for u in people if u.id == clash.mine)
         return _("%(name)s already has another engagement at this time.", name=name)
+    if isinstance(clash.mine, scheduling.Guest):
+        return _("The invited guest %(name)s already has another engagement at this time.",
+                 name=clash.mine.name)
     party = next((p for p in data.parties if scheduling.person_key(p) == clash.mine
                   or p.agent_phone == clash.mine), None)
     if party is not None and scheduling.person_key(party) != clash.mine:
@@ -276,9 +351,10 @@ def schedule_session(by: User, case: Case, data: SessionInput, *,
         if data.with_agents and party.agent_name:
             session.participants.append(Participant(role=ParticipantRole.AGENT, party=party))
     for person in data.invited:
+        guest = scheduling.Guest.of(person.name, person.organisation, person.phone)
         session.participants.append(Participant(
-            role=ParticipantRole.INVITED, name=person.name, organisation=person.organisation,
-            consent_recorded=True))
+            role=ParticipantRole.INVITED, name=guest.name,
+            organisation=guest.organisation or None, phone=guest.phone, consent_recorded=True))
     db.session.flush()
     log_event(case, by, EventKind.SESSION,
               reason=_("Session on %(when)s: %(purpose)s", when=_when(data.starts_at),
@@ -320,8 +396,8 @@ def _as_booked(session: MediationSession, move: MoveInput) -> SessionInput:
         parties=[p.party for p in session.participants
                  if p.role is ParticipantRole.PARTY and p.party is not None],
         with_agents=any(p.role is ParticipantRole.AGENT for p in session.participants),
-        invited=[Invitee(p.name, p.organisation, True) for p in session.participants
-                 if p.role is ParticipantRole.INVITED],
+        invited=[Invitee(p.name, p.organisation, consent_recorded=True, phone=p.phone)
+                 for p in session.participants if p.role is ParticipantRole.INVITED],
         override_reason=move.override_reason)
 
 

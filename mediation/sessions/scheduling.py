@@ -1,15 +1,16 @@
 """When people and rooms are free: clashes, opening hours, holidays and free slots."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, func, or_, select
 
 from mediation.areas.models import Centre
 from mediation.cases.models import Party
 from mediation.core.calendar import is_working_day
+from mediation.core.validators import normalise_phone
 from mediation.extensions import db
 from mediation.sessions.models import (
     MediationSession,
@@ -24,6 +25,31 @@ DEFAULT_HOURS = (time(8, 30), time(17, 30))
 
 
 @dataclass(frozen=True)
+class Guest:
+    """An invited guest as the clash check knows them: by phone where one is given (as an
+    agent is known by theirs), else by name and organisation, spaces evened out."""
+
+    name: str
+    organisation: str = ""
+    phone: str | None = None
+
+    @classmethod
+    def of(cls, name: str | None, organisation: str | None = None,
+           phone: str | None = None) -> "Guest":
+        """The guest as typed: a phone that is not one counts as none (the booking refuses
+        it before)."""
+        return cls(" ".join((name or "").split()), " ".join((organisation or "").split()),
+                   normalise_phone(phone) if phone else None)
+
+    def is_(self, other: "Guest") -> bool:
+        """The same person: the same phone; with a phone missing on either side, the same
+        name and organisation."""
+        if self.phone and other.phone:
+            return self.phone == other.phone
+        return (self.name, self.organisation) == (other.name, other.organisation)
+
+
+@dataclass(frozen=True)
 class Resources:
     """What a session needs free: a room, staff accounts, and people (by party key)."""
 
@@ -32,6 +58,12 @@ class Resources:
     person_keys: frozenset[str]
     # Agents (often one lawyer for several clients) are known by their phone number.
     agent_phones: frozenset[str] = frozenset()
+    guests: frozenset[Guest] = frozenset()
+
+    @property
+    def phones(self) -> frozenset[str]:
+        """Agents' and guests' phones: a lawyer may be an agent here and a guest there."""
+        return self.agent_phones | {g.phone for g in self.guests if g.phone}
 
 
 def person_key(party: Party) -> str:
@@ -42,11 +74,38 @@ def person_key(party: Party) -> str:
 @dataclass(frozen=True)
 class Clash:
     session: MediationSession
-    what: str  # "room", "user" or "person"
+    what: str  # "room", "user", "person" (a party or agent) or "guest"
     who: str  # the name in the other session
-    # What of the proposed session's is busy: the room's or user's id, the person key or
-    # the agent's phone (so a caller who may not see the other case can be told which).
-    mine: int | str | None = None
+    # What of the proposed session's is busy: the room's or user's id, the person key, the
+    # agent's phone or the guest (so a caller who may not see the other case can be told
+    # which).
+    mine: int | str | Guest | None = None
+
+
+def guest_of(participant: Participant) -> Guest:
+    return Guest.of(participant.name, participant.organisation, participant.phone)
+
+
+def _same_name(guest: Guest):
+    """An invited participant known by the guest's name and organisation, in SQL: where a
+    phone is missing on either side (see ``Guest.is_``; phones are matched apart). Guests'
+    names are stored evened out."""
+    same_name = and_(Participant.name == guest.name,
+                     func.coalesce(Participant.organisation, "") == guest.organisation)
+    return same_name if guest.phone is None else and_(Participant.phone.is_(None), same_name)
+
+
+def _my_guest(participant: Participant, resources: Resources) -> Guest | None:
+    """The booking's guest who is this participant of another session: a guest there, or
+    an agent there known by the same phone."""
+    if participant.role is ParticipantRole.INVITED:
+        theirs = guest_of(participant)
+        return next((g for g in resources.guests if g.is_(theirs)), None)
+    if participant.role is ParticipantRole.AGENT and participant.party is not None \
+            and participant.party.agent_phone:
+        return next((g for g in resources.guests if g.phone == participant.party.agent_phone),
+                    None)
+    return None
 
 
 def busy_sessions(start: datetime, end: datetime, resources: Resources,
@@ -67,11 +126,18 @@ def busy_sessions(start: datetime, end: datetime, resources: Resources,
         people = select(Participant.session_id).join(Party, Participant.party_id == Party.id)
         people = people.where(or_(Party.id.in_(ids), Party.id_number_index.in_(indexes)))
         conditions.append(MediationSession.id.in_(people))
-    if resources.agent_phones:
+    if resources.phones:
         agents = select(Participant.session_id).join(Party, Participant.party_id == Party.id)
         conditions.append(MediationSession.id.in_(agents.where(
             Participant.role == ParticipantRole.AGENT,
-            Party.agent_phone.in_(resources.agent_phones))))
+            Party.agent_phone.in_(resources.phones))))
+        conditions.append(MediationSession.id.in_(select(Participant.session_id).where(
+            Participant.role == ParticipantRole.INVITED,
+            Participant.phone.in_(resources.phones))))
+    if resources.guests:
+        conditions.append(MediationSession.id.in_(select(Participant.session_id).where(
+            Participant.role == ParticipantRole.INVITED,
+            or_(*(_same_name(g) for g in resources.guests)))))
     if not conditions:
         return []
     stmt = select(MediationSession).where(
@@ -100,6 +166,17 @@ def clashes(start: datetime, end: datetime, resources: Resources,
                 found.append(Clash(other, "person", participant.display_name,
                                    participant.party.agent_phone))
                 break
+            guest = _my_guest(participant, resources)
+            if guest is not None:
+                found.append(Clash(other, "guest" if participant.role is
+                                   ParticipantRole.INVITED else "person",
+                                   participant.display_name, guest))
+                break
+            if participant.role is ParticipantRole.INVITED and participant.phone \
+                    and participant.phone in resources.agent_phones:
+                found.append(Clash(other, "guest", participant.display_name,
+                                   participant.phone))
+                break
             if participant.party is not None and \
                     person_key(participant.party) in resources.person_keys:
                 found.append(Clash(other, "person", participant.party.name,
@@ -127,9 +204,11 @@ def outside_hours_reasons(start: datetime, end: datetime, centre: Centre | None)
 
 def free_slots(duration: timedelta, around: datetime, resources: Resources,
                centre: Centre | None, *, count: int = 3, days: int = 14,
-               now: datetime | None = None, exclude_id: int | None = None) -> list[datetime]:
+               now: datetime | None = None, exclude_id: int | None = None,
+               fits: Callable[[datetime, datetime], bool] | None = None) -> list[datetime]:
     """The next free starts for everyone required: the same day first, then working days
-    (``exclude_id``: a session being moved does not stand in its own way)."""
+    (``exclude_id``: a session being moved does not stand in its own way; ``fits``: what
+    else a start must meet, e.g. a volunteer's duty hours)."""
     now = now or datetime.now(LOCAL)
     first_day = around.astimezone(LOCAL).date()
     window_start = datetime.combine(first_day, time(0), LOCAL)
@@ -147,6 +226,8 @@ def free_slots(duration: timedelta, around: datetime, resources: Resources,
             if start < now:
                 continue
             if any(b_start < end and b_end > start for b_start, b_end in busy):
+                continue
+            if fits is not None and not fits(start, end):
                 continue
             found.append(start)
             if len(found) >= count:

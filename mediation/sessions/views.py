@@ -105,8 +105,8 @@ def new(number: str):
             legal_aid=[users[name] for name in form.legal_aid.data or []],
             parties=[p for p in case.parties if str(p.id) in (form.parties.data or [])],
             with_agents=form.with_agents.data,
-            invited=[operations.Invitee(name, org, form.consent.data)
-                     for name, org in form.invitees()],
+            invited=[operations.Invitee(name, org, form.consent.data, phone)
+                     for name, org, phone in form.invitees()],
             override_reason=form.override_reason.data)
         done, session, slots = _book(form, lambda: operations.schedule_session(
             current_user, case, data))
