@@ -8,7 +8,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from mediation.api import schemas
-from mediation.api.http import blueprint, caller, commit_or_problem, idempotent, problem, writes
+from mediation.api.http import (
+    ID,
+    blueprint,
+    caller,
+    commit_or_problem,
+    idempotent,
+    problem,
+    writes,
+)
 from mediation.areas import operations as area_ops
 from mediation.areas.models import AreaKind, AreaNode
 from mediation.cases import access, operations
@@ -254,7 +262,7 @@ class Proposals(MethodView):
 proposals_bp = blueprint("proposals_api", "/proposals", "Escalation proposals: deciding them.")
 
 
-@proposals_bp.route("/<int:proposal_id>/decide", methods=["POST"])
+@proposals_bp.route(f"/<{ID}:proposal_id>/decide", methods=["POST"])
 @writes
 @proposals_bp.arguments(schemas.DecisionIn)
 @proposals_bp.response(200, schemas.Proposal)
