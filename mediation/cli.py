@@ -1,6 +1,6 @@
 """Flask commands: ``flask create-admin``, ``import-areas``, ``seed-demo``, ``audit-verify``,
 ``audit-anchor``, ``check-deadlines``, ``recompute-deadlines``, ``send-reminders``,
-``create-api-token`` and ``prune``."""
+``create-api-token`` and ``prune``; ``deliver-webhooks`` is in mediation.webhooks.cli."""
 
 import sys
 from contextlib import contextmanager

@@ -6,6 +6,6 @@ A change writes its event to an outbox table in the change's own transaction
 subscriber's secret, and retries with back-off until a 2xx answer (``delivery``). An
 administrator registers the subscribers on an admin page (``views``, ``operations``).
 
-This package sits below the domains that emit events (cases, sessions, agreements): it
-reads the objects it is given and imports none of them.
+The outbox sits below the domains that emit events (cases, sessions, agreements): it reads
+the objects it is given and imports nothing of theirs but the table of case states.
 """

@@ -38,8 +38,11 @@ class SubscriberForm(FlaskForm):
                        description=_l("Only cases whose grid lies in this district, street "
                                       "or community; empty: the whole city."))
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.picked_area: AreaNode | None = None
+
     def validate_area(self, field):
-        self.picked_area = None
         code = (field.data or "").strip()
         if code:
             self.picked_area = db.session.scalar(select(AreaNode).where(AreaNode.code == code))
@@ -49,7 +52,7 @@ class SubscriberForm(FlaskForm):
     def to_input(self) -> SubscriberInput:
         return SubscriberInput(name=self.name.data, url=self.url.data,
                                event_types=list(self.event_types.data or []),
-                               area=getattr(self, "picked_area", None))
+                               area=self.picked_area)
 
 
 @bp.route("/", methods=["GET", "POST"])
