@@ -221,7 +221,7 @@ def test_each_step_arrives_signed_once_per_event_id_and_the_500_is_retried(city,
         address="东苑小区3号楼502室", purpose="调解漏水损失", lead_mediator=city.mediator,
         parties=list(case.parties)))
     db.session.commit()
-    begins, ends = working_slot(15)
+    begins, ends = working_slot(14, hour=14)  # the afternoon of the same day
     move_session(city.mediator, session, MoveInput(
         starts_at=begins, ends_at=ends, place_kind=PlaceKind.ON_SITE,
         address="东苑小区3号楼502室", reason="被申请人出差"))
