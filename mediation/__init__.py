@@ -238,6 +238,7 @@ def register_blueprints(app: Flask) -> None:
     from mediation.sessions.views import bp as sessions_bp
     from mediation.stats.views import bp as stats_bp
     from mediation.users.views import bp as users_bp
+    from mediation.webhooks.views import bp as webhooks_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(users_bp)
@@ -247,6 +248,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(sessions_bp)
     app.register_blueprint(agreements_bp)
     app.register_blueprint(stats_bp)
+    app.register_blueprint(webhooks_bp)
     from mediation.portal import display, report_views, views  # noqa: F401  (routes on portal_bp)
     from mediation.portal.blueprint import bp as portal_bp
 

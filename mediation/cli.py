@@ -1,6 +1,6 @@
 """Flask commands: ``flask create-admin``, ``import-areas``, ``seed-demo``, ``audit-verify``,
 ``audit-anchor``, ``check-deadlines``, ``recompute-deadlines``, ``send-reminders``,
-``create-api-token`` and ``prune``."""
+``create-api-token`` and ``prune``; ``deliver-webhooks`` is in mediation.webhooks.cli."""
 
 import sys
 from contextlib import contextmanager
@@ -28,6 +28,7 @@ from mediation.stats import aggregates
 from mediation.users import auth
 from mediation.users import operations as user_ops
 from mediation.users.roles import Role
+from mediation.webhooks.cli import deliver_webhooks
 
 
 def init_app(app) -> None:
@@ -37,6 +38,7 @@ def init_app(app) -> None:
                     send_reminders, create_api_token, prune):
         app.cli.add_command(command)
     app.cli.add_command(stats_rebuild)
+    app.cli.add_command(deliver_webhooks)
 
 
 @click.command("create-admin")

@@ -35,6 +35,12 @@ from mediation.sessions.models import MediationSession, Participant, VolunteerDu
 from mediation.sessions.reminders import OutboxMessage
 from mediation.stats.aggregates import StatsCount  # noqa: F401 (and the other kept counts)
 from mediation.users.models import User, UserSession, user_areas, user_committees
+from mediation.webhooks.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscriber,
+)
 
 __all__ = ["AccessCode", "Agreement", "AgreementCounter", "AgreementParty", "ApiToken", "AreaNode",
            "Assignment", "Attachment", "AuditEntry", "CalendarDay", "CalendarYear", "Case",
@@ -42,4 +48,5 @@ __all__ = ["AccessCode", "Agreement", "AgreementCounter", "AgreementParty", "Api
            "EscalationProposal", "FollowUp", "HelpRequest", "IdempotentReply", "Instalment",
            "JudicialConfirmation", "LevelRule", "MediationSession", "Minutes", "OutboxMessage",
            "Participant", "Party", "RateLimitCounter", "Room", "SupervisionNotice", "Term",
-           "TermParty", "User", "UserSession", "VolunteerDuty", "user_areas", "user_committees"]
+           "TermParty", "User", "UserSession", "VolunteerDuty", "WebhookAttempt", "WebhookDelivery",
+           "WebhookEvent", "WebhookSubscriber", "user_areas", "user_committees"]

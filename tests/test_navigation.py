@@ -14,7 +14,7 @@ MENUS = {
                     "/areas/", "/committees/", "/courts/"],
     "admin": ["/", "/cases/", "/cases/new", "/sessions/mine", "/stats/", "/centres/",
               "/areas/", "/committees/", "/courts/", "/admin/users", "/admin/api-tokens/",
-              "/admin/rules/", "/admin/audit"],
+              "/admin/webhooks/", "/admin/rules/", "/admin/audit"],
 }
 NAV = re.compile(r'<nav class="main-nav"[^>]*>\s*<ul>(.*?)</ul>', re.S)
 

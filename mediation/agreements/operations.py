@@ -51,6 +51,7 @@ from mediation.core.errors import OperationError
 from mediation.core.money import format_yuan, parse_yuan
 from mediation.extensions import db
 from mediation.users.models import User
+from mediation.webhooks.outbox import EventType, emit
 
 S = CaseState
 # A written agreement is drafted while the parties are settling, or after they have.
@@ -579,6 +580,7 @@ def issue(by: User, agreement: Agreement, *, verify_url: str,
     _audit("issue", agreement, by, after={"number": agreement.number,
                                           "sha256": agreement.sha256,
                                           "version": agreement.version})
+    emit(EventType.AGREEMENT_ISSUED, case, agreement=agreement)
     db.session.flush()
     return agreement
 
@@ -898,6 +900,7 @@ def record_ruling(by: User, confirmation: JudicialConfirmation, *, result: Confi
     _audit("confirmation.ruling", confirmation.agreement, by,
            after={"result": result, "ruling_number": confirmation.ruling_number,
                   "ruled_on": ruled_on})
+    emit(EventType.CONFIRMATION_RULED, confirmation.agreement.case, confirmation=confirmation)
     db.session.flush()
 
 

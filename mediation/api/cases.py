@@ -131,7 +131,8 @@ def _case_input(data: dict) -> CaseInput:
         narrative=data["narrative"], address=data.get("address"),
         amount_fen=parse_yuan(data.get("amount")),
         risks={name: name in data.get("risks", []) for name in RISK_FACTORS},
-        parties=[_party_input(p) for p in data.get("parties", [])])
+        parties=[_party_input(p) for p in data.get("parties", [])],
+        hotline_ticket=data.get("hotline_ticket"))
 
 
 # A cursor names the last case of the page before; signed, so a client can only pass on

@@ -262,6 +262,9 @@ class CaseIn(Strict):
                        "residents' portal only: a case registered here with it is refused "
                        "(422)."})
     category = required_text(32, metadata={"description": "A category code, e.g. water_leak."})
+    hotline_ticket = text(40, allow_none=True, metadata={
+        "description": "source hotline only: the hotline's own ticket number (letters, "
+                       "digits and -), repeated in every webhook delivery about the case."})
     grid = text(32, allow_none=True,
                 metadata={"description": "The grid's code; omitted: picked from the address."})
     narrative = required_text(10000)
@@ -279,6 +282,7 @@ class Case(ma.Schema):
     state = ma.fields.Function(lambda c: c.state.value, metadata={"enum": _values(CaseState)})
     level = ma.fields.Function(lambda c: c.level.value, metadata={"enum": _values(Level)})
     source = ma.fields.Function(lambda c: c.source.value)
+    hotline_ticket = ma.fields.String(allow_none=True)
     category = ma.fields.Function(lambda c: c.category.code)
     grid = ma.fields.Function(lambda c: c.grid.code)
     risk_level = ma.fields.Function(lambda c: c.risk_level.value)

@@ -197,6 +197,11 @@ class CaseForm(VersionedForm):
     title = StringField(_l("Short title"), validators=[DataRequired(), Length(max=120)],
                         description=_l("e.g. 楼上漏水导致天花板受损"))
     source = SelectField(_l("Source"))
+    hotline_ticket = StringField(_l("Hotline ticket number"),
+                                 validators=[Optional(), Length(max=40)],
+                                 description=_l("For a case from the 12345 hotline: its own "
+                                                "ticket number (工单号), repeated in every "
+                                                "message sent back to it."))
     grid = SelectField(_l("Grid"),
                        description=_l("Or leave it on “from the address” to have the grid "
                                       "picked from the place of the dispute."))

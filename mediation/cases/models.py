@@ -98,6 +98,8 @@ class Case(db.Model):
                         name="outcome_is_an_outcome"),
         CheckConstraint("(outcome IS NULL) = (outcome_at IS NULL)",
                         name="outcome_iff_outcome_at"),
+        CheckConstraint("hotline_ticket IS NULL OR source = 'hotline'",
+                        name="hotline_ticket_of_hotline"),
         Index("ix_cases_state_level", "state", "level"),
         Index("ix_cases_outcome_at", "outcome_at"),
     )
@@ -108,6 +110,9 @@ class Case(db.Model):
     seq: Mapped[int]
     title: Mapped[str] = mapped_column(String(120))
     source: Mapped[Source] = mapped_column(enum_column(Source, 30, name="source"))
+    # The 12345 hotline's own ticket number (工单号) of a case it handed over: every webhook
+    # delivery about the case repeats it, so that the hotline files the reply (回单) under it.
+    hotline_ticket: Mapped[str | None] = mapped_column(String(40))
     grid_id: Mapped[int] = mapped_column(ForeignKey("area_nodes.id", ondelete="RESTRICT"),
                                          index=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"),

@@ -57,6 +57,7 @@ from mediation.core.validators import PHONE_INVALID, normalise_phone
 from mediation.extensions import db
 from mediation.users.models import User
 from mediation.users.roles import Role
+from mediation.webhooks.outbox import EventType, emit, emit_state_change
 
 S = CaseState
 # Domains above cases act when a party joins a case, in the same transaction: functions of
@@ -167,6 +168,25 @@ class CaseInput:
     amount_fen: int | None = None
     risks: dict[str, bool] = field(default_factory=dict)
     parties: list[PartyInput] = field(default_factory=list)
+    hotline_ticket: str | None = None
+
+
+HOTLINE_TICKET = re.compile(r"[A-Za-z0-9-]{1,40}")
+
+
+def check_hotline_ticket(source: Source, ticket: str | None) -> str | None:
+    """The hotline's ticket number as recorded (None for none): letters, digits and '-',
+    typed full-width or not; only a case from the hotline has one."""
+    ticket = unicodedata.normalize("NFKC", ticket or "").strip()
+    if not ticket:
+        return None
+    if source is not Source.HOTLINE:
+        raise OperationError(_("Only a case from the 12345 hotline has a hotline ticket "
+                               "number."), field="hotline_ticket")
+    if not HOTLINE_TICKET.fullmatch(ticket):
+        raise OperationError(_("A hotline ticket number has letters, digits and “-” only, "
+                               "at most 40 of them."), field="hotline_ticket")
+    return ticket
 
 
 # Documents only Chinese citizens hold, and those that tell the holder's nationality.  The
@@ -306,6 +326,7 @@ def create_case(by: User | None, data: CaseInput) -> Case:
         raise OperationError(_("A case needs at least one applicant."), field="applicant_name")
     if by is not None and data.source in PORTAL_SOURCES:
         raise _portal_source(data.source)
+    hotline_ticket = check_hotline_ticket(data.source, data.hotline_ticket)
     now = utcnow()
     number, seq = allocate_number(rules.local_date(now).year)
     risks = {name: bool(data.risks.get(name)) for name in RISK_FACTORS}
@@ -315,7 +336,7 @@ def create_case(by: User | None, data: CaseInput) -> Case:
                 address=data.address or None, amount_fen=data.amount_fen,
                 risk_level=assess_risk(risks), state=S.REPORTED,
                 level=starting_level(by), level_entered_at=now,
-                reported_at=now, reported_by=by, **risks)
+                reported_at=now, reported_by=by, hotline_ticket=hotline_ticket, **risks)
     db.session.add(case)
     for item in data.parties:
         # Attached once filled in: an autoflush during the checks must not meet a bare party.
@@ -331,7 +352,9 @@ def create_case(by: User | None, data: CaseInput) -> Case:
     audit_case("create", case, by, after={
         "number": case.number, "grid": data.grid.code, "category": data.category.code,
         "level": case.level.value, "risk": case.risk_level.value,
+        "hotline_ticket": case.hotline_ticket,
         "parties": [_party_summary(p) for p in case.parties]})
+    emit(EventType.CASE_CREATED, case)
     for party in case.parties:
         for hook in PARTY_ADDED:
             hook(by, party)
@@ -367,8 +390,9 @@ def update_case(by: User, case: Case, data: CaseInput, seen_version: int | None)
         raise OperationError(_("This case is a resident's own report on the portal: its "
                                "source stays “%(source)s”.", source=case.source.title),
                              field="source")
-    fields = ["title", "narrative", "address", "amount_fen", "source", "risk_level",
-              *RISK_FACTORS]
+    hotline_ticket = check_hotline_ticket(data.source, data.hotline_ticket)
+    fields = ["title", "narrative", "address", "amount_fen", "source", "hotline_ticket",
+              "risk_level", *RISK_FACTORS]
     before = audit.snapshot(case, fields)
     before["grid"], before["category"] = case.grid.code, case.category.code
     if data.grid.kind is not AreaKind.GRID:
@@ -379,6 +403,7 @@ def update_case(by: User, case: Case, data: CaseInput, seen_version: int | None)
     case.title, case.narrative = data.title.strip(), data.narrative.strip()
     case.address, case.amount_fen = data.address or None, data.amount_fen
     case.source, case.grid, case.category = data.source, data.grid, data.category
+    case.hotline_ticket = hotline_ticket
     for name in RISK_FACTORS:
         setattr(case, name, bool(data.risks.get(name)))
     case.risk_level = assess_risk(case.risk_flags)
@@ -543,6 +568,7 @@ def transition(case: Case, to: CaseState, by: User | None, reason: str | None = 
         case.closed_at = now
     for key, value in details.items():
         setattr(case, key, value)
+    emit_state_change(case)
     if before in OPEN_STATES and to not in OPEN_STATES:
         for hook in LEAVING_MEDIATION:
             hook(by, case, reason or to.title)
@@ -673,6 +699,7 @@ def move_level(by: User | None, case: Case, to: Level, reason: str,
     log_event(case, by, EventKind.LEVEL, reason=reason, from_level=before, to_level=to,
               data={"proposal": proposal.id if proposal else None,
                     "deadline": case.level_deadline.isoformat()})
+    emit(EventType.CASE_ESCALATED, case, from_level=before)
     _hand_over(by, case)
     audit_case("escalate", case, by, before={"level": before}, after={"level": to}, note=reason)
     db.session.flush()

@@ -138,7 +138,7 @@ def _case_input(form: CaseForm) -> CaseInput:
         category=db.session.get(Category, int(form.category.data)),
         narrative=form.narrative.data, address=form.address.data, amount_fen=form.amount_fen,
         risks={name: name in (form.risks.data or []) for name in RISK_FACTORS},
-        parties=parties)
+        parties=parties, hotline_ticket=form.hotline_ticket.data)
 
 
 def _save(form, action, *, success: str | None) -> bool:

@@ -42,6 +42,7 @@ MENU: tuple[Entry, ...] = (
     Entry("areas.court_list", _l("Courts"), "areas.view", _OFFICE),
     Entry("users.user_list", _l("Accounts"), "users.view"),
     Entry("api_admin.index", _l("API tokens"), "users.manage"),
+    Entry("webhooks.index", _l("Webhooks"), "users.manage"),
     Entry("settings.index", _l("Rules"), "rules.edit"),
     Entry("core.audit_log", _l("Audit log"), "audit.view"),
 )

@@ -32,6 +32,7 @@ from mediation.sessions.models import (
 )
 from mediation.users.models import User
 from mediation.users.roles import Role
+from mediation.webhooks.outbox import EventType, emit
 
 # How far ahead a session may be booked, and how long it may last.
 BOOKING_HORIZON = timedelta(days=366)
@@ -364,6 +365,7 @@ def schedule_session(by: User, case: Case, data: SessionInput, *,
         "case": case.number, "starts_at": data.starts_at, "ends_at": data.ends_at,
         "room": data.room.name if session.room else None,
         "participants": len(session.participants)})
+    emit(EventType.SESSION_BOOKED, case, session=session)
     reminders.queue_for_session(session)
     return session
 
@@ -445,6 +447,7 @@ def move_session(by: User, session: MediationSession, move: MoveInput,
                        reason=reason),
               data={"session": session.id, "moved_from": before["starts_at"].isoformat()})
     audit.record("session.move", session, actor=by, before=before, after=after, note=reason)
+    emit(EventType.SESSION_MOVED, session.case, session=session, moved_from=before)
     db.session.flush()
     reminders.queue_move(session)
 
@@ -467,6 +470,7 @@ def cancel_session(by: User, session: MediationSession, reason: str,
                        when=_when(session.starts_at), reason=reason.strip()),
               data={"session": session.id, "cancelled": True})
     audit.record("session.cancel", session, actor=by, note=reason)
+    emit(EventType.SESSION_CANCELLED, session.case, session=session)
     db.session.flush()
     reminders.queue_cancellation(session)
 
