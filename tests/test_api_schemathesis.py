@@ -116,6 +116,7 @@ def api(database):
     KNOWN.update(
         number=[settled["number"], open_case["number"]], session_id=[session["id"]],
         agreement_id=[agreement["id"]], code=[agreement["verification_code"]],
+        party_id=[party["id"] for party in open_case["parties"]],
         bodies={
             f"{API}/cases": [{"category": "water_leak", "grid": GRID},
                              {"category": "water_leak", "grid": GRID,
