@@ -157,7 +157,7 @@ def test_notes_and_legal_opinions_go_on_the_timeline(client, tokens):
     mediator, volunteer = tokens["mediator"], tokens["legalaid"]
     number = case_in_mediation(client, mediator)["number"]
     note = post_ok(client, f"{API}/cases/{number}/notes", mediator, {"text": "已电话联系双方"}, 201)
-    assert note["kind"] == "note" and note["actor"] == "张志强" and note["reason"] == "已电话联系双方"
+    assert (note["kind"], note["actor"], note["reason"]) == ("note", "张志强", "已电话联系双方")
     blank = client.post(f"{API}/cases/{number}/notes", json={"text": "  "}, headers=mediator)
     assert _fields(_problem(blank, 422)) == {"text"}
     # A legal opinion is the volunteer's, once on the case; a mediator gives none.

@@ -24,6 +24,12 @@ def _name(user) -> str | None:
     return user.full_name if user else None
 
 
+def list_of(item_schema, name: str):
+    """All of a case's rows of a kind, at once (a case has a handful)."""
+    return type(name, (ma.Schema,), {"items": ma.fields.List(ma.fields.Nested(item_schema)),
+                                     "total": ma.fields.Integer()})
+
+
 # ---- who works on the case ----------------------------------------------------------------
 
 class Person(ma.Schema):
@@ -89,9 +95,7 @@ class FollowUp(ma.Schema):
     measures = ma.fields.String(allow_none=True)
 
 
-class FollowUpList(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(FollowUp))
-    total = ma.fields.Integer()
+FollowUpList = list_of(FollowUp, "FollowUpList")
 
 
 class RefusalIn(Strict):
@@ -139,9 +143,7 @@ class SupervisionNotice(ma.Schema):
     withdrawn_reason = ma.fields.String(allow_none=True)
 
 
-class SupervisionNoticeList(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(SupervisionNotice))
-    total = ma.fields.Integer()
+SupervisionNoticeList = list_of(SupervisionNotice, "SupervisionNoticeList")
 
 
 class ResponseIn(Strict):
@@ -168,9 +170,7 @@ class HelpRequest(ma.Schema):
     responded_at = ma.fields.DateTime(allow_none=True)
 
 
-class HelpRequestList(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(HelpRequest))
-    total = ma.fields.Integer()
+HelpRequestList = list_of(HelpRequest, "HelpRequestList")
 
 
 # ---- files ------------------------------------------------------------------------------
@@ -195,9 +195,7 @@ class Attachment(ma.Schema):
     uploaded_at = ma.fields.DateTime()
 
 
-class AttachmentList(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(Attachment))
-    total = ma.fields.Integer()
+AttachmentList = list_of(Attachment, "AttachmentList")
 
 
 # ---- editing the case and a party -----------------------------------------------------------

@@ -81,10 +81,36 @@ def _party(case: Case, party_id: int) -> Party | None:
     return next((p for p in case.parties if p.id == party_id), None)
 
 
-def _listed(model, case: Case, *order) -> dict:
+def _listed(number: str, model, *order):
+    """The case's rows of ``model`` (its notices, visits, files…) in ``order``."""
+    case = load_case(number)
+    if case is None:
+        return problem(404)
     found = db.session.scalars(select(model).where(model.case_id == case.id)
                                .order_by(*order)).all()
     return {"items": found, "total": len(found)}
+
+
+def _created(number: str, permission: str, operation):
+    """201 with what ``operation(case)`` made on the case, if the caller may ``permission``
+    on it (a stale ``version`` is a 409)."""
+    case, refused = _case_for(number, permission)
+    if refused:
+        return refused
+    made, failure = commit_or_problem(lambda: operation(case), conflict_types=(StaleEdit,))
+    return failure or (made, 201)
+
+
+def _answered(model, row_id: int, permission: str, operation):
+    """A response recorded on a row of a case (a supervision notice, a help request)."""
+    row = db.session.get(model, row_id)
+    if row is None:
+        return problem(404)
+    _case, refused = _case_for(row.case.number, permission)
+    if refused:
+        return refused
+    _result, failure = commit_or_problem(lambda: operation(caller(), row))
+    return failure or row
 
 
 # ---- the handler and the people on the case -----------------------------------------------
@@ -134,12 +160,6 @@ class Assignments(MethodView):
 
 # ---- notes, opinions, visits, refusals, requests to escalate ---------------------------------
 
-def _timeline_entry(number: str, permission: str, operation):
-    case, refused = _case_for(number, permission)
-    if refused:
-        return refused
-    event, failure = commit_or_problem(lambda: operation(case))
-    return failure or (event, 201)
 
 
 @cases_bp.route("/<number>/notes", methods=["POST"])
@@ -149,7 +169,7 @@ def _timeline_entry(number: str, permission: str, operation):
 @_problems(cases_bp, 404, 409, 422)
 def add_note(data, number):
     """A note on the case's timeline."""
-    return _timeline_entry(number, "cases.handle", lambda case: operations.add_note(
+    return _created(number, "cases.handle", lambda case: operations.add_note(
         caller(), case, data["text"]))
 
 
@@ -160,7 +180,7 @@ def add_note(data, number):
 @_problems(cases_bp, 404, 409, 422)
 def add_opinion(data, number):
     """A legal-aid volunteer's legal opinion, on the timeline."""
-    return _timeline_entry(number, "cases.opinion", lambda case: operations.add_opinion(
+    return _created(number, "cases.opinion", lambda case: operations.add_opinion(
         caller(), case, data["text"]))
 
 
@@ -170,10 +190,7 @@ class FollowUps(MethodView):
     @_problems(cases_bp, 404)
     def get(self, number):
         """The follow-up visits (回访), latest first."""
-        case = load_case(number)
-        if case is None:
-            return problem(404)
-        return _listed(FollowUp, case, FollowUp.visited_on.desc(), FollowUp.id.desc())
+        return _listed(number, FollowUp, FollowUp.visited_on.desc(), FollowUp.id.desc())
 
     @idempotent
     @cases_bp.arguments(shapes.FollowUpIn)
@@ -182,15 +199,11 @@ class FollowUps(MethodView):
     def post(self, data, number):
         """Record a follow-up visit after the outcome; the first moves the case into
         follow-up."""
-        case, refused = _case_for(number, "cases.handle")
-        if refused:
-            return refused
-        visit, failure = commit_or_problem(lambda: operations.record_follow_up(
+        return _created(number, "cases.handle", lambda case: operations.record_follow_up(
             caller(), case, visited_on=data["visited_on"], performance=data["performance"],
             satisfaction=data["satisfaction"], new_lawsuit=data["new_lawsuit"],
             remaining_risk=data.get("remaining_risk"), measures=data.get("measures"),
-            seen_version=data.get("version")), conflict_types=(StaleEdit,))
-        return failure or (visit, 201)
+            seen_version=data.get("version")))
 
 
 @cases_bp.route(f"/<number>/parties/<{ID}:party_id>/refusal", methods=["POST"])
@@ -219,12 +232,9 @@ def record_refusal(data, number, party_id):
 @_problems(cases_bp, 404, 409, 422)
 def request_escalation(data, number):
     """Ask for the case to move up: a proposal that someone at that level decides."""
-    case, refused = _case_for(number, "cases.request_escalation")
-    if refused:
-        return refused
-    proposal, failure = commit_or_problem(lambda: operations.request_escalation(
-        caller(), case, Level(data["to_level"]), data["reason"]))
-    return failure or (proposal, 201)
+    return _created(number, "cases.request_escalation",
+                    lambda case: operations.request_escalation(
+                        caller(), case, Level(data["to_level"]), data["reason"]))
 
 
 # ---- supervision (督办) -------------------------------------------------------------------
@@ -236,10 +246,7 @@ class SupervisionNotices(MethodView):
     def get(self, number):
         """The case's supervision notices, newest first: those without a response wait for
         the handler's."""
-        case = load_case(number)
-        if case is None:
-            return problem(404)
-        return _listed(SupervisionNotice, case, SupervisionNotice.id.desc())
+        return _listed(number, SupervisionNotice, SupervisionNotice.id.desc())
 
     @idempotent
     @cases_bp.arguments(shapes.SupervisionIn)
@@ -247,12 +254,8 @@ class SupervisionNotices(MethodView):
     @_problems(cases_bp, 404, 409, 422)
     def post(self, data, number):
         """Press the handler of an open case (督办), optionally for a response by a day."""
-        case, refused = _case_for(number, "cases.supervise")
-        if refused:
-            return refused
-        notice, failure = commit_or_problem(lambda: operations.issue_supervision(
+        return _created(number, "cases.supervise", lambda case: operations.issue_supervision(
             caller(), case, data["message"], data.get("respond_by")))
-        return failure or (notice, 201)
 
 
 @supervision_bp.route("", methods=["POST"])
@@ -277,15 +280,9 @@ def supervise_many(data):
 @_problems(supervision_bp, 404, 409, 422)
 def respond_supervision(data, notice_id):
     """The handler's (or a co-handler's) response to a notice, once."""
-    notice = db.session.get(SupervisionNotice, notice_id)
-    if notice is None:
-        return problem(404)
-    _case, refused = _case_for(notice.case.number, "cases.handle")
-    if refused:
-        return refused
-    _result, failure = commit_or_problem(lambda: operations.respond_supervision(
-        caller(), notice, data["response"]))
-    return failure or notice
+    return _answered(SupervisionNotice, notice_id, "cases.handle",
+                     lambda by, notice: operations.respond_supervision(
+                         by, notice, data["response"]))
 
 
 # ---- help from departments (吹哨报到) -------------------------------------------------------
@@ -296,10 +293,7 @@ class HelpRequests(MethodView):
     @_problems(cases_bp, 404)
     def get(self, number):
         """The departments asked to help, newest first, with their responses."""
-        case = load_case(number)
-        if case is None:
-            return problem(404)
-        return _listed(HelpRequest, case, HelpRequest.id.desc())
+        return _listed(number, HelpRequest, HelpRequest.id.desc())
 
     @idempotent
     @cases_bp.arguments(shapes.HelpIn)
@@ -307,13 +301,9 @@ class HelpRequests(MethodView):
     @_problems(cases_bp, 404, 409, 422)
     def post(self, data, number):
         """Whistle a department in."""
-        case, refused = _case_for(number, "cases.request_help")
-        if refused:
-            return refused
-        help_request, failure = commit_or_problem(lambda: operations.request_help(
+        return _created(number, "cases.request_help", lambda case: operations.request_help(
             caller(), case, Department(data["department"]), data.get("department_detail"),
             data["message"]))
-        return failure or (help_request, 201)
 
 
 @help_bp.route(f"/<{ID}:help_id>/response", methods=["POST"])
@@ -323,15 +313,9 @@ class HelpRequests(MethodView):
 @_problems(help_bp, 404, 409, 422)
 def record_help_response(data, help_id):
     """What the department answered, recorded once."""
-    help_request = db.session.get(HelpRequest, help_id)
-    if help_request is None:
-        return problem(404)
-    _case, refused = _case_for(help_request.case.number, "cases.request_help")
-    if refused:
-        return refused
-    _result, failure = commit_or_problem(lambda: operations.record_help_response(
-        caller(), help_request, data["response"]))
-    return failure or help_request
+    return _answered(HelpRequest, help_id, "cases.request_help",
+                     lambda by, help_request: operations.record_help_response(
+                         by, help_request, data["response"]))
 
 
 # ---- files --------------------------------------------------------------------------------
@@ -377,10 +361,7 @@ class Attachments(MethodView):
     @_problems(cases_bp, 404)
     def get(self, number):
         """The case's photos and documents, in the order they were attached."""
-        case = load_case(number)
-        if case is None:
-            return problem(404)
-        return _listed(Attachment, case, Attachment.id)
+        return _listed(number, Attachment, Attachment.id)
 
     @idempotent
     @cases_bp.arguments(shapes.AttachmentIn)
