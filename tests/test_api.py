@@ -846,6 +846,23 @@ def test_the_openapi_document_is_valid_and_names_the_agreed_paths(client):
         ("/agreements/confirmations/{confirmation_id}", "get"),
         ("/agreements/confirmations/{confirmation_id}/ruling", "post"),
         ("/cases/{number}/confirmations", "get"),
+        ("/cases/{number}", "patch"), ("/cases/{number}/take_over", "post"),
+        ("/cases/{number}/assignments", "get"), ("/cases/{number}/assignments", "post"),
+        ("/cases/{number}/notes", "post"), ("/cases/{number}/opinions", "post"),
+        ("/cases/{number}/follow_ups", "get"), ("/cases/{number}/follow_ups", "post"),
+        ("/cases/{number}/proposals", "post"),
+        ("/cases/{number}/supervision_notices", "get"),
+        ("/cases/{number}/supervision_notices", "post"), ("/supervision_notices", "post"),
+        ("/supervision_notices/{notice_id}/respond", "post"),
+        ("/cases/{number}/help_requests", "get"), ("/cases/{number}/help_requests", "post"),
+        ("/help_requests/{help_id}/response", "post"),
+        ("/cases/{number}/attachments", "get"), ("/cases/{number}/attachments", "post"),
+        ("/attachments/{attachment_id}/file", "get"),
+        ("/cases/{number}/parties/{party_id}", "put"),
+        ("/cases/{number}/parties/{party_id}/refusal", "post"),
+        ("/cases/{number}/parties/{party_id}/id_number", "post"),
+        ("/cases/{number}/parties/{party_id}/phone", "post"),
+        ("/cases/{number}/parties/{party_id}/access_code", "post"),
     ]:
         assert method in paths.get(API + path, {}), (method, path)
     action = next(p for p in paths[f"{API}/cases/{{number}}/{{action}}"]["parameters"]

@@ -175,7 +175,8 @@ def test_a_method_not_allowed_names_the_allowed_ones(client, mediator, auth):
 PATH_VALUES = {"number": "2026-999999", "action": "accept", "session_id": "999999",
                "agreement_id": "999999", "proposal_id": "999999", "term_id": "999999",
                "instalment_id": "999999", "confirmation_id": "999999", "party_id": "999999",
-               "participant_id": "999999", "duty_id": "999999"}
+               "participant_id": "999999", "duty_id": "999999", "notice_id": "999999",
+               "help_id": "999999", "attachment_id": "999999"}
 
 
 def _operations_with_bodies(spec: dict):

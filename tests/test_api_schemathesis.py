@@ -135,7 +135,7 @@ def api(database):
         term_id=[t["id"] for t in agreement["terms"] + draft["terms"]],
         instalment_id=[draft["terms"][0]["instalments"][0]["id"]],
         confirmation_id=[confirmation["id"]],
-        party_id=[p["id"] for p in drafting["parties"]],
+        party_id=[p["id"] for p in drafting["parties"] + open_case["parties"]],
         participant_id=[p["id"] for p in session["participants"]],
         bodies={
             f"{API}/cases": [{"category": "water_leak", "grid": GRID},

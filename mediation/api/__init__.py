@@ -36,7 +36,7 @@ api = MediationApi()
 
 
 def init_app(app) -> None:
-    from mediation.api import admin, agreements, cases, docs, http, sessions
+    from mediation.api import admin, agreements, case_work, cases, docs, http, sessions
     from mediation.core.views import ERROR_RESPONDERS
     from mediation.portal import api as portal_api
     from mediation.stats import api as stats_api
@@ -57,6 +57,8 @@ def init_app(app) -> None:
     api.init_app(app)
     for blueprint in (cases.areas_bp, cases.bp, cases.proposals_bp, sessions.bp,
                       sessions.places_bp, agreements.bp, agreements.courts_bp, portal_api.bp):
+        api.register_blueprint(blueprint)
+    for blueprint in case_work.BLUEPRINTS:
         api.register_blueprint(blueprint)
     api.register_blueprint(stats_api.bp)
     app.register_blueprint(docs.bp)

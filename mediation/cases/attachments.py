@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from mediation.cases.models import Attachment, Case, EventKind
 from mediation.cases.operations import audit_case, log_event
+from mediation.core import audit
 from mediation.core.errors import OperationError
 from mediation.extensions import db
 
@@ -70,3 +71,10 @@ def add_attachment(by, case: Case, filename: str, data: bytes,
 
 def read_attachment(attachment: Attachment) -> bytes:
     return storage_path(attachment.sha256).read_bytes()
+
+
+def open_attachment(by, attachment: Attachment) -> Path:
+    """Where the stored file is, for someone who may see its case to download it; each
+    download is in the audit log (the files show the parties)."""
+    audit.record("attachment.read", attachment, actor=by, note=attachment.case.number)
+    return storage_path(attachment.sha256)

@@ -53,9 +53,11 @@ from mediation.core import audit, bulk, crypto
 from mediation.core.db import utcnow
 from mediation.core.errors import OperationError
 from mediation.core.identity import DocumentType, check_id_number, check_uscc, mask_id
+from mediation.core.permissions import can_view_path
 from mediation.core.validators import PHONE_INVALID, normalise_phone
 from mediation.extensions import db
 from mediation.users.models import User
+from mediation.users.operations import find_user
 from mediation.users.roles import Role
 from mediation.webhooks.outbox import EventType, emit, emit_state_change
 
@@ -397,6 +399,8 @@ def update_case(by: User, case: Case, data: CaseInput, seen_version: int | None)
     before["grid"], before["category"] = case.grid.code, case.category.code
     if data.grid.kind is not AreaKind.GRID:
         raise OperationError(_("Choose a grid."), field="grid")
+    if data.grid.id != case.grid_id and not can_view_path(by, data.grid.path):
+        raise OperationError(_("Choose a grid in your jurisdiction."), field="grid")
     recategorised = data.category.id != case.category_id
     if recategorised and not data.category.active:
         raise OperationError(_("This category is no longer in use."), field="category")
@@ -758,13 +762,16 @@ def propose_by_rules(case: Case, on: date | None = None) -> list[EscalationPropo
     return made
 
 
-def request_escalation(by: User, case: Case, to_level: Level, reason: str) -> None:
+def request_escalation(by: User, case: Case, to_level: Level,
+                       reason: str) -> EscalationProposal:
     """The handler asks for the case to move up; someone at the receiving level decides."""
     if not (reason or "").strip():
         raise OperationError(_("Please give the reason."), field="reason")
-    if propose(case, ProposalRule.MEDIATOR_REQUEST, to_level, reason, by=by) is None:
+    proposal = propose(case, ProposalRule.MEDIATOR_REQUEST, to_level, reason, by=by)
+    if proposal is None:
         raise OperationError(_("An escalation request is already waiting, or the level is "
                                "not above the current one."), field="to_level")
+    return proposal
 
 
 def decide_proposal(by: User, proposal: EscalationProposal, confirm: bool,
@@ -822,12 +829,19 @@ def issue_supervision(by: User | None, case: Case, message: str, respond_by: dat
     return notice
 
 
+# One notice each: a batch larger than a few pages of the overdue list is a mistake.
+MAX_SUPERVISED = 100
+
+
 def supervise_many(by: User, numbers: list[str], message: str,
                    respond_by: date | None) -> list[SupervisionNotice]:
     """督办 several cases with one message (from the dashboard's overdue list), all or none:
     a case the person may not supervise stops the whole batch, named by its number (a
     number outside their jurisdiction reads as unknown)."""
     wanted = list(dict.fromkeys(numbers))
+    if len(wanted) > MAX_SUPERVISED:
+        raise OperationError(_("Supervise at most %(n)d cases at once.", n=MAX_SUPERVISED),
+                             field="cases")
     found = {case.number: case for case in db.session.scalars(
         access.visible_cases(by).where(Case.number.in_(wanted)))}
     notices = []
@@ -877,6 +891,9 @@ def request_help(by: User, case: Case, department: Department, detail: str | Non
 
 
 def record_help_response(by: User, help_request: HelpRequest, response: str) -> None:
+    """The department's answer, recorded once (a later word goes in a note)."""
+    if help_request.responded_at is not None:
+        raise OperationError(_("The department's response is already recorded."))
     if not (response or "").strip():
         raise OperationError(_("Please write the response."), field="response")
     help_request.response, help_request.responded_at = response, utcnow()
@@ -884,6 +901,24 @@ def record_help_response(by: User, help_request: HelpRequest, response: str) -> 
            data={"department": help_request.department.value, "response": True})
     audit_case("help.response", help_request.case, by, note=response)
     db.session.flush()
+
+
+def awaits_handler(case: Case) -> bool:
+    """An accepted case without a handler (e.g. moved above its handler): someone at its
+    level takes it over. A reported one is accepted instead."""
+    return case.is_open and case.handler_id is None and case.state is not S.REPORTED
+
+
+def take_over(by: User, case: Case) -> None:
+    """Become the handler of a case that waits for one; a handled case is reassigned by
+    someone who may assign (``assign_person``)."""
+    if case.handler is not None:
+        raise OperationError(_("%(name)s handles this case: it does not wait for a handler.",
+                               name=case.handler.full_name))
+    if not awaits_handler(case):
+        raise OperationError(_("Only an accepted case that waits for a handler can be taken "
+                               "over."))
+    set_handler(by, case, by)
 
 
 def set_handler(by: User, case: Case, handler: User) -> None:
@@ -921,20 +956,35 @@ def assign(by: User, case: Case, user: User, role: AssignmentRole) -> Assignment
     return assignment
 
 
-def add_opinion(by: User, case: Case, text: str) -> None:
+def assign_person(by: User, case: Case, username: str, role: str) -> Assignment | None:
+    """The assignment form's choice: ``role`` "handler" gives the case to the account,
+    otherwise an ``AssignmentRole`` adds it to the case."""
+    user = find_user(username)
+    if user is None or not user.active:
+        raise OperationError(_("No active account is called %(name)s.", name=username),
+                             field="username")
+    if role == "handler":
+        set_handler(by, case, user)
+        return None
+    return assign(by, case, user, AssignmentRole(role))
+
+
+def add_opinion(by: User, case: Case, text: str) -> CaseEvent:
     """A legal-aid volunteer's legal opinion, on the timeline."""
     if not (text or "").strip():
         raise OperationError(_("The opinion is empty."), field="text")
-    log_event(case, by, EventKind.OPINION, reason=text)
+    event = log_event(case, by, EventKind.OPINION, reason=text)
     audit_case("opinion", case, by)
     db.session.flush()
+    return event
 
 
-def add_note(by: User, case: Case, text: str) -> None:
+def add_note(by: User, case: Case, text: str) -> CaseEvent:
     if not (text or "").strip():
         raise OperationError(_("The note is empty."), field="text")
-    log_event(case, by, EventKind.NOTE, reason=text)
+    event = log_event(case, by, EventKind.NOTE, reason=text)
     db.session.flush()
+    return event
 
 
 # ---- the deadline check (cron) ----------------------------------------------------------

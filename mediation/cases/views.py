@@ -45,7 +45,6 @@ from mediation.cases.forms import (
     WithdrawForm,
 )
 from mediation.cases.models import (
-    AssignmentRole,
     Attachment,
     Case,
     Category,
@@ -59,7 +58,7 @@ from mediation.cases.models import (
 )
 from mediation.cases.operations import CaseInput
 from mediation.cases.states import ALLOWED, RISK_FACTORS, CaseState, Level, RiskLevel, Source
-from mediation.core import audit, photos
+from mediation.core import photos
 from mediation.core.db import write_intent
 from mediation.core.errors import OperationError
 from mediation.core.forms import ActionForm, options, show_operation_error
@@ -286,7 +285,7 @@ def _action_forms(case: Case) -> dict:
     version = {"version": case.version}
     allowed = ALLOWED[case.state]
     if access.can(user, "cases.handle", case):
-        if case.is_open and case.handler_id is None and case.state is not S.REPORTED:
+        if operations.awaits_handler(case):
             forms["take_over"] = NoteForm(data=version, prefix="take_over")
         if S.ACCEPTED in allowed:
             form = AcceptForm(data=version, prefix="accept")
@@ -373,8 +372,8 @@ def _detail_context(case: Case, forms: dict | None = None) -> dict:
 
 # Each action: the permission it needs, its form, and the operation it calls.
 ACTIONS = {
-    "take_over": ("cases.handle", NoteForm, lambda case, f: operations.set_handler(
-        current_user, case, current_user)),
+    "take_over": ("cases.handle", NoteForm, lambda case, f: operations.take_over(
+        current_user, case)),
     "accept": ("cases.handle", AcceptForm, lambda case, f: operations.accept_case(
         current_user, case, handler=find_user(f.handler.data) if f.handler.data else None,
         seen_version=f.seen_version)),
@@ -410,7 +409,8 @@ ACTIONS = {
     "help": ("cases.request_help", HelpForm, lambda case, f: operations.request_help(
         current_user, case, Department(f.department.data), f.department_detail.data,
         f.message.data)),
-    "assign": ("cases.assign", AssignForm, lambda case, f: _assign(case, f)),
+    "assign": ("cases.assign", AssignForm, lambda case, f: operations.assign_person(
+        current_user, case, f.username.data, f.role.data)),
     "opinion": ("cases.opinion", TextForm, lambda case, f: operations.add_opinion(
         current_user, case, f.text.data)),
     "note": ("cases.handle", TextForm, lambda case, f: operations.add_note(
@@ -472,17 +472,6 @@ def _party_of(case: Case, party_id: int) -> Party:
     if party is None:
         raise OperationError(_("Choose a party of this case."), field="party_id")
     return party
-
-
-def _assign(case: Case, form: AssignForm) -> None:
-    user = find_user(form.username.data)
-    if user is None or not user.active:
-        raise OperationError(_("No active account is called %(name)s.",
-                               name=form.username.data), field="username")
-    if form.role.data == "handler":
-        operations.set_handler(current_user, case, user)
-    else:
-        operations.assign(current_user, case, user, AssignmentRole(form.role.data))
 
 
 @bp.post("/<number>/do/<action>")
@@ -666,12 +655,12 @@ def thumbnail(attachment_id: int):
 def download(attachment_id: int):
     """Served only to those who may see the case, never from the static folder."""
     attachment = db.get_or_404(Attachment, attachment_id)
-    case = _load(attachment.case.number)
+    _load(attachment.case.number)
     db.session.commit()  # end the read transaction; the audited read writes (SQLite: queue)
     write_intent.set(True)
-    audit.record("attachment.read", attachment, actor=current_user, note=case.number)
+    path = attachments.open_attachment(current_user, attachment)
     db.session.commit()
-    return send_file(attachments.storage_path(attachment.sha256),
+    return send_file(path,
                      mimetype=attachment.content_type, download_name=attachment.filename,
                      as_attachment=attachment.content_type == "application/pdf",
                      max_age=0)

@@ -5,11 +5,9 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from mediation.cases.operations import MAX_SUPERVISED
 from mediation.core.i18n import lazy_gettext as _l
 from mediation.stats.queries import Period, PeriodError
-
-# One notice each: a batch larger than a few pages of the overdue list is a mistake.
-MAX_SUPERVISED = 100
 
 
 class PeriodForm(FlaskForm):
