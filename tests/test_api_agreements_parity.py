@@ -288,7 +288,7 @@ def test_signatures_put_the_agreement_in_force_as_on_its_page(client, mediator):
 def test_the_signed_copy_is_checked_kept_and_downloaded(client, mediator, scans):
     case = case_in_mediation(client, mediator)
     agreement = issued_agreement(client, mediator, case)
-    url = f"{API}/agreements/{agreement['id']}/signed-copy"
+    url = f"{API}/agreements/{agreement['id']}/signed_copy"
     day = today().isoformat()
     _problem(client.get(url, headers=mediator), 404)
     for body, field in (
@@ -333,7 +333,7 @@ def test_a_scan_as_large_as_the_page_takes_fits_the_api_s_body(app, client, medi
     app.config.update(MAX_CONTENT_LENGTH=60_000, MAX_ATTACHMENT_BYTES=50_000)
     case = case_in_mediation(client, mediator)
     agreement = issued_agreement(client, mediator, case)
-    url = f"{API}/agreements/{agreement['id']}/signed-copy"
+    url = f"{API}/agreements/{agreement['id']}/signed_copy"
     day = today().isoformat()
     largest = SCAN + b"\0" * (50_000 - len(SCAN))
     body = {"file": base64.b64encode(largest).decode(), "completed_on": day}
@@ -593,7 +593,7 @@ def test_another_communitys_mediator_finds_none_of_it(client, mediator, outsider
     case, agreement = _in_force(client, mediator)
     number = case["number"]
     url = f"{API}/agreements/{agreement['id']}"
-    post_ok(client, f"{url}/signed-copy", mediator, {
+    post_ok(client, f"{url}/signed_copy", mediator, {
         "file": base64.b64encode(SCAN).decode(), "completed_on": today().isoformat()})
     confirmation = post_ok(client, f"{url}/confirmations", mediator, {
         "court_name": "东湖区人民法院", "filed_on": today().isoformat()}, 201)
@@ -605,7 +605,7 @@ def test_another_communitys_mediator_finds_none_of_it(client, mediator, outsider
     day = today().isoformat()
     calls = [
         ("get", url, None), ("get", f"{url}/problems", None), ("get", f"{url}/eligibility", None),
-        ("get", f"{url}/signed-copy", None), ("get", f"{durl}/preview", None),
+        ("get", f"{url}/signed_copy", None), ("get", f"{durl}/preview", None),
         ("get", f"{API}/agreements/terms/{term['id']}", None),
         ("get", f"{API}/agreements/confirmations/{confirmation['id']}", None),
         ("get", f"{API}/cases/{number}/confirmations", None),
@@ -617,7 +617,7 @@ def test_another_communitys_mediator_finds_none_of_it(client, mediator, outsider
         ("post", f"{durl}/parties/{other['parties'][0]['id']}", {"occupation": "教师"}),
         ("post", f"{durl}/discard", None), ("post", f"{url}/correct", None),
         ("post", f"{url}/signatures", {"signer": "recorder", "signed_on": day}),
-        ("post", f"{url}/signed-copy", {"file": base64.b64encode(SCAN).decode(),
+        ("post", f"{url}/signed_copy", {"file": base64.b64encode(SCAN).decode(),
                                         "completed_on": day}),
         ("post", f"{API}/agreements/terms/{instalment_term['id']}/performed",
          {"performed_on": day}),

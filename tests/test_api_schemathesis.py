@@ -144,7 +144,7 @@ def api(database):
             f"{API}/cases/{{number}}/sessions": [
                 {"starts_at": free[0].isoformat(), "ends_at": free[1].isoformat()},
                 session_body(*free, parties=None, lead_mediator=None)],
-            f"{API}/cases/{{number}}/free-slots": [
+            f"{API}/cases/{{number}}/free_slots": [
                 {"around": free[0].isoformat(), "duration_minutes": 60}],
             f"{API}/sessions/{{session_id}}/attendance": [{"attendance": [
                 {"participant_id": p["id"], "attendance": "confirmed"}

@@ -270,14 +270,14 @@ def test_free_slots_are_free_for_the_room_and_everyone_invited(client, mediator)
     query = {"around": start.isoformat(), "duration_minutes": 60, "count": 4,
              "place_kind": "room", "room_id": _room("第二调解室").id, "parties": [],
              "invited": [DOCTOR]}
-    found = client.post(f"{API}/cases/{second}/free-slots", json=query, headers=mediator)
+    found = client.post(f"{API}/cases/{second}/free_slots", json=query, headers=mediator)
     assert found.status_code == 200, found.get_json()
     assert set(found.get_json()) == {"slots"}
     slots = [start.fromisoformat(s) for s in found.get_json()["slots"]]
     # The guest is busy from 09:00 to 11:00 (nobody else is).
     assert [s.strftime("%H:%M") for s in slots] == ["11:00", "11:30", "12:00", "12:30"]
     assert all(s.date() == start.date() for s in slots)
-    without = post_ok(client, f"{API}/cases/{second}/free-slots", mediator,
+    without = post_ok(client, f"{API}/cases/{second}/free_slots", mediator,
                       {**query, "invited": []})
     assert start.fromisoformat(without["slots"][0]).strftime("%H:%M") == "08:30"
     # The same room and guest are bookable at the first free slot offered after the busy one.
@@ -290,7 +290,7 @@ def test_free_slots_are_free_for_the_room_and_everyone_invited(client, mediator)
                        ({"around": (start + timedelta(days=400)).isoformat()}, "around"),
                        ({"lead_mediator": "nobody"}, "lead_mediator"),
                        ({"room_id": 999999}, "room_id")):
-        problem = _problem(client.post(f"{API}/cases/{second}/free-slots",
+        problem = _problem(client.post(f"{API}/cases/{second}/free_slots",
                                        json={**query, **bad}, headers=mediator), 422)
         assert _fields(problem) == {field}, (bad, problem)
 
@@ -299,7 +299,7 @@ def test_free_slots_keep_to_an_unassigned_volunteers_duty_hours(client, mediator
     number = case_in_mediation(client, mediator)["number"]
     start, _end = working_slot(hour=9)
     room = _on_duty(start, 14, 16)
-    found = post_ok(client, f"{API}/cases/{number}/free-slots", mediator, {
+    found = post_ok(client, f"{API}/cases/{number}/free_slots", mediator, {
         "around": start.isoformat(), "duration_minutes": 60, "room_id": room.id,
         "legal_aid": ["legalaid"]})
     assert [start.fromisoformat(s).strftime("%H:%M") for s in found["slots"]] == \
@@ -443,7 +443,7 @@ def test_another_communitys_token_finds_none_of_it(client, mediator, outsider, h
         _problem(client.get(url, headers=outsider), 404)
     for url, body in ((f"{API}/sessions/{sid}/attendance", {"attendance": [
             {"participant_id": participant, "attendance": "absent"}]}),
-            (f"{API}/cases/{number}/free-slots", {"around": working_slot()[0].isoformat(),
+            (f"{API}/cases/{number}/free_slots", {"around": working_slot()[0].isoformat(),
                                                   "duration_minutes": 60})):
         _problem(client.post(url, json=body, headers=outsider), 404)
     _problem(client.put(f"{API}/sessions/{sid}/minutes", json={**minutes, "body": "越权"},

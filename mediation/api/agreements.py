@@ -464,7 +464,7 @@ def _signed_copy_body_limit() -> int:
 SCAN = "The scan as uploaded: a PDF, or a JPEG, PNG or WebP photo."
 
 
-@bp.route(f"/<{ID}:agreement_id>/signed-copy")
+@bp.route(f"/<{ID}:agreement_id>/signed_copy")
 class SignedCopy(MethodView):
     @bp.response(200, BINARY, content_type="application/pdf", description=SCAN)
     @bp.alt_response(200, schema=BINARY, content_type="image/jpeg", description=SCAN,

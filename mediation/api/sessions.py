@@ -331,7 +331,7 @@ def schedule(data, number):
 FREE_SLOT_FIELDS = {"starts_at": "around", "ends_at": "duration_minutes"}
 
 
-@cases_bp.route("/<number>/free-slots", methods=["POST"])
+@cases_bp.route("/<number>/free_slots", methods=["POST"])
 @cases_bp.arguments(session_schemas.FreeSlotsIn)
 @cases_bp.response(200, session_schemas.FreeSlots)
 @cases_bp.alt_response(404, schema=schemas.Problem, content_type="application/problem+json")
