@@ -580,3 +580,19 @@ def test_a_closed_case_no_longer_changes(client, tokens):
     for name in READS:
         assert client.get(f"{API}/cases/{number}/{name}", headers=mediator).status_code == 200
     assert _case(client, mediator, number)["version"] == case["version"]
+
+
+def test_accepting_names_only_a_handler_whose_jurisdiction_covers_the_case(client, tokens,
+                                                                          mediator):
+    """The page offers the accounts that may handle the case; a client may name anyone, and
+    a mediator of another community, or a legal-aid volunteer, is refused — the case stays as it
+    was, its handler unchanged."""
+    number = post_ok(client, f"{API}/cases", mediator, case_body(), 201)["number"]
+    for stranger in ("wangjianguo", "legalaid"):  # 清风社区's mediator; a volunteer
+        refused = client.post(f"{API}/cases/{number}/accept", headers=mediator,
+                              json={"handler": stranger})
+        assert "handler" in _fields(_problem(refused, 422)), stranger
+    case = client.get(f"{API}/cases/{number}", headers=mediator).get_json()
+    assert case["state"] == "reported" and case["handler"] is None
+    accepted = post_ok(client, f"{API}/cases/{number}/accept", mediator, {"handler": "mediator"})
+    assert accepted["handler"] == "mediator"

@@ -591,7 +591,10 @@ def transition(case: Case, to: CaseState, by: User | None, reason: str | None = 
 def accept_case(by: User, case: Case, *, handler: User | None = None,
                 seen_version: int | None = None) -> None:
     handler = handler or by
-    if not handler.can("cases.handle"):
+    # As the page offers (access.possible_handlers): an active account that handles cases
+    # and whose jurisdiction covers this one — an API client may name anyone.
+    if not handler.can("cases.handle") or not handler.active or \
+            not access.can_view(handler, case):
         raise OperationError(_("%(name)s cannot handle cases.", name=handler.full_name),
                              field="handler")
     transition(case, S.ACCEPTED, by, seen_version=seen_version, handler_id=handler.id)
