@@ -596,3 +596,13 @@ def test_accepting_names_only_a_handler_whose_jurisdiction_covers_the_case(clien
     assert case["state"] == "reported" and case["handler"] is None
     accepted = post_ok(client, f"{API}/cases/{number}/accept", mediator, {"handler": "mediator"})
     assert accepted["handler"] == "mediator"
+
+
+def test_a_title_or_narrative_of_spaces_is_refused_as_on_the_form(client, mediator):
+    for field in ("title", "narrative"):
+        refused = client.post(f"{API}/cases", headers=mediator,
+                              json=case_body(**{field: "  \u3000 "}))
+        assert field in _fields(_problem(refused, 422))
+    number = post_ok(client, f"{API}/cases", mediator, case_body(), 201)["number"]
+    refused = client.patch(f"{API}/cases/{number}", headers=mediator, json={"title": "   "})
+    assert "title" in _fields(_problem(refused, 422))

@@ -313,11 +313,19 @@ def _party_summary(party: Party) -> dict:
             "id_number": party.id_number_masked}
 
 
+def _check_words(data: CaseInput) -> None:
+    """A title and a narrative that say something (a form refuses blanks; so must the API)."""
+    for name in ("title", "narrative"):
+        if not (getattr(data, name) or "").strip():
+            raise OperationError(_("This field is required."), field=name)
+
+
 def create_case(by: User | None, data: CaseInput) -> Case:
     """Register a dispute: number, level by who reports it, risk, parties, deadlines.
 
     ``by`` is None for a resident's own report (the residents' portal): it starts in the grid.
     """
+    _check_words(data)
     if data.grid.kind is not AreaKind.GRID:
         raise OperationError(_("Choose a grid."), field="grid")
     if not data.category.active:
@@ -392,6 +400,7 @@ def update_case(by: User, case: Case, data: CaseInput, seen_version: int | None)
         raise OperationError(_("This case is a resident's own report on the portal: its "
                                "source stays “%(source)s”.", source=case.source.title),
                              field="source")
+    _check_words(data)
     hotline_ticket = check_hotline_ticket(data.source, data.hotline_ticket)
     fields = ["title", "narrative", "address", "amount_fen", "source", "hotline_ticket",
               "risk_level", *RISK_FACTORS]
