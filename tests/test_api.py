@@ -862,7 +862,7 @@ def test_the_openapi_document_is_valid_and_names_the_agreed_paths(client):
         ("/cases/{number}/parties/{party_id}/refusal", "post"),
         ("/cases/{number}/parties/{party_id}/id_number", "post"),
         ("/cases/{number}/parties/{party_id}/phone", "post"),
-        ("/cases/{number}/parties/{party_id}/access_code", "post"),
+        ("/cases/{number}/parties/{party_id}/portal_code", "post"),
     ]:
         assert method in paths.get(API + path, {}), (method, path)
     action = next(p for p in paths[f"{API}/cases/{{number}}/{{action}}"]["parameters"]

@@ -502,7 +502,7 @@ def test_a_new_access_code_replaces_the_old_one(client, mediator):
         return re.search(r"查询码(\d{8})", body).group(1)
 
     old = texted()
-    renewed = client.post(f"{API}/cases/{case['number']}/parties/{party['id']}/access_code",
+    renewed = client.post(f"{API}/cases/{case['number']}/parties/{party['id']}/portal_code",
                           headers=mediator)
     assert renewed.status_code == 200 and renewed.headers["Cache-Control"] == "no-store"
     code = renewed.get_json()["code"]
@@ -534,7 +534,7 @@ def _case_calls(number: str, party_id: int) -> list[tuple[str, str, dict | None]
                                                        "file": _b64(PNG)}),
         ("patch", f"{API}/cases/{number}", {"title": "改"}),
         ("put", party, {"role": "applicant", "name": "王建国"}),
-        ("post", f"{party}/access_code", None),
+        ("post", f"{party}/portal_code", None),
     ]
 
 

@@ -497,7 +497,7 @@ def reveal_phone(number, party_id):
     return _party_detail(number, party_id, "cases.view", operations.reveal_phone)
 
 
-@cases_bp.route(f"/<number>/parties/<{ID}:party_id>/access_code", methods=["POST"])
+@cases_bp.route(f"/<number>/parties/<{ID}:party_id>/portal_code", methods=["POST"])
 @writes
 @cases_bp.response(200, shapes.AccessCode)
 @_problems(cases_bp, 404, 409)
