@@ -26,7 +26,7 @@ from conftest import Auth
 from sqlalchemy import func, select
 
 from mediation.cases import rules
-from mediation.cases.models import Attachment, Case, SupervisionNotice
+from mediation.cases.models import Attachment, Case, Party, SupervisionNotice
 from mediation.core.audit import AuditEntry
 from mediation.extensions import db
 from mediation.sessions.reminders import ACCESS, OutboxMessage
@@ -606,3 +606,16 @@ def test_a_title_or_narrative_of_spaces_is_refused_as_on_the_form(client, mediat
     number = post_ok(client, f"{API}/cases", mediator, case_body(), 201)["number"]
     refused = client.patch(f"{API}/cases/{number}", headers=mediator, json={"title": "   "})
     assert "title" in _fields(_problem(refused, 422))
+
+
+def test_party_phones_are_checked_and_stored_as_the_forms_store_them(client, mediator):
+    """A phone typed with spaces or +86 is kept as the clash check and the reminders compare
+    it; one that is no phone is refused, naming its field."""
+    refused = client.post(f"{API}/cases", headers=mediator, json=case_body(parties=[
+        person("applicant", "王建国", phone="call me")]))
+    assert "phone" in " ".join(_fields(_problem(refused, 422)))
+    case = post_ok(client, f"{API}/cases", mediator, case_body(parties=[
+        person("applicant", "王建国", phone="+86 138 0546 1234", agent_name="赵律师",
+               agent_phone="139 0546 7788")]), 201)
+    party = db.session.get(Party, case["parties"][0]["id"])
+    assert (party.phone, party.agent_phone) == ("13805461234", "13905467788")

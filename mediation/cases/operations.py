@@ -300,13 +300,25 @@ def _apply_party(party: Party, data: PartyInput) -> None:
     party.role, party.kind, party.name = data.role, data.kind, data.name.strip()
     party.ethnicity = data.ethnicity or None
     party.occupation = data.occupation or None
-    party.phone = data.phone or party.phone  # the edit form does not show the full number
+    # Left empty, the recorded numbers stay (the edit form does not show them in full).
+    party.phone = _phone(data.phone, "phone") or party.phone
     party.address = data.address or None
     party.community = data.community
     party.agent_name = data.agent_name or None
-    party.agent_phone = data.agent_phone or party.agent_phone
+    party.agent_phone = _phone(data.agent_phone, "agent_phone") or party.agent_phone
     party.agent_power_of_attorney = bool(data.agent_name and data.agent_power_of_attorney)
 
+
+
+def _phone(value: str | None, field: str) -> str | None:
+    """A phone as the clash checks and reminders compare it (the forms give it so already;
+    an API client may type anything)."""
+    if not (value or "").strip():
+        return None
+    phone = normalise_phone(value)
+    if phone is None:
+        raise OperationError(str(PHONE_INVALID), field=field)
+    return phone
 
 def _party_summary(party: Party) -> dict:
     return {"name": party.name, "role": party.role.value, "kind": party.kind.value,
