@@ -33,7 +33,7 @@ from mediation.core.errors import OperationError
 from mediation.extensions import db
 from mediation.sessions import access as calendar_access
 from mediation.sessions import documents, notices, operations
-from mediation.sessions.minutes import Minutes, MinutesOutcome, save_minutes
+from mediation.sessions.minutes import Minutes, MinutesOutcome, recorder_named, save_minutes
 from mediation.sessions.models import Attendance, MediationSession, PlaceKind, VolunteerDuty
 from mediation.sessions.operations import Invitee, SchedulingConflict, SessionInput
 from mediation.users.models import User
@@ -236,19 +236,10 @@ class SessionMinutes(MethodView):
         session, refused = _session_to_handle(session_id)
         if refused:
             return refused
-        recorder = None
-        if data.get("recorder"):
-            staff = {p.user.username.lower(): p.user for p in session.participants
-                     if p.user is not None}
-            recorder = staff.get(data["recorder"].strip().lower())
-            if recorder is None:
-                return operation_problem(OperationError(
-                    _("The recorder must be a staff member at the session."),
-                    field="recorder"))
         record, failure = commit_or_problem(lambda: save_minutes(
             caller(), session, matter=data["matter"], body=data["body"],
             outcome=MinutesOutcome(data["outcome"]), next_date=data.get("next_date"),
-            recorder=recorder))
+            recorder=recorder_named(session, data.get("recorder"))))
         return failure or record
 
 

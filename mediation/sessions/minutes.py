@@ -50,6 +50,24 @@ class Minutes(db.Model):
     recorder: Mapped[User | None] = relationship()
 
 
+def session_staff(session: MediationSession) -> list[User]:
+    """The staff at a session: who may be named as the minutes' recorder."""
+    return [p.user for p in session.participants if p.user is not None]
+
+
+def recorder_named(session: MediationSession, username: str | None) -> User | None:
+    """The recorder a form or an API client names (None: the writer records); a name that
+    is not of a staff member at the session is refused."""
+    if not (username or "").strip():
+        return None
+    wanted = username.strip().lower()
+    found = next((u for u in session_staff(session) if u.username.lower() == wanted), None)
+    if found is None:
+        raise OperationError(_("The recorder must be a staff member at the session."),
+                             field="recorder")
+    return found
+
+
 def save_minutes(by: User, session: MediationSession, *, matter: str, body: str,
                  outcome: MinutesOutcome, next_date: date | None,
                  recorder: User | None = None) -> Minutes:

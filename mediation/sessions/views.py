@@ -22,7 +22,13 @@ from mediation.extensions import db
 from mediation.sessions import access as calendar_access
 from mediation.sessions import documents, notices, operations, scheduling
 from mediation.sessions.forms import CancelForm, DutyForm, MinutesForm, MoveForm, SessionForm
-from mediation.sessions.minutes import Minutes, MinutesOutcome, save_minutes
+from mediation.sessions.minutes import (
+    Minutes,
+    MinutesOutcome,
+    recorder_named,
+    save_minutes,
+    session_staff,
+)
 from mediation.sessions.models import (
     Attendance,
     MediationSession,
@@ -268,20 +274,19 @@ def notice(session_id: int, participant_id: int):
 def minutes(session_id: int):
     session = _session(session_id, "cases.handle")
     record = db.session.scalar(select(Minutes).where(Minutes.session_id == session.id))
-    staff = [p.user for p in session.participants if p.user is not None]
     form = MinutesForm(obj=record)
-    form.recorder.choices = options((u.username, u.full_name) for u in staff)
+    form.recorder.choices = options((u.username, u.full_name) for u in session_staff(session))
     if request.method == "GET":
         form.outcome.data = record.outcome.value if record else "settled"
         form.recorder.data = record.recorder.username if record and record.recorder \
             else current_user.username
         form.matter.data = form.matter.data or session.purpose
     if form.validate_on_submit():
-        recorder = next((u for u in staff if u.username == form.recorder.data), None)
         try:
             save_minutes(current_user, session, matter=form.matter.data, body=form.body.data,
                          outcome=MinutesOutcome(form.outcome.data),
-                         next_date=form.next_date.data, recorder=recorder)
+                         next_date=form.next_date.data,
+                         recorder=recorder_named(session, form.recorder.data))
             db.session.commit()
         except OperationError as error:
             db.session.rollback()
