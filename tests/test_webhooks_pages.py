@@ -160,6 +160,9 @@ def test_the_log_shows_each_attempt_and_the_page_pauses_and_resumes(demo_city, c
                        form_url=f"/admin/webhooks/{subscriber.id}", follow_redirects=True)
     assert "已暂停" not in answer.get_data(as_text=True).split('id="log"')[0]
     assert run(receiver, utcnow()).delivered == 1
+    log = client.get(f"/admin/webhooks/{subscriber.id}").get_data(as_text=True)
+    log = log[log.index('id="log"'):]
+    assert "HTTP 200" in log and "已送达" in log and "已放弃" not in log
     page = client.get("/admin/webhooks/").get_data(as_text=True)
     assert "12345热线" in page
 

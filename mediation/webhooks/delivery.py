@@ -36,6 +36,7 @@ from mediation.webhooks.models import (
     WebhookDelivery,
     WebhookEvent,
     WebhookSubscriber,
+    is_success,
 )
 
 SIGNATURE = "X-Mediation-Signature"
@@ -83,7 +84,7 @@ class Answer:
 
     @property
     def ok(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
+        return is_success(self.status_code)
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):

@@ -149,6 +149,11 @@ class WebhookDelivery(db.Model):
         passive_deletes=True)
 
 
+def is_success(status_code: int | None) -> bool:
+    """A delivery is made by a 2xx answer, and only by one (at least once)."""
+    return status_code is not None and 200 <= status_code < 300
+
+
 class WebhookAttempt(db.Model):
     """One POST of a delivery: when, the answer's status code or the error, the next try."""
 
@@ -167,3 +172,7 @@ class WebhookAttempt(db.Model):
     next_attempt_at: Mapped[datetime | None]
 
     delivery: Mapped[WebhookDelivery] = relationship(back_populates="attempt_log")
+
+    @property
+    def delivered(self) -> bool:
+        return is_success(self.status_code)
