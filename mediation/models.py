@@ -11,6 +11,7 @@ from mediation.agreements.models import (
 )
 from mediation.api.models import ApiToken, IdempotentReply
 from mediation.areas.models import AreaNode, Centre, Committee, Court, Room
+from mediation.cases import waiting  # noqa: F401  (keeps Case.proposal_waiting)
 from mediation.cases.models import (
     Assignment,
     Attachment,

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from mediation.agreements import documents
 from mediation.agreements import operations as agreement_ops
-from mediation.cases import operations, rules
+from mediation.cases import operations, queries, rules
+from mediation.cases import waiting as proposal_marks
 from mediation.cases.models import (
     Case,
     CaseEvent,
@@ -26,6 +27,7 @@ from mediation.cases.states import CaseState, Level, RiskLevel
 from mediation.core import audit
 from mediation.core.audit import AuditEntry
 from mediation.extensions import db
+from mediation.users.models import User
 
 S = CaseState
 ON = rules.today()
@@ -177,6 +179,42 @@ def test_a_second_run_raises_nothing_new(app):
     assert (later.proposals, later.notices) == (0, 0)
     assert [db.session.scalar(select(func.count()).select_from(model))
             for model in (EscalationProposal, SupervisionNotice, CaseEvent, AuditEntry)] == counts
+
+
+def _waiting() -> set[str]:
+    """The titles of the cases marked as having a proposal waiting, checked against a recount
+    from the proposals themselves."""
+    rows = db.session.execute(select(Case.title, Case.proposal_waiting,
+                                     proposal_marks.recount())).all()
+    assert [(title, mark) for title, mark, recount in rows if mark != recount] == []
+    return {title for title, mark, _recount in rows if mark}
+
+
+def test_the_cases_mark_of_a_waiting_proposal_follows_the_proposals(app):
+    """The proposals queue reads the mark on the case: a proposal raised in bulk by the
+    check, one decided by a person, a case leaving mediation — each is marked at once."""
+    cases = _scenario()
+    assert _waiting() == set()  # "dismissed" had one, dismissed by the mediator
+    operations.check_deadlines(ON, batch_size=3)
+    db.session.commit()
+    assert _waiting() == {"late in the grid", "turned risky", "costly", "party moved",
+                          "same day", "both passed", "noticed"}
+    assert cases["costly"].proposal_waiting is True  # the copy already loaded knows it
+
+    mediator, coordinator = (db.session.scalar(select(User).where(User.username == name))
+                             for name in ("mediator", "coordinator"))
+    late = operations.open_proposals(cases["late in the grid"])[0]
+    operations.decide_proposal(mediator, late, confirm=True, note=None)
+    costly = operations.open_proposals(cases["costly"])[0]
+    operations.decide_proposal(coordinator, costly, confirm=False, note="金额有误，已更正。")
+    walk_to(cases["turned risky"], S.WITHDRAWN, mediator)
+    db.session.commit()
+    # Moved up to the community, "late in the grid" has no deadline passed there yet.
+    assert _waiting() == {"party moved", "same day", "both passed", "noticed"}
+    assert cases["costly"].proposal_waiting is False
+    queue = db.session.scalars(queries.case_list(coordinator, queries.Filters(
+        queue="proposals"))).all()
+    assert {case.title for case in queue} == _waiting()
 
 
 def test_the_timeline_read_before_the_run_shows_what_it_raised(app):

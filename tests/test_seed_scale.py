@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from mediation import create_app
 from mediation.areas.models import AreaKind, AreaNode
 from mediation.cases import operations as case_ops
+from mediation.cases import waiting as proposal_marks
 from mediation.cases.models import Case, CaseCounter, CaseEvent, Category, Party, PartyKind
 from mediation.cases.rules import local_date
 from mediation.cases.search import CaseSearch, bigrams
@@ -121,6 +122,12 @@ def test_every_case_has_parties_a_timeline_and_its_search_text(seeded):
     if db.engine.dialect.name == "postgresql":  # the loader writes the bigrams too
         for body, stored in db.session.execute(db.text("SELECT body, bigrams FROM case_search")):
             assert sorted(stored) == bigrams(body)
+
+
+def test_the_cases_with_a_proposal_waiting_are_marked_as_the_app_marks_them(seeded):
+    marks = db.session.execute(select(Case.proposal_waiting, proposal_marks.recount())).all()
+    assert all(mark == recount for mark, recount in marks)
+    assert any(mark for mark, _recount in marks)  # the seed leaves some proposals open
 
 
 def test_the_coordinator_sees_the_cases_of_the_street_and_no_others(seeded):

@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -102,6 +103,8 @@ class Case(db.Model):
                         name="hotline_ticket_of_hotline"),
         Index("ix_cases_state_level", "state", "level"),
         Index("ix_cases_outcome_at", "outcome_at"),
+        # One's cases outside one's jurisdiction (access.case_scope), from the index alone.
+        Index("ix_cases_handler_grid", "handler_id", "grid_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -134,8 +137,7 @@ class Case(db.Model):
     level_entered_at: Mapped[datetime] = mapped_column(default=utcnow)
     level_deadline: Mapped[date | None] = mapped_column(index=True)
     overall_deadline: Mapped[date | None]
-    handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
-                                                   index=True)
+    handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reported_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
 
@@ -153,6 +155,10 @@ class Case(db.Model):
     settled_level: Mapped[Level | None] = mapped_column(enum_column(Level, name="settled_level"))
     # Which outcome the case had: kept through follow-up and closure, for the statistics.
     outcome: Mapped[CaseState | None] = mapped_column(enum_column(CaseState, name="outcome"))
+    # An escalation proposal of the case waits for a decision: kept by mediation/cases/waiting.py
+    # from the proposals themselves, so that a street's proposals queue and its badge are
+    # read from one index of the cases (migration b1a0d17a0023).
+    proposal_waiting: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
     __mapper_args__ = {"version_id_col": version}

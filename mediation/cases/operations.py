@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mediation.areas.models import AreaKind, AreaNode
 from mediation.cases import access, rules
+from mediation.cases import waiting as proposal_marks
 from mediation.cases.models import (
     CHINA,
     STATELESS,
@@ -1144,6 +1145,7 @@ def _check_batch(cases: list[_CaseFacts], on: date, level_rules: dict,
             audits.append({"action": "case.supervise", "object_type": "Case",
                            "object_id": case.number, "actor": None, "note": message})
     bulk.insert_rows(EscalationProposal, proposals)
+    proposal_marks.mark(db.session, {row["case_id"] for row in proposals})
     bulk.insert_rows(SupervisionNotice, notices)
     log_events(events)
     audit.record_many(audits)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 from mediation.areas.models import AreaKind, AreaNode, Committee
 from mediation.cases import search
 from mediation.cases.access import handled_or_assigned, jurisdiction_area_ids, visible_cases
-from mediation.cases.models import Case, EscalationProposal, Party, ProposalStatus
+from mediation.cases.models import Case, Party
 from mediation.cases.rules import today
 from mediation.cases.states import OPEN_STATES, CaseState, Level, RiskLevel
 from mediation.core.db import in_ids
@@ -93,9 +93,8 @@ def case_list(user, filters: Filters):
                                   and_(Case.state.in_(OPEN_STATES), Case.handler_id.is_(None))))
         case "proposals":
             # Proposals are withdrawn with the case's outcome: only open cases have them.
-            stmt = stmt.where(Case.state.in_(OPEN_STATES), Case.id.in_(
-                select(EscalationProposal.case_id).where(
-                    EscalationProposal.status == ProposalStatus.OPEN)))
+            # (The mark on the case: mediation/cases/waiting.py.)
+            stmt = stmt.where(Case.state.in_(OPEN_STATES), Case.proposal_waiting)
         case "overdue":
             stmt = stmt.where(overdue())
     if filters.q:

@@ -1,5 +1,8 @@
 """The case pages: queues, intake, the case page with its timeline, and every action."""
 
+from dataclasses import dataclass
+from datetime import date
+
 from flask import (
     Blueprint,
     Response,
@@ -59,6 +62,7 @@ from mediation.cases.models import (
 from mediation.cases.operations import CaseInput
 from mediation.cases.states import ALLOWED, RISK_FACTORS, CaseState, Level, RiskLevel, Source
 from mediation.core import photos
+from mediation.core.calendar import provisional_years
 from mediation.core.db import write_intent
 from mediation.core.errors import OperationError
 from mediation.core.forms import ActionForm, options, show_operation_error
@@ -92,14 +96,41 @@ def deadline_status_of(case: Case) -> rules.DeadlineStatus:
     return rules.deadline_status(case, g.deadline_day, rule.warn_days_before if rule else 1)
 
 
+@dataclass(frozen=True)
+class ShownDeadline:
+    """A level's deadline as the lists and the case page show it."""
+
+    day: date
+    colour: str | None  # "yellow", "red" (deadline_status) or None
+    provisional: bool  # in a year without the official holiday schedule
+    phrase: str  # （3 days left）
+
+
+@bp.app_template_global("shown_deadline")
+def shown_deadline(case: Case) -> ShownDeadline | None:
+    """The open case's level deadline with its colour and the days left, or None."""
+    if not case.is_open or case.level_deadline is None:
+        return None
+    status = deadline_status_of(case)
+    left = (case.level_deadline - g.deadline_day).days
+    text = case_columns()
+    phrase = (text["overdue"] % {"n": -left} if left < 0 else text["due_today"] if left == 0
+              else text["left"] % {"n": left})
+    return ShownDeadline(case.level_deadline, status.colour,
+                         bool(provisional_years(case.level_deadline)), phrase)
+
+
 @bp.app_template_global("case_columns")
 def case_columns() -> dict[str, str]:
-    """The lists' column names, translated once a request: a phone shows each beside its
-    cell, so every row of a page repeats them."""
+    """The lists' column names and deadline phrases, translated once a request: a phone
+    shows each name beside its cell, so every row of a page repeats them."""
     if "case_columns" not in g:
         g.case_columns = {"number": _("Number"), "dispute": _("Dispute"),
                           "status": _("Status"), "level": _("Level"), "grid": _("Grid"),
-                          "handler": _("Handler"), "deadline": _("Level deadline")}
+                          "handler": _("Handler"), "deadline": _("Level deadline"),
+                          # formats, filled in by shown_deadline
+                          "overdue": _("%(n)d days overdue"), "due_today": _("due today"),
+                          "left": _("%(n)d days left")}
     return g.case_columns
 
 

@@ -121,7 +121,8 @@ def _sqlite_on_begin(connection):
 MIGRATION_ONLY_INDEXES = frozenset({"ix_case_search_bigrams", "ix_case_search_trigrams",
                                     "ix_cases_queue_order", "ix_cases_open_queue_order",
                                     "ix_cases_open_grid", "ix_agreement_terms_overdue",
-                                    "ix_cases_awaiting_grid",
+                                    "ix_cases_awaiting_grid", "ix_cases_proposals_grid",
+                                    "ix_cases_handler_queue",
                                     # the statistics' (migration b1a0d17a0018)
                                     "ix_cases_handling", "ix_cases_grid_mediated",
                                     "ix_cases_grid_case", "ix_agreement_terms_due_on",

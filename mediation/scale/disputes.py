@@ -77,7 +77,7 @@ COLUMNS = {
               "level", "level_entered_at", "level_deadline", "overall_deadline", "handler_id",
               "reported_by_id", "reported_at", "accepted_at", "outcome_at", "closed_at",
               "updated_at", "decline_reason", "referred_to", "oral_agreement", "routes_told",
-              "settled_level", "outcome", "version"),
+              "settled_level", "outcome", "version", "proposal_waiting"),
     "case_search": ("case_id", "grid_id", "body"),
     "parties": ("id", "case_id", "role", "kind", "name", "gender", "ethnicity", "birth_date",
                 "occupation", "id_type", "id_number_encrypted", "id_number_index",
@@ -630,7 +630,7 @@ class Disputes:
             ts(life.outcome_at) if life.outcome_at else None,
             ts(life.closed) if life.closed else None, ts(life.updated), life.decline_reason,
             life.referred_to, life.oral_agreement, life.routes_told, life.settled_level,
-            life.outcome, 1))
+            life.outcome, 1, int(life.proposal_waiting)))
         body = document(number, title, story, address, [(p[1], p[2], p[3]) for p in parties])
         if self.search_bigrams:
             self._add("case_search", (case_id, grid.id, body, _array(bigrams(body))))
@@ -673,6 +673,7 @@ class _Life:
         self.level_deadline = None
         self.overall_deadline = (t0 + OFFSET) // DAY + category[3]
         self.decline_reason = self.referred_to = self.oral_agreement = None
+        self.proposal_waiting = False  # an open proposal was made (Case.proposal_waiting)
         self.routes_told = self.settled_level = self.outcome = None
         self.events: list[tuple] = []
         self.updated = t0
@@ -711,6 +712,7 @@ class _Life:
                   decided=None, decider=None, note=None) -> int:
         m = self.m
         proposal_id = m._id("escalation_proposals")
+        self.proposal_waiting |= status == "open"
         m._add("escalation_proposals", (
             proposal_id, self.case_id, rule, self.level, to, reason, status, m.ts(created),
             by[0] if by else None, m.ts(decided) if decided else None,
