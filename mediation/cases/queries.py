@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from sqlalchemy import and_, nulls_last, or_, select, text, union
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from mediation.areas.models import AreaKind, AreaNode, Committee
 from mediation.cases import search
@@ -117,8 +117,9 @@ def case_list(user, filters: Filters):
 
 
 # What a row of a list of cases shows besides the case (templates/cases/_macros.html,
-# case_cells): read for the whole page in one statement each, not row by row.
-LIST_LOADS = (selectinload(Case.grid), selectinload(Case.category), selectinload(Case.handler))
+# case_cells): read with the page's rows, in the same statement (core.pages.Page reads the
+# rows by key, so the joins are to 25 cases).
+LIST_LOADS = (joinedload(Case.grid), joinedload(Case.category), joinedload(Case.handler))
 
 
 def queue_counts(user) -> dict[str, Count]:

@@ -28,9 +28,10 @@ from babel.lists import format_list
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from mediation.areas.models import AreaNode
-from mediation.cases.models import Category
+from mediation.cases.models import Case, Category
 from mediation.cases.rules import local_date, today
 from mediation.cases.states import CaseState as S
 from mediation.cases.states import Level, Source
@@ -432,7 +433,8 @@ def cases_title(figure: str, category: Category | None, locale: str) -> str:
 def cases_sheet(user, area: AreaNode | None, period: Period, figure: str, locale: str,
                 category: Category | None = None) -> Sheet:
     """The cases behind a figure, newest first: what the list page shows, and when."""
-    statement = queries.cases_behind(user, area, period, figure, category)
+    statement = queries.cases_behind(user, area, period, figure, category).options(
+        selectinload(Case.category), selectinload(Case.grid), selectinload(Case.handler))
     rows = [[case.number, case.title, case.category.display(locale), str(case.source.title),
              str(case.state.title), str(case.level.title), case.grid.name,
              case.handler.full_name if case.handler else None, local_date(case.reported_at),

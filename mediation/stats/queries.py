@@ -55,7 +55,6 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.orm import selectinload
 
 from mediation.agreements.models import (
     Agreement,
@@ -375,14 +374,12 @@ def _cases(user, area: AreaNode | None, *columns):
 
 def cases_behind(user, area: AreaNode | None, period: Period, figure: str,
                  category: Category | None = None):
-    """The cases a figure counts (of one category if given), newest first, with what a list
-    shows of them loaded in a query each (the statement; the caller pages it)."""
+    """The cases a figure counts (of one category if given), newest first (the statement;
+    the caller pages it, or reads it with what its rows show)."""
     statement = _cases(user, area, Case).where(FIGURES[figure](period))
     if category is not None:
         statement = statement.where(Case.category_id == category.id)
-    return statement.options(selectinload(Case.category), selectinload(Case.grid),
-                             selectinload(Case.handler)) \
-        .order_by(Case.reported_at.desc(), Case.id.desc())
+    return statement.order_by(Case.reported_at.desc(), Case.id.desc())
 
 
 def _outermost(nodes: list[AreaNode]) -> list[AreaNode]:
