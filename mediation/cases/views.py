@@ -205,7 +205,7 @@ def queue():
                 per_page=25, options=queries.LIST_LOADS, total=total)
     categories = db.session.scalars(select(Category).order_by(Category.sort_order)).all()
     return render_template("cases/queue.html", page=page, filters=filters,
-                           counts=counts, today=rules.today(),
+                           counts=counts,
                            categories=categories, states=list(CaseState), levels=list(Level),
                            risks=list(RiskLevel), locale=str(get_locale()))
 

@@ -69,4 +69,4 @@ def _rows(stmt, options) -> list:
         return []
     found = {getattr(row, key[0].key): row for row in db.session.scalars(
         stmt.limit(None).offset(None).where(key[0].in_(keys)).options(*options))}
-    return [found[k] for k in keys]
+    return [found[k] for k in keys if k in found]  # (unless removed in between)

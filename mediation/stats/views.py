@@ -11,7 +11,6 @@ from flask_login import current_user
 from mediation.areas.models import AreaNode
 from mediation.cases import operations as case_ops
 from mediation.cases import queries as case_queries
-from mediation.cases import rules
 from mediation.cases.models import Category
 from mediation.cases.states import Level
 from mediation.core.db import write_intent
@@ -111,7 +110,7 @@ def cases():
     more, locale = ({"category": category.code} if category else {}), str(get_locale())
     return render_template("stats/cases.html", form=form, figure=figure, period=period,
                            title=exports.cases_title(figure, category, locale), area=area,
-                           page=page, today=rules.today(), supervise=supervise,
+                           page=page, supervise=supervise,
                            many_per_case=figure in queries.MANY_PER_CASE,
                            link_args=lambda **args: link_args(period, area, **more | args),
                            locale=locale)
