@@ -195,23 +195,25 @@ def test_the_cases_mark_of_a_waiting_proposal_follows_the_proposals(app):
     check, one decided by a person, a case leaving mediation — each is marked at once."""
     cases = _scenario()
     assert _waiting() == set()  # "dismissed" had one, dismissed by the mediator
+    costly = cases["costly"]
+    assert costly.proposal_waiting is False
     operations.check_deadlines(ON, batch_size=3)
+    assert costly.proposal_waiting is True  # the copy already loaded knows it, uncommitted
     db.session.commit()
     assert _waiting() == {"late in the grid", "turned risky", "costly", "party moved",
                           "same day", "both passed", "noticed"}
-    assert cases["costly"].proposal_waiting is True  # the copy already loaded knows it
 
     mediator, coordinator = (db.session.scalar(select(User).where(User.username == name))
                              for name in ("mediator", "coordinator"))
     late = operations.open_proposals(cases["late in the grid"])[0]
     operations.decide_proposal(mediator, late, confirm=True, note=None)
-    costly = operations.open_proposals(cases["costly"])[0]
-    operations.decide_proposal(coordinator, costly, confirm=False, note="金额有误，已更正。")
+    operations.decide_proposal(coordinator, operations.open_proposals(costly)[0],
+                               confirm=False, note="金额有误，已更正。")
+    assert costly.proposal_waiting is False
     walk_to(cases["turned risky"], S.WITHDRAWN, mediator)
     db.session.commit()
     # Moved up to the community, "late in the grid" has no deadline passed there yet.
     assert _waiting() == {"party moved", "same day", "both passed", "noticed"}
-    assert cases["costly"].proposal_waiting is False
     queue = db.session.scalars(queries.case_list(coordinator, queries.Filters(
         queue="proposals"))).all()
     assert {case.title for case in queue} == _waiting()

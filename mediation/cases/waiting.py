@@ -12,6 +12,7 @@ calls ``mark`` itself.
 from sqlalchemy import event, exists, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from mediation.cases.models import Case, EscalationProposal, ProposalStatus
 
@@ -58,7 +59,7 @@ def mark(session, case_ids) -> None:
                                                    cases.c.proposal_waiting.is_not(value))
                                .values(proposal_waiting=value, updated_at=cases.c.updated_at))
             for case_id in chosen:
-                case = session.identity_map.get((Case, (case_id,), None))
+                case = session.identity_map.get(identity_key(Case, case_id))
                 if case is not None:
                     set_committed_value(case, "proposal_waiting", value)
 
