@@ -106,12 +106,19 @@ class Config:
     MAIL_USE_TLS = True  # STARTTLS
     MAIL_SENDER: str | None = None  # the From address; default MAIL_USERNAME if it is one
 
+    # Webhooks go only to public addresses, and to these networks (comma-separated in the
+    # environment, e.g. "10.20.0.0/16,192.168.8.5"): the hotline's platform on the
+    # government network, say. Never the server itself unless listed (mediation/webhooks/
+    # addresses.py).
+    WEBHOOK_ALLOWED_NETWORKS: tuple[str, ...] = ()
+
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
     DEBUG = True
     SESSION_COOKIE_SECURE = False
     # No SECRET_KEY here: create_app makes a random one in instance/ for this checkout.
+    WEBHOOK_ALLOWED_NETWORKS = ("127.0.0.0/8", "::1/128")  # a receiver on this computer
 
 
 class TestingConfig(Config):
@@ -125,6 +132,7 @@ class TestingConfig(Config):
     # Cheap hashing keeps the suite fast; production uses argon2's defaults.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8 * 1024
+    WEBHOOK_ALLOWED_NETWORKS = ("127.0.0.0/8", "::1/128")  # the tests' receivers
 
 
 class ProductionConfig(Config):

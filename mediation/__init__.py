@@ -73,7 +73,7 @@ def load_config(app: Flask, config, overrides: dict) -> None:
                  "PORTAL_ADDRESS_RATE_LIMIT", "PORTAL_CASE_RATE_LIMIT"):
         if env.get(name):
             app.config[name] = env[name]
-    for name in ("TWO_FACTOR_ROLES", "PASSWORD_WEAK_WORDS"):
+    for name in ("TWO_FACTOR_ROLES", "PASSWORD_WEAK_WORDS", "WEBHOOK_ALLOWED_NETWORKS"):
         if env.get(name) is not None:
             app.config[name] = tuple(w.strip() for w in env[name].split(",") if w.strip())
     if env.get("TWO_FACTOR_ISSUER"):
@@ -102,6 +102,13 @@ def load_config(app: Flask, config, overrides: dict) -> None:
         app.config["MAIL_USE_TLS"] = _env_bool(env["MAIL_USE_TLS"])
 
     app.config.update(overrides)
+    from mediation.webhooks.addresses import allowed_networks
+
+    try:
+        allowed_networks(app.config["WEBHOOK_ALLOWED_NETWORKS"])
+    except ValueError as error:
+        raise RuntimeError(f"WEBHOOK_ALLOWED_NETWORKS: {error} (give networks like "
+                           "10.20.0.0/16 or addresses, comma-separated)") from None
 
     if app.config.get("REDIS_URL") and not (env.get("RATELIMIT_STORAGE_URI")
                                             or "RATELIMIT_STORAGE_URI" in overrides):

@@ -435,6 +435,41 @@ def test_a_redirect_or_a_receiver_that_is_down_is_a_failure_retried(city, receiv
     assert attempts[1].status_code is None and "Connection" in attempts[1].error
 
 
+def test_events_go_to_this_server_only_while_the_deployment_allows_it(app, city, receiver):
+    # Registered while this computer is allowed (the tests' receivers are on it), by a name.
+    subscribe(city, receiver, url=f"http://localhost:{receiver.port}{receiver.path}")
+    hotline_case(city)
+    app.config["WEBHOOK_ALLOWED_NETWORKS"] = ()  # a deployment that does not allow it
+    at = utcnow()
+    assert run(receiver, at).retrying == 1
+    assert receiver.received == []  # refused before connecting: nothing was sent
+    attempt = db.session.scalar(select(WebhookAttempt))
+    assert attempt.status_code is None
+    assert "127.0.0.1" in attempt.error and "WEBHOOK_ALLOWED_NETWORKS" in attempt.error
+
+    app.config["WEBHOOK_ALLOWED_NETWORKS"] = ("127.0.0.0/8", "::1/128")
+    assert run(receiver, at + timedelta(minutes=2)).delivered == 1
+    assert len(receiver.received) == 1 and receiver.received[0].signed
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:6379/", "http://localhost:8080/in", "http://[::1]/in",
+    "http://[::ffff:127.0.0.1]/in", "http://0.0.0.0/in", "http://169.254.169.254/latest",
+    "http://192.168.1.10/in", "http://10.21.0.1/in", "http://100.64.0.1/in"])
+def test_a_private_or_local_address_is_refused_when_registered(app, url):
+    app.config["WEBHOOK_ALLOWED_NETWORKS"] = ("10.20.0.0/16",)
+    with pytest.raises(OperationError) as refused:
+        operations.check_url(url)
+    assert refused.value.field == "url"
+
+
+def test_a_public_address_or_one_in_an_allowed_network_is_accepted(app):
+    app.config["WEBHOOK_ALLOWED_NETWORKS"] = ("10.20.0.0/16",)
+    for url in ("https://hotline.example.gov.cn/in", "http://10.20.3.4:8080/in",
+                "https://202.96.134.133/in"):
+        assert operations.check_url(url) == url
+
+
 def test_a_delivery_taken_by_a_worker_that_died_is_tried_again_after_the_hold(city, receiver):
     subscribe(city, receiver)
     hotline_case(city)

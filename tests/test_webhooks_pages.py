@@ -117,6 +117,8 @@ REFUSALS = [
     ({"url": "https://user:secret@hotline.example.gov.cn/in"}, "url", "用户名或密码"),
     ({"url": "https://hotline.example.gov.cn:99999/in"}, "url", "端口"),
     ({"url": "https://hotline.example.gov.cn/a b"}, "url", "空格"),
+    ({"url": "http://169.254.169.254/latest/meta-data"}, "url", "事件只推送到公网地址"),
+    ({"url": "http://10.0.0.7:6379/"}, "url", "事件只推送到公网地址"),
     ({"url": ""}, "url", "必填"),
     ({"name": " "}, "name", "必填"),
     ({"event_types": []}, "event_types", "请选择订阅方接收的事件"),

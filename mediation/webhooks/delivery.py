@@ -29,7 +29,7 @@ from sqlalchemy import delete, exists, select, update
 from mediation.core.crypto import InvalidToken
 from mediation.core.db import utcnow
 from mediation.extensions import db
-from mediation.webhooks import operations
+from mediation.webhooks import addresses, operations
 from mediation.webhooks.models import (
     DeliveryStatus,
     WebhookAttempt,
@@ -95,15 +95,13 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_OPENER = urllib.request.build_opener(_NoRedirects)
-
-
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Answer:
-    """POST ``body``; the answer's own body is read (a little) and dropped."""
+    """POST ``body`` to an address events may go to (``addresses``); the answer's own body
+    is read (a little) and dropped."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     started = time.monotonic()
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
+        with addresses.opener(_NoRedirects).open(request, timeout=timeout) as response:
             response.read(1024)
             status, error = response.status, None
     except urllib.error.HTTPError as answer:  # a status outside 2xx

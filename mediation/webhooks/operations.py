@@ -16,6 +16,7 @@ from mediation.core.db import utcnow
 from mediation.core.errors import OperationError
 from mediation.extensions import db
 from mediation.users.models import User
+from mediation.webhooks import addresses
 from mediation.webhooks.models import (
     DeliveryStatus,
     EventType,
@@ -63,6 +64,16 @@ def check_url(url: str | None) -> str:
         raise OperationError(_("Do not put a user name or password in the address: the "
                                "signature proves that the events come from here."),
                              field="url")
+    # A host name is checked when events are sent (what it then resolves to); an address
+    # written as a number, or this computer's name, can be refused now.
+    host = parts.hostname.lower().rstrip(".")
+    number = addresses.literal(host) or (
+        "127.0.0.1" if host == "localhost" or host.endswith(".localhost") else None)
+    if number and not addresses.allowed(number, addresses.allowed_networks()):
+        raise OperationError(_("Events are sent only to public addresses: %(host)s is this "
+                               "server, or a private or reserved address. The server's "
+                               "administrator may allow its network (WEBHOOK_ALLOWED_NETWORKS).",
+                               host=parts.hostname), field="url")
     return url
 
 
