@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from mediation.cases import operations, queries
 from mediation.cases.queries import Filters
 from mediation.cases.search import CaseSearch, bigrams
+from mediation.cases.states import Source
 from mediation.core import pages
 from mediation.extensions import db
 
@@ -87,6 +88,20 @@ def test_the_searchable_text_follows_every_change_of_the_case_and_its_parties(ci
     body = db.session.scalar(select(CaseSearch.body)
                              .where(CaseSearch.case_id == city.noise.id))
     assert body.count("\n") >= 6 and body == body.lower()
+
+
+def test_the_hotline_ticket_finds_the_case_as_the_operator_quotes_it(city):
+    case = make_case(city.mediator, title="楼道堆物", source=Source.HOTLINE,
+                     hotline_ticket="GD20261207-0042", parties=[applicant("冯玉兰")])
+    db.session.commit()
+    for q in ("GD20261207-0042", "gd20261207-0042", "20261207-0042"):
+        assert _found(city.mediator, q) == {case.number}, q
+    operations.update_case(city.mediator, case, operations.CaseInput(
+        title=case.title, source=Source.HOTLINE, grid=case.grid, category=case.category,
+        narrative="楼道里堆放杂物。", hotline_ticket="GD20261207-0099"), seen_version=None)
+    db.session.commit()
+    assert _found(city.mediator, "0042") == set()
+    assert _found(city.mediator, "0099") == {case.number}
 
 
 def test_a_deleted_case_leaves_no_searchable_text(city):

@@ -1,7 +1,8 @@
 """Case search: one text per case holding everything a search may match, indexed for substrings.
 
-A search finds a case when its words occur anywhere in the case's number, title, narrative or
-address, or in a party's name, phone or address (substring semantics: 漏水 finds 楼上漏水).
+A search finds a case when its words occur anywhere in the case's number, hotline ticket,
+title, narrative or address, or in a party's name, phone or address (substring semantics:
+漏水 finds 楼上漏水).
 Each case keeps that text in ``case_search.body``, lower-cased, rewritten in the same flush
 whenever the case or one of its parties changes (``_touched`` / ``_rewrite`` below), so the
 pages, the API and the CLI need not remember it.
@@ -35,7 +36,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from mediation.extensions import db
 
 # What is compared when a case changes: the fields the body is made of.
-CASE_FIELDS = ("number", "title", "narrative", "address", "grid_id")
+CASE_FIELDS = ("number", "hotline_ticket", "title", "narrative", "address", "grid_id")
 PARTY_FIELDS = ("name", "phone", "address", "case_id")
 
 
@@ -58,9 +59,11 @@ def normalise(text: str) -> str:
 
 
 def document(number: str, title: str, narrative: str | None, address: str | None,
-             parties: Iterable[tuple[str | None, str | None, str | None]]) -> str:
-    """The body for a case; ``parties`` are (name, phone, address) triples."""
-    parts = [number, title, narrative, address]
+             parties: Iterable[tuple[str | None, str | None, str | None]],
+             hotline_ticket: str | None = None) -> str:
+    """The body for a case; ``parties`` are (name, phone, address) triples; the hotline's
+    ticket number (工单号) too, which the hotline's operators quote."""
+    parts = [number, hotline_ticket, title, narrative, address]
     for name, phone, party_address in parties:
         parts += [name, phone, party_address]
     return normalise("\n".join(part for part in parts if part))
@@ -137,7 +140,8 @@ def rewrite(connection, ids, cases, parties) -> None:
     """Rewrite the bodies of the cases ``ids`` (that still exist) from their stored rows."""
     ids = sorted(ids)
     rows = connection.execute(select(cases.c.id, cases.c.grid_id, cases.c.number,
-                                     cases.c.title, cases.c.narrative, cases.c.address)
+                                     cases.c.title, cases.c.narrative, cases.c.address,
+                                     cases.c.hotline_ticket)
                               .where(cases.c.id.in_(ids))).all()
     people: dict[int, list] = {}
     for case_id, name, phone, address in connection.execute(
@@ -150,7 +154,7 @@ def rewrite(connection, ids, cases, parties) -> None:
         return
     values = [{"case_id": row.id, "grid_id": row.grid_id,
                "body": document(row.number, row.title, row.narrative, row.address,
-                                people.get(row.id, ()))} for row in rows]
+                                people.get(row.id, ()), row.hotline_ticket)} for row in rows]
     if connection.dialect.name == "postgresql":
         connection.execute(insert(WITH_BIGRAMS),
                            [{**value, "bigrams": bigrams(value["body"])} for value in values])
