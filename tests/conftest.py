@@ -122,6 +122,31 @@ class Database:
         shutil.copyfile(self.template, target)
         return f"sqlite:///{target}"
 
+    def snapshot(self, engine) -> list[tuple]:
+        """Every table's rows (e.g. the demo city just seeded), to put in another test's
+        fresh database with ``restore`` instead of seeding it again (0.6 s a test on SQLite,
+        2.5 s on PostgreSQL: a quarter of the suite)."""
+        with engine.connect() as conn:
+            return [(table, [dict(row._mapping) for row in conn.execute(table.select())])
+                    for table in db.metadata.sorted_tables]
+
+    def restore(self, engine, snapshot: list[tuple]) -> None:
+        """Make a fresh database (``fresh_uri``'s) hold exactly ``snapshot``'s rows."""
+        with engine.begin() as conn:
+            if PG_URL:  # as in fresh_uri: no triggers (nor foreign-key checks) meanwhile
+                conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            for table, _rows in reversed(self.seeded):  # all a fresh database holds
+                conn.execute(table.delete())
+            for table, rows in snapshot:
+                if rows:
+                    conn.execute(table.insert(), rows)
+                if PG_URL and rows and "id" in table.c and isinstance(table.c.id.type,
+                                                                      sa.Integer):
+                    conn.exec_driver_sql(
+                        f"SELECT setval(seq, (SELECT max(id) FROM \"{table.name}\")) FROM "
+                        f"(SELECT pg_get_serial_sequence('{table.name}', 'id') AS seq) AS s "
+                        "WHERE seq IS NOT NULL")
+
     def drop(self):
         if PG_URL:
             engine = sa.create_engine(self._admin_url)
@@ -191,10 +216,16 @@ def runner(app):
 
 
 @pytest.fixture
-def demo_city(app):
-    """The demo city with one account per role (password DEMO_PASSWORD)."""
-    demo.seed()
-    db.session.commit()
+def demo_city(app, database):
+    """The demo city with one account per role (password DEMO_PASSWORD): seeded once per
+    test process, then put back from its snapshot."""
+    if getattr(database, "demo_rows", None) is None:
+        demo.seed()
+        db.session.commit()
+        database.demo_rows = database.snapshot(db.engine)
+    else:
+        db.session.remove()
+        database.restore(db.engine, database.demo_rows)
     return app
 
 
