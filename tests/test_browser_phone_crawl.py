@@ -17,7 +17,7 @@ from conftest import DEMO_PASSWORD
 from mediation import create_app, demo
 from mediation.extensions import db
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("phone_crawl")]
+pytestmark = pytest.mark.browser
 
 AXE = Path(axe_playwright_python.__file__).with_name("axe.min.js").read_text()
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]

@@ -44,9 +44,6 @@ from mediation.users.models import User
 COUNTED = (AreaNode, Committee, Room, User, Case, CaseEvent, FollowUp, MediationSession,
            Participant, Minutes, Agreement, JudicialConfirmation, Rating, audit.AuditEntry)
 
-# One process runs every test of this module: the seed, shared by them all, is made once.
-pytestmark = pytest.mark.xdist_group("demo_seed")
-
 
 def _counts() -> dict[str, int]:
     return {model.__name__: db.session.scalar(select(func.count()).select_from(model))

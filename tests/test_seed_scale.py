@@ -28,9 +28,6 @@ from mediation.users.models import User
 CASES = 300
 NUMBER = re.compile(r"/cases/(\d{4}-\d{6})\b")
 
-# One process runs every test of this module: the seed, shared by them all, is made once.
-pytestmark = pytest.mark.xdist_group("scale_seed")
-
 
 @pytest.fixture(scope="module")
 def seeded(database, tmp_path_factory):
