@@ -79,7 +79,9 @@ def _guarded(connection_class, networks):
     return Guarded
 
 
-class _HTTPHandler(urllib.request.HTTPHandler):
+class _Guard:
+    """What the HTTP and HTTPS handlers add: their connections made by ``_connect``."""
+
     def __init__(self, networks):
         super().__init__()
         self.networks = networks
@@ -88,13 +90,12 @@ class _HTTPHandler(urllib.request.HTTPHandler):
         return super().do_open(_guarded(http_class, self.networks), req, **kwargs)
 
 
-class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, networks):
-        super().__init__()
-        self.networks = networks
+class _HTTPHandler(_Guard, urllib.request.HTTPHandler):
+    pass
 
-    def do_open(self, http_class, req, **kwargs):
-        return super().do_open(_guarded(http_class, self.networks), req, **kwargs)
+
+class _HTTPSHandler(_Guard, urllib.request.HTTPSHandler):
+    pass
 
 
 def opener(*handlers, networks=None) -> urllib.request.OpenerDirector:
