@@ -216,6 +216,23 @@ def test_search_finds_chinese_substrings_party_names_and_phones(demo_city, app, 
     assert other.number in page and case.number not in page
 
 
+def test_the_level_deadline_reads_the_same_in_the_queue_and_on_the_case_page(demo_city,
+                                                                            auth):
+    admin = user("admin")
+    late, soon = make_case(admin, title="逾期的纠纷"), make_case(admin, title="将到期的纠纷")
+    late.level_deadline = rules.today() - timedelta(days=2)
+    soon.level_deadline = rules.today() + timedelta(days=3)
+    db.session.commit()
+    auth.login("admin")
+    queue = auth.client.get("/cases/", query_string={"queue": "all", "q": "的纠纷"}) \
+        .get_data(as_text=True)
+    for case, colour, phrase in ((late, "red", "已超期 2 天"), (soon, None, "剩余 3 天")):
+        shown = (f'<span class="deadline{" deadline--" + colour if colour else ""}">'
+                 f"{case.level_deadline.isoformat()}（{phrase}）</span>")
+        assert shown in queue, phrase
+        assert shown in auth.client.get(f"/cases/{case.number}").get_data(as_text=True)
+
+
 @pytest.mark.parametrize("overrides, field", [
     ({"applicant-id_number": "11010519491231002Y"}, "applicant-id_number"),  # checksum
     ({"applicant-id_number": "11010520991231001X"}, "applicant-id_number"),  # future birth

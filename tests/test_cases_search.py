@@ -4,6 +4,7 @@ GIN index of bigrams for two characters, pg_trgm for more) — inside the search
 jurisdiction only; and counts that would read a city's rows stop at "1,000+"."""
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from cases_helpers import applicant, make_case, make_city, respondent, user
@@ -120,6 +121,29 @@ def test_postgresql_answers_from_the_search_indexes(city):
         plan = "\n".join(db.session.scalars(text(f"EXPLAIN {compiled}")))
         assert index in plan, plan
     db.session.rollback()
+
+
+def test_a_page_shows_the_queues_order_and_the_next_page_goes_on_from_it(city):
+    """A page reads its rows' keys first and then the rows: the order, the pages and what
+    each row shows are those of the statement read whole."""
+    for days, title in ((9, "九天"), (2, "两天"), (5, "五天"), (2, "又两天"), (7, "七天")):
+        case = make_case(city.mediator, title=title)
+        case.level_deadline = operations.rules.today() + timedelta(days=days)
+    db.session.commit()
+    stmt = queries.case_list(city.mediator, Filters(queue="all"))
+    whole = [case.number for case in db.session.scalars(stmt)]
+    assert len(whole) == 7  # the east community's two and these five, soonest deadline first
+    # the same day: the later report first
+    assert [c.title for c in db.session.scalars(stmt)][:3] == ["又两天", "两天", "五天"]
+    seen = []
+    for number in (1, 2, 3):
+        page = pages.Page(stmt, number, per_page=3, options=queries.LIST_LOADS)
+        seen += [case.number for case in page.items]
+        assert page.has_next is (number < 3)
+        assert all("grid" in case.__dict__ and "category" in case.__dict__
+                   for case in page.items)  # loaded with the rows, not one by one
+    assert seen == whole
+    assert pages.Page(stmt, 4, per_page=3).items == []
 
 
 def test_counts_stop_at_the_cap_and_say_so(city, monkeypatch):

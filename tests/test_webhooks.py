@@ -25,6 +25,7 @@ from conftest import PG_URL
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from mediation import create_app
 from mediation.agreements import documents
 from mediation.agreements import operations as agreement_ops
 from mediation.agreements.models import ConfirmationResult
@@ -468,6 +469,15 @@ def test_a_public_address_or_one_in_an_allowed_network_is_accepted(app):
     for url in ("https://hotline.example.gov.cn/in", "http://10.20.3.4:8080/in",
                 "https://202.96.134.133/in"):
         assert operations.check_url(url) == url
+
+
+def test_the_app_refuses_to_start_on_an_allowed_network_that_is_none(monkeypatch):
+    monkeypatch.setenv("WEBHOOK_ALLOWED_NETWORKS", "10.20.0.0/16, 10.30.0.0/33")
+    with pytest.raises(RuntimeError, match="WEBHOOK_ALLOWED_NETWORKS.*10.30.0.0/33"):
+        create_app("testing", SQLALCHEMY_DATABASE_URI="sqlite://")
+    monkeypatch.setenv("WEBHOOK_ALLOWED_NETWORKS", "10.20.0.0/16, 192.168.8.5")
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI="sqlite://")
+    assert app.config["WEBHOOK_ALLOWED_NETWORKS"] == ("10.20.0.0/16", "192.168.8.5")
 
 
 def test_a_delivery_taken_by_a_worker_that_died_is_tried_again_after_the_hold(city, receiver):

@@ -69,6 +69,7 @@ from mediation.core.forms import ActionForm, options, show_operation_error
 from mediation.core.i18n import lazy_gettext as _l
 from mediation.core.pages import Page
 from mediation.core.permissions import require, scope_query
+from mediation.core.templating import days_left
 from mediation.core.views import HOME_PANELS
 from mediation.extensions import db
 from mediation.users.operations import find_user
@@ -112,25 +113,19 @@ def shown_deadline(case: Case) -> ShownDeadline | None:
     if not case.is_open or case.level_deadline is None:
         return None
     status = deadline_status_of(case)
-    left = (case.level_deadline - g.deadline_day).days
-    text = case_columns()
-    phrase = (text["overdue"] % {"n": -left} if left < 0 else text["due_today"] if left == 0
-              else text["left"] % {"n": left})
     return ShownDeadline(case.level_deadline, status.colour,
-                         bool(provisional_years(case.level_deadline)), phrase)
+                         bool(provisional_years(case.level_deadline)),
+                         days_left((case.level_deadline - g.deadline_day).days))
 
 
 @bp.app_template_global("case_columns")
 def case_columns() -> dict[str, str]:
-    """The lists' column names and deadline phrases, translated once a request: a phone
-    shows each name beside its cell, so every row of a page repeats them."""
+    """The lists' column names, translated once a request: a phone shows each beside its
+    cell, so every row of a page repeats them."""
     if "case_columns" not in g:
         g.case_columns = {"number": _("Number"), "dispute": _("Dispute"),
                           "status": _("Status"), "level": _("Level"), "grid": _("Grid"),
-                          "handler": _("Handler"), "deadline": _("Level deadline"),
-                          # formats, filled in by shown_deadline
-                          "overdue": _("%(n)d days overdue"), "due_today": _("due today"),
-                          "left": _("%(n)d days left")}
+                          "handler": _("Handler"), "deadline": _("Level deadline")}
     return g.case_columns
 
 

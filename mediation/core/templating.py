@@ -1,7 +1,8 @@
 """What every template can use."""
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -34,11 +35,23 @@ def init_app(app) -> None:
     app.jinja_env.globals["provisional_years"] = provisional_years
     app.jinja_env.globals["provisional_years_between"] = provisional_years_between
     app.jinja_env.filters["mask_phone"] = mask_phone
+    app.jinja_env.filters["days_left"] = days_left
     app.jinja_env.filters["audit_value"] = audit_value
     app.jinja_env.filters["date"] = lambda value, fmt="yyyy-MM-dd": (
         format_date(value, fmt) if value else "—")
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": (
         format_datetime(value, fmt) if value else "—")
+
+
+
+def days_left(left: int) -> str:
+    """How a deadline reads beside its date, from the days left: 3 days left, due today,
+    2 days overdue. The phrases are translated once a request: a list repeats them on
+    every row."""
+    if "days_phrases" not in g:
+        g.days_phrases = (_("%(n)d days overdue"), _("due today"), _("%(n)d days left"))
+    overdue, today, ahead = g.days_phrases
+    return overdue % {"n": -left} if left < 0 else today if left == 0 else ahead % {"n": left}
 
 
 def audit_value(value, key: str | None = None):
